@@ -1,0 +1,329 @@
+/**
+ * Loads the generated GEMM WebAssembly module and drives it: copies the operands into
+ * linear memory, packs op(B) once, runs the row kernel (optionally split over worker
+ * threads) and copies C back. Everything here is synchronous once the module is loaded.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { CTRL, CTRL_BYTES, PARAM, WORKER_SOURCE } from './worker-source.js';
+
+type FloatArray = Float64Array | Float32Array;
+
+interface GemmExports {
+  pack_b_f64(b: number, dst: number, k: number, n: number, transB: number, kcBlk: number): void;
+  pack_b_f32(b: number, dst: number, k: number, n: number, transB: number, kcBlk: number): void;
+  gemm_rows_f64: RowKernel;
+  gemm_rows_f32: RowKernel;
+  mr_f64(): number;
+  nr_f64(): number;
+  mr_f32(): number;
+  nr_f32(): number;
+}
+
+type RowKernel = (
+  a: number, packedB: number, c: number, m: number, n: number, k: number, transA: number,
+  i0: number, i1: number, accumulate: number, packedA: number, tile: number, kcBlk: number, mcBlk: number,
+) => void;
+
+interface GeneratedModule {
+  GEMM_WASM_BASE64: string;
+  GEMM_WASM_SHARED_BASE64: string;
+}
+
+/** Minimal view of `node:worker_threads` that this file uses. */
+interface WorkerLike {
+  unref(): void;
+  on(event: 'error' | 'exit', listener: () => void): unknown;
+}
+interface WorkerThreadsLike {
+  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
+}
+
+/**
+ * Cache blocking per element type, in elements. KC·NR of B (≤ 16 KiB) stays in L1 while a
+ * micro-panel is reused across the A block; MC·KC of A (≤ 256 KiB) stays in L2.
+ */
+const BLOCKING = {
+  f64: { kc: 256, mc: 128 },
+  f32: { kc: 512, mc: 128 },
+} as const;
+
+/** Most workers ever started; the speed-up is memory-bound beyond a few cores. */
+const MAX_WORKERS = 3;
+/** Work (m·n·k) below which waking a worker costs more than it saves. */
+const PARALLEL_MIN_WORK = 1 << 21;
+
+// The generated module is absent until `scripts/build-wasm.ts` has run; then `gemm` silently
+// uses the JavaScript kernel. A non-literal specifier keeps tsc and bundlers from requiring it.
+const generatedPath = './gemm-wasm.generated.js';
+const generated: GeneratedModule | undefined =
+  typeof WebAssembly === 'object'
+    ? await import(/* @vite-ignore */ generatedPath).then(
+        (mod: GeneratedModule) => mod,
+        () => undefined,
+      )
+    : undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+interface Engine {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly ex: GemmExports;
+  readonly isShared: boolean;
+  readonly ctrl: Int32Array;
+  u8: Uint8Array;
+  f64: Float64Array;
+  f32: Float32Array;
+  /** Bytes per thread of private scratch (edge tile + packed A block). */
+  readonly scratchStride: number;
+  readonly tileBytes: number;
+}
+
+function createEngine(): Engine | undefined {
+  if (generated === undefined) return undefined;
+  // Prefer shared memory so worker threads can run on the same buffers; fall back to an
+  // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
+  const attempts: [string, boolean, number][] = [
+    [generated.GEMM_WASM_SHARED_BASE64, true, 65536],
+    [generated.GEMM_WASM_SHARED_BASE64, true, 16384],
+    [generated.GEMM_WASM_BASE64, false, 65536],
+  ];
+  for (const [b64, isShared, maximum] of attempts) {
+    try {
+      const module = new WebAssembly.Module(decodeBase64(b64));
+      const memory = new WebAssembly.Memory({ initial: 16, maximum, shared: isShared });
+      const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+      const tileBytes = 1024;
+      let packABytes = 0;
+      for (const t of ['f64', 'f32'] as const) {
+        const mr = t === 'f64' ? ex.mr_f64() : ex.mr_f32();
+        const es = t === 'f64' ? 8 : 4;
+        packABytes = Math.max(packABytes, roundUp(BLOCKING[t].mc, mr) * BLOCKING[t].kc * es);
+      }
+      const buf = memory.buffer;
+      return {
+        module, memory, ex, isShared,
+        ctrl: new Int32Array(buf, 0, CTRL_BYTES / 4),
+        u8: new Uint8Array(buf), f64: new Float64Array(buf), f32: new Float32Array(buf),
+        scratchStride: tileBytes + packABytes, tileBytes,
+      };
+    } catch {
+      // try the next variant
+    }
+  }
+  return undefined;
+}
+
+const engine: Engine | undefined = createEngine();
+
+function roundUp(x: number, to: number): number {
+  return Math.ceil(x / to) * to;
+}
+
+/** Grows linear memory to at least `bytes`; false when the engine refuses. */
+function ensureMemory(e: Engine, bytes: number): boolean {
+  const have = e.memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  try {
+    e.memory.grow(Math.ceil((bytes - have) / 65536));
+  } catch {
+    return false;
+  }
+  const buf = e.memory.buffer;
+  e.u8 = new Uint8Array(buf);
+  e.f64 = new Float64Array(buf);
+  e.f32 = new Float32Array(buf);
+  return true;
+}
+
+// ---- worker pool -----------------------------------------------------------------------
+
+let startedWorkers = 0;
+let isPoolBroken = false;
+let requestedThreads = 0; // 0: automatic
+let seq = 0;
+
+function builtin<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  try {
+    return proc?.getBuiltinModule?.(id) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Workers a job may use: starts them lazily, once, and never more than needed. */
+function usableWorkers(e: Engine): number {
+  if (isPoolBroken || !e.isShared) return 0;
+  const threads = requestedThreads
+    || (builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1);
+  const wanted = Math.max(0, Math.min(MAX_WORKERS, threads - 1));
+  if (startedWorkers < wanted) {
+    const wt = builtin<WorkerThreadsLike>('node:worker_threads');
+    if (wt === undefined) {
+      isPoolBroken = true;
+      return 0;
+    }
+    for (let index = startedWorkers + 1; index <= wanted; index++) {
+      try {
+        const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module: e.module, memory: e.memory, index } });
+        // Idle workers sleep in Atomics.wait; they must never keep the process alive.
+        w.unref();
+        // A worker that dies between jobs disables the pool; products then run single-threaded.
+        const retire = (): void => {
+          isPoolBroken = true;
+        };
+        w.on('error', retire);
+        w.on('exit', retire);
+        startedWorkers = index;
+      } catch {
+        break;
+      }
+    }
+  }
+  return Math.min(startedWorkers, wanted);
+}
+
+/**
+ * Sets how many threads (the calling thread included) large products may use; 0 restores
+ * the default (available parallelism, capped at 1 + MAX_WORKERS).
+ * @internal
+ */
+export function setWasmThreads(threads: number): void {
+  requestedThreads = Math.max(0, Math.floor(threads));
+}
+
+// ---- driver -------------------------------------------------------------------------------
+
+/**
+ * Whether the WebAssembly kernels are loaded.
+ * @internal
+ */
+export function wasmReady(): boolean {
+  return engine !== undefined;
+}
+
+/**
+ * Runs the Wasm GEMM; same contract as `gemm`. Returns false (leaving C untouched) when Wasm
+ * is unavailable or linear memory cannot hold the operands, so the caller can fall back.
+ * Assumes m, n, k ≥ 1.
+ * @internal
+ */
+export function wasmGemm(
+  a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, aOffset: number, bOffset: number, cOffset: number, accumulate: boolean,
+): boolean {
+  const e = engine;
+  if (e === undefined) return false;
+  const isF32 = a instanceof Float32Array;
+  const t = isF32 ? 'f32' : 'f64';
+  const es = isF32 ? 4 : 8;
+  const { kc, mc } = BLOCKING[t];
+  const nr = isF32 ? e.ex.nr_f32() : e.ex.nr_f64();
+
+  const work = m * n * k;
+  const workers = work >= PARALLEL_MIN_WORK && m >= 16 ? usableWorkers(e) : 0;
+  const threads = 1 + workers;
+
+  const align = (x: number): number => roundUp(x, 64);
+  const scratch = CTRL_BYTES;
+  const aPtr = align(scratch + threads * e.scratchStride);
+  const bPtr = align(aPtr + m * k * es);
+  const cPtr = align(bPtr + k * n * es);
+  const packedB = align(cPtr + m * n * es);
+  const end = packedB + k * roundUp(n, nr) * es;
+  if (!ensureMemory(e, end)) return false;
+
+  const view = isF32 ? e.f32 : e.f64;
+  view.set(a.subarray(aOffset, aOffset + m * k), aPtr / es);
+  view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
+  if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
+
+  (isF32 ? e.ex.pack_b_f32 : e.ex.pack_b_f64)(bPtr, packedB, k, n, transB ? 1 : 0, kc);
+  const run = isF32 ? e.ex.gemm_rows_f32 : e.ex.gemm_rows_f64;
+  const acc = accumulate ? 1 : 0;
+  const tA = transA ? 1 : 0;
+
+  if (threads === 1) {
+    run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
+  } else {
+    const mr = isF32 ? e.ex.mr_f32() : e.ex.mr_f64();
+    // A few tasks per thread so a late-waking worker or an uneven split costs little.
+    const rowsPerTask = Math.max(mr, roundUp(Math.ceil(m / (threads * 4)), mr));
+    const taskCount = Math.ceil(m / rowsPerTask);
+    const isOk = runParallel(e, workers, {
+      isF32, aPtr, packedB, cPtr, m, n, k, tA, acc, kc, mc, rowsPerTask, taskCount, scratch,
+    });
+    if (!isOk) {
+      // A worker failed: redo the whole product here, from pristine inputs.
+      isPoolBroken = true;
+      if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
+      run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
+    }
+  }
+  // Re-read the view: a worker never grows memory, but keep this robust to future changes.
+  c.set((isF32 ? e.f32 : e.f64).subarray(cPtr / es, cPtr / es + m * n), cOffset);
+  return true;
+}
+
+interface Job {
+  isF32: boolean; aPtr: number; packedB: number; cPtr: number; m: number; n: number; k: number;
+  tA: number; acc: number; kc: number; mc: number; rowsPerTask: number; taskCount: number; scratch: number;
+}
+
+/** Publishes a job to the workers, works on it too, and waits for the joined workers. */
+function runParallel(e: Engine, workers: number, job: Job): boolean {
+  const ctrl = e.ctrl;
+  const p = CTRL.params;
+  ctrl[p + PARAM.isF32] = job.isF32 ? 1 : 0;
+  ctrl[p + PARAM.a] = job.aPtr;
+  ctrl[p + PARAM.packedB] = job.packedB;
+  ctrl[p + PARAM.c] = job.cPtr;
+  ctrl[p + PARAM.m] = job.m;
+  ctrl[p + PARAM.n] = job.n;
+  ctrl[p + PARAM.k] = job.k;
+  ctrl[p + PARAM.transA] = job.tA;
+  ctrl[p + PARAM.accumulate] = job.acc;
+  ctrl[p + PARAM.kcBlk] = job.kc;
+  ctrl[p + PARAM.mcBlk] = job.mc;
+  ctrl[p + PARAM.rowsPerTask] = job.rowsPerTask;
+  ctrl[p + PARAM.taskCount] = job.taskCount;
+  ctrl[p + PARAM.scratchBase] = job.scratch;
+  ctrl[p + PARAM.scratchStride] = e.scratchStride;
+  ctrl[p + PARAM.tileBytes] = e.tileBytes;
+  seq = (seq + 1) & 0x7fffffff;
+  Atomics.store(ctrl, CTRL.next, 0);
+  Atomics.store(ctrl, CTRL.left, 0);
+  Atomics.store(ctrl, CTRL.error, 0);
+  Atomics.store(ctrl, CTRL.maxJoin, workers);
+  Atomics.store(ctrl, CTRL.gate, (seq & 0xffff) << 8);
+  // The seq store is the release point: workers read the parameters only after seeing it.
+  Atomics.store(ctrl, CTRL.seq, seq);
+  Atomics.notify(ctrl, CTRL.seq);
+
+  const run = job.isF32 ? e.ex.gemm_rows_f32 : e.ex.gemm_rows_f64;
+  let t: number;
+  while ((t = Atomics.add(ctrl, CTRL.next, 1)) < job.taskCount) {
+    const i0 = t * job.rowsPerTask;
+    run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, Math.min(job.m, i0 + job.rowsPerTask),
+      job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc);
+  }
+  // Close the gate so a worker that wakes up late does not join a finished job.
+  let gate = Atomics.load(ctrl, CTRL.gate);
+  for (;;) {
+    const prev = Atomics.compareExchange(ctrl, CTRL.gate, gate, gate | 0x80);
+    if (prev === gate) break;
+    gate = prev;
+  }
+  const joined = gate & 0x7f;
+  let left: number;
+  while ((left = Atomics.load(ctrl, CTRL.left)) < joined) Atomics.wait(ctrl, CTRL.left, left, 50);
+  return Atomics.load(ctrl, CTRL.error) === 0;
+}

@@ -1,0 +1,268 @@
+/**
+ * WebAssembly text source of the SIMD GEMM kernels.
+ *
+ * The micro-kernel is a fully unrolled MR×NR block of v128 accumulators; writing those
+ * 8–12 accumulators and their update lines by hand for two element types would be several
+ * hundred near-identical lines, so this file *generates* the WAT from a few templates.
+ * `scripts/build-wasm.ts` assembles the text with `wabt` and writes the binary into
+ * `gemm-wasm.generated.ts`. Nothing here runs at library run time.
+ *
+ * Algorithm (GotoBLAS / BLIS style, see the loader for the JS side):
+ * - `pack_b_*` packs all of op(B) once into micro-panels of NR columns, KC rows deep, zero
+ *   padded to a multiple of NR. This is where `transB` is absorbed.
+ * - `gemm_rows_*` computes the rows [i0, i1) of C: for each KC slice it packs an MC×KC block
+ *   of op(A) into micro-panels of MR rows (absorbing `transA`), then sweeps the NR-wide B
+ *   micro-panels (L1 resident) against the packed A block (L2 resident).
+ * - Accumulators start at zero and are added to C only at the end of each KC slice, so for
+ *   k ≤ KC the summation order equals the reference triple loop (bit-for-bit results).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+/** Register-block and element parameters of one kernel flavour. @internal */
+export interface KernelShape {
+  /** Wasm scalar type of the elements. */
+  readonly type: 'f64' | 'f32';
+  /** Rows of the micro-tile (rows of op(A) per packed panel). */
+  readonly mr: number;
+  /** Columns of the micro-tile, a multiple of the SIMD lane count. */
+  readonly nr: number;
+}
+
+/**
+ * Default micro-tile shapes. V8 on x64 hands Wasm 15 usable XMM registers (one is its
+ * scratch register), so MR·NR/lanes accumulators plus NR/lanes B vectors, one broadcast
+ * A vector and one product temporary must stay ≤ 15 to avoid spills.
+ * @internal
+ */
+export const KERNEL_SHAPES: readonly KernelShape[] = [
+  { type: 'f64', mr: 4, nr: 4 },
+  { type: 'f32', mr: 4, nr: 8 },
+];
+
+function lanesOf(type: 'f64' | 'f32'): number {
+  return type === 'f64' ? 2 : 4;
+}
+
+function bytesOf(type: 'f64' | 'f32'): number {
+  return type === 'f64' ? 8 : 4;
+}
+
+/** The MR×NR micro-kernel: C[MR×NR] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]. */
+function microKernel(s: KernelShape): string {
+  const { type: t, mr, nr } = s;
+  const es = bytesOf(t);
+  const nv = nr / lanesOf(t);
+  const vt = `${t}x${lanesOf(t)}`;
+  const splat = t === 'f64' ? 'v128.load64_splat' : 'v128.load32_splat';
+  const accs: string[] = [];
+  for (let r = 0; r < mr; r++) for (let v = 0; v < nv; v++) accs.push(`$c${r}_${v}`);
+  const locals = [
+    ...accs.map((x) => `(local ${x} v128)`),
+    ...Array.from({ length: nv }, (_, v) => `(local $b${v} v128)`),
+    '(local $a v128)',
+    '(local $cr i32)',
+  ].join(' ');
+  const step: string[] = [];
+  for (let v = 0; v < nv; v++) {
+    step.push(`(local.set $b${v} (v128.load offset=${v * 16} align=16 (local.get $pb)))`);
+  }
+  for (let r = 0; r < mr; r++) {
+    step.push(`(local.set $a (${splat} offset=${r * es} (local.get $pa)))`);
+    for (let v = 0; v < nv; v++) {
+      step.push(
+        `(local.set $c${r}_${v} (${vt}.add (local.get $c${r}_${v}) (${vt}.mul (local.get $a) (local.get $b${v}))))`,
+      );
+    }
+  }
+  const storeFirst: string[] = [];
+  const storeAdd: string[] = [];
+  for (let r = 0; r < mr; r++) {
+    const row = r === 0 ? '(local.set $cr (local.get $c))' : '(local.set $cr (i32.add (local.get $cr) (local.get $ldc)))';
+    storeFirst.push(row);
+    storeAdd.push(row);
+    for (let v = 0; v < nv; v++) {
+      storeFirst.push(`(v128.store offset=${v * 16} align=1 (local.get $cr) (local.get $c${r}_${v}))`);
+      storeAdd.push(
+        `(v128.store offset=${v * 16} align=1 (local.get $cr) (${vt}.add (v128.load offset=${v * 16} align=1 (local.get $cr)) (local.get $c${r}_${v})))`,
+      );
+    }
+  }
+  return `
+  (func $micro_${t} (param $pa i32) (param $pb i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $first i32)
+    ${locals}
+    (loop $k
+      ${step.join('\n      ')}
+      (local.set $pa (i32.add (local.get $pa) (i32.const ${mr * es})))
+      (local.set $pb (i32.add (local.get $pb) (i32.const ${nr * es})))
+      (br_if $k (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))
+    (if (local.get $first)
+      (then ${storeFirst.join('\n        ')})
+      (else ${storeAdd.join('\n        ')})))`;
+}
+
+/** Packs all of op(B) (k×n) into KC-deep, NR-wide, zero-padded micro-panels. */
+function packB(s: KernelShape): string {
+  const { type: t, nr } = s;
+  const es = bytesOf(t);
+  // Panel (pc, jr) starts at element pc·nPad + jr·kc; within a panel row p holds NR values.
+  return `
+  (func $pack_b_${t} (export "pack_b_${t}") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $transB i32) (param $kcBlk i32)
+    (local $pc i32) (local $kc i32) (local $jr i32) (local $p i32) (local $j i32) (local $col i32) (local $src i32)
+    (loop $lpc
+      (local.set $kc (select (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc))
+        (i32.lt_u (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc)))))
+      (local.set $jr (i32.const 0))
+      (loop $ljr
+        (local.set $p (i32.const 0))
+        (loop $lp
+          (if (i32.and (i32.eqz (local.get $transB)) (i32.le_u (i32.add (local.get $jr) (i32.const ${nr})) (local.get $n)))
+            (then
+              ;; Common case: NR contiguous source values, copy them as whole vectors.
+              (local.set $src (i32.add (local.get $b) (i32.mul (i32.add (i32.mul (i32.add (local.get $pc) (local.get $p)) (local.get $n)) (local.get $jr)) (i32.const ${es}))))
+              ${Array.from({ length: (nr * es) / 16 }, (_, v) => `(v128.store offset=${v * 16} align=16 (local.get $dst) (v128.load offset=${v * 16} align=1 (local.get $src)))`).join('\n              ')}
+              (local.set $dst (i32.add (local.get $dst) (i32.const ${nr * es}))))
+            (else
+              (local.set $j (i32.const 0))
+              (loop $lj
+                (local.set $col (i32.add (local.get $jr) (local.get $j)))
+                (${t}.store (local.get $dst)
+                  (if (result ${t}) (i32.lt_u (local.get $col) (local.get $n))
+                    (then (${t}.load (i32.add (local.get $b) (i32.mul (i32.const ${es})
+                      (if (result i32) (local.get $transB)
+                        (then (i32.add (i32.mul (local.get $col) (local.get $k)) (i32.add (local.get $pc) (local.get $p))))
+                        (else (i32.add (i32.mul (i32.add (local.get $pc) (local.get $p)) (local.get $n)) (local.get $col))))))))
+                    (else (${t}.const 0))))
+                (local.set $dst (i32.add (local.get $dst) (i32.const ${es})))
+                (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const ${nr}))))))
+          (br_if $lp (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kc))))
+        (br_if $ljr (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const ${nr}))) (local.get $n))))
+      (br_if $lpc (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $kc))) (local.get $k)))))`;
+}
+
+/** Packs the block op(A)[ic:ic+mc, pc:pc+kc] into MR-row, zero-padded micro-panels. */
+function packA(s: KernelShape): string {
+  const { type: t, mr } = s;
+  const es = bytesOf(t);
+  return `
+  (func $pack_a_${t} (param $a i32) (param $dst i32) (param $m i32) (param $k i32) (param $transA i32)
+      (param $ic i32) (param $mc i32) (param $pc i32) (param $kc i32)
+    (local $ir i32) (local $p i32) (local $r i32) (local $row i32)
+    (loop $lir
+      (local.set $p (i32.const 0))
+      (loop $lp
+        (local.set $r (i32.const 0))
+        (loop $lr
+          (local.set $row (i32.add (local.get $ir) (local.get $r)))
+          (${t}.store (local.get $dst)
+            (if (result ${t}) (i32.lt_u (local.get $row) (local.get $mc))
+              (then (${t}.load (i32.add (local.get $a) (i32.mul (i32.const ${es})
+                (if (result i32) (local.get $transA)
+                  (then (i32.add (i32.mul (i32.add (local.get $pc) (local.get $p)) (local.get $m)) (i32.add (local.get $ic) (local.get $row))))
+                  (else (i32.add (i32.mul (i32.add (local.get $ic) (local.get $row)) (local.get $k)) (i32.add (local.get $pc) (local.get $p)))))))))
+              (else (${t}.const 0))))
+          (local.set $dst (i32.add (local.get $dst) (i32.const ${es})))
+          (br_if $lr (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (i32.const ${mr}))))
+        (br_if $lp (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kc))))
+      (br_if $lir (i32.lt_u (local.tee $ir (i32.add (local.get $ir) (i32.const ${mr}))) (local.get $mc)))))`;
+}
+
+/** Copies (or adds) the valid rows×cols corner of an MR×NR scratch tile into C. */
+function edge(s: KernelShape): string {
+  const { type: t, nr } = s;
+  const es = bytesOf(t);
+  return `
+  (func $edge_${t} (param $tmp i32) (param $c i32) (param $ldc i32) (param $rows i32) (param $cols i32) (param $first i32)
+    (local $r i32) (local $j i32) (local $src i32) (local $dst i32)
+    (loop $lr
+      (local.set $src (i32.add (local.get $tmp) (i32.mul (local.get $r) (i32.const ${nr * es}))))
+      (local.set $dst (i32.add (local.get $c) (i32.mul (local.get $r) (local.get $ldc))))
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (${t}.store (local.get $dst)
+          (if (result ${t}) (local.get $first)
+            (then (${t}.load (local.get $src)))
+            (else (${t}.add (${t}.load (local.get $dst)) (${t}.load (local.get $src))))))
+        (local.set $src (i32.add (local.get $src) (i32.const ${es})))
+        (local.set $dst (i32.add (local.get $dst) (i32.const ${es})))
+        (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $cols))))
+      (br_if $lr (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))))`;
+}
+
+/** Driver for the rows [i0, i1) of C against the fully packed B. */
+function rows(s: KernelShape): string {
+  const { type: t, mr, nr } = s;
+  const es = bytesOf(t);
+  return `
+  (func $gemm_rows_${t} (export "gemm_rows_${t}")
+      (param $a i32) (param $pb i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+      (param $transA i32) (param $i0 i32) (param $i1 i32) (param $accumulate i32)
+      (param $pa i32) (param $tmp i32) (param $kcBlk i32) (param $mcBlk i32)
+    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
+    (local $first i32) (local $nPad i32) (local $panelB i32) (local $ldc i32) (local $cTile i32)
+    (local $rowsLeft i32) (local $colsLeft i32)
+    (if (i32.ge_u (local.get $i0) (local.get $i1)) (then (return)))
+    (local.set $nPad (i32.mul (i32.div_u (i32.add (local.get $n) (i32.const ${nr - 1})) (i32.const ${nr})) (i32.const ${nr})))
+    (local.set $ldc (i32.mul (local.get $n) (i32.const ${es})))
+    (loop $lpc
+      (local.set $kc (select (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc))
+        (i32.lt_u (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc)))))
+      (local.set $first (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $accumulate))))
+      (local.set $ic (local.get $i0))
+      (loop $lic
+        (local.set $mc (select (local.get $mcBlk) (i32.sub (local.get $i1) (local.get $ic))
+          (i32.lt_u (local.get $mcBlk) (i32.sub (local.get $i1) (local.get $ic)))))
+        (call $pack_a_${t} (local.get $a) (local.get $pa) (local.get $m) (local.get $k) (local.get $transA)
+          (local.get $ic) (local.get $mc) (local.get $pc) (local.get $kc))
+        (local.set $jr (i32.const 0))
+        (loop $ljr
+          (local.set $panelB (i32.add (local.get $pb)
+            (i32.mul (i32.add (i32.mul (local.get $pc) (local.get $nPad)) (i32.mul (local.get $jr) (local.get $kc))) (i32.const ${es}))))
+          (local.set $colsLeft (i32.sub (local.get $n) (local.get $jr)))
+          (local.set $ir (i32.const 0))
+          (loop $lir
+            (local.set $cTile (i32.add (local.get $c)
+              (i32.mul (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $n)) (local.get $jr)) (i32.const ${es}))))
+            (local.set $rowsLeft (i32.sub (local.get $mc) (local.get $ir)))
+            (if (i32.and (i32.ge_u (local.get $rowsLeft) (i32.const ${mr})) (i32.ge_u (local.get $colsLeft) (i32.const ${nr})))
+              (then
+                (call $micro_${t} (i32.add (local.get $pa) (i32.mul (local.get $ir) (i32.mul (local.get $kc) (i32.const ${es}))))
+                  (local.get $panelB) (local.get $kc) (local.get $cTile) (local.get $ldc) (local.get $first)))
+              (else
+                ;; Ragged edge: compute the whole padded tile into scratch, then copy the valid corner.
+                (call $micro_${t} (i32.add (local.get $pa) (i32.mul (local.get $ir) (i32.mul (local.get $kc) (i32.const ${es}))))
+                  (local.get $panelB) (local.get $kc) (local.get $tmp) (i32.const ${nr * es}) (i32.const 1))
+                (call $edge_${t} (local.get $tmp) (local.get $cTile) (local.get $ldc)
+                  (select (i32.const ${mr}) (local.get $rowsLeft) (i32.gt_u (local.get $rowsLeft) (i32.const ${mr})))
+                  (select (i32.const ${nr}) (local.get $colsLeft) (i32.gt_u (local.get $colsLeft) (i32.const ${nr})))
+                  (local.get $first))))
+            (br_if $lir (i32.lt_u (local.tee $ir (i32.add (local.get $ir) (i32.const ${mr}))) (local.get $mc))))
+          (br_if $ljr (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const ${nr}))) (local.get $n))))
+        (br_if $lic (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (local.get $mc))) (local.get $i1))))
+      (br_if $lpc (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $kc))) (local.get $k)))))`;
+}
+
+/**
+ * Returns the complete WAT module text.
+ *
+ * @param isShared - Import a `shared` memory (needed to run the same instance memory from
+ *   worker threads); browsers without cross-origin isolation cannot create one, so the
+ *   build also emits an unshared variant.
+ * @param shapes - Micro-tile shapes, one per element type.
+ * @returns WAT source text for `wabt`'s `parseWat` (features: simd, threads).
+ * @internal
+ */
+export function gemmWat(isShared: boolean, shapes: readonly KernelShape[] = KERNEL_SHAPES): string {
+  const memory = isShared ? '(memory 1 65536 shared)' : '(memory 1)';
+  const parts = shapes.map((s) => [microKernel(s), packB(s), packA(s), edge(s), rows(s)].join('\n'));
+  const meta = shapes.map((s) => `
+  (func (export "mr_${s.type}") (result i32) (i32.const ${s.mr}))
+  (func (export "nr_${s.type}") (result i32) (i32.const ${s.nr}))`);
+  return `(module
+  (import "env" "memory" ${memory})
+${parts.join('\n')}
+${meta.join('\n')}
+)
+`;
+}
