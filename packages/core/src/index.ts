@@ -1,1 +1,15 @@
-export {};
+export { AutogradError, ArgumentError, DTypeError, GradCheckError, GradError, ShapeError, TapegradError } from './errors.ts';
+export { broadcastShapes, type Shape } from './shape.ts';
+export { enableGrad, isGradEnabled, noGrad, type TapeNode } from './tape.ts';
+export { Rng } from './random.ts';
+export { Value, value, type ScalarBackwardOptions } from './value.ts';
+export {
+  Tensor, arange, eye, full, linspace, ones, rand, randn, tensor, zeros,
+  type DType, type FloatArray, type GradHook, type NestedArray, type RandomOptions, type TensorLike, type TensorOptions,
+} from './tensor.ts';
+export { backward, type BackwardOptions } from './engine.ts';
+export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
+export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
+export * from './ops/index.ts';
+export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './gradcheck.ts';
+export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './gradcheck.ts';

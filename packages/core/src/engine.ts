@@ -1,0 +1,174 @@
+import { GradError, ShapeError } from './errors.ts';
+import { fmt, sameShape, sumToShape } from './shape.ts';
+import { compactTensorTape, nodePosition, tensorTape, withRecording, type TapeNode } from './tape.ts';
+import { ones, Tensor } from './tensor.ts';
+
+/** Options of a tensor backward pass. @category Autograd */
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false, or true with `createGraph`). */
+  readonly retainGraph?: boolean;
+  /** Record the backward pass, so the gradients are themselves differentiable (default false). */
+  readonly createGraph?: boolean;
+}
+
+/** Options of {@link computeGrads}. @internal */
+export interface GradOptions extends BackwardOptions {
+  /** Tensors whose gradient is wanted; when absent, leaf gradients accumulate into `.grad`. */
+  readonly inputs?: readonly Tensor[];
+}
+
+/**
+ * Backpropagates from `root` and accumulates into `.grad` of every leaf it depends on.
+ * @param root The tensor to differentiate; one element unless `seed` is given.
+ * @param seed ∂L/∂root, of root's shape; ones when absent.
+ * @param opts `retainGraph`, `createGraph`.
+ * @throws {@link GradError} when root does not require grad, is not a scalar and has no seed, or its graph was released.
+ * @example
+ * ```ts
+ * import { backward, tensor } from '@tapegrad/core';
+ * const w = tensor([1, 2, 3], { requiresGrad: true });
+ * backward(w.mul(w).sum());
+ * console.log(w.grad!.toArray()); // [2, 4, 6]
+ * ```
+ * @category Autograd
+ */
+export function backward(root: Tensor, seed?: Tensor, opts: BackwardOptions = {}): void {
+  computeGrads([root], seed === undefined ? undefined : [seed], opts);
+}
+
+function seedFor(root: Tensor, seed: Tensor | undefined): Tensor {
+  if (!root.requiresGrad) {
+    throw new GradError(`backward: the tensor of shape ${fmt(root.shape)} does not require grad (no input of its graph has requiresGrad)`);
+  }
+  if (seed === undefined) {
+    if (root.size !== 1) {
+      throw new GradError(
+        `backward: a seed gradient is needed for a non-scalar output, got shape ${fmt(root.shape)}; pass backward(grad) with a tensor of that shape`,
+      );
+    }
+    return ones(root.shape, { dtype: root.dtype });
+  }
+  if (!(seed instanceof Tensor)) throw new GradError('backward: the seed gradient must be a Tensor');
+  if (!sameShape(seed.shape, root.shape)) {
+    throw new ShapeError(`backward: the seed gradient must have the output's shape ${fmt(root.shape)}, got ${fmt(seed.shape)}`);
+  }
+  if (seed.dtype !== root.dtype) {
+    throw new ShapeError(`backward: the seed gradient must have the output's dtype ${root.dtype}, got ${seed.dtype}`);
+  }
+  return seed;
+}
+
+function releasedError(node: TapeNode): GradError {
+  return new GradError(
+    `backward: the graph through '${node.op.name}' was already released by an earlier backward(); ` +
+      'pass { retainGraph: true } to the first backward() to run it twice',
+  );
+}
+
+function applyHooks(t: Tensor, g: Tensor): Tensor {
+  if (t.hooks === null) return g;
+  for (const hook of t.hooks) {
+    const r = hook(g);
+    if (r !== undefined) {
+      if (!(r instanceof Tensor) || !sameShape(r.shape, g.shape)) {
+        throw new GradError(`hook: a gradient hook must return a tensor of shape ${fmt(g.shape)} or nothing`);
+      }
+      g = r;
+    }
+  }
+  return g;
+}
+
+/**
+ * The engine: walks the tensor lane of the tape in reverse with a loop, running each reached node's
+ * rule and accumulating (never overwriting) gradients by tensor id. With `inputs`, returns their
+ * gradients (null where the output does not depend on them) instead of touching `.grad`.
+ * @internal
+ */
+export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: GradOptions = {}): (Tensor | null)[] {
+  const createGraph = opts.createGraph ?? false;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const grads = new Map<number, Tensor>();
+  const leaves = new Map<number, Tensor>();
+  let start = -1;
+  // Every check comes before any gradient is written, so a failing call changes nothing.
+  const rootSeeds = roots.map((r, k) => seedFor(r, seeds?.[k]));
+  for (const [k, r] of roots.entries()) {
+    if (r.node === null) leaves.set(r.id, r);
+    else {
+      if (r.node.isReleased) throw releasedError(r.node);
+      start = Math.max(start, nodePosition(r.node.id));
+    }
+    const prev = grads.get(r.id);
+    grads.set(r.id, prev === undefined ? rootSeeds[k]! : prev.add(rootSeeds[k]!));
+  }
+  const wanted = opts.inputs === undefined ? null : new Set(opts.inputs.map((x) => x.id));
+  // With explicit inputs, nodes that do not depend on any of them are skipped.
+  let leadsToInput: Set<number> | null = null;
+  if (wanted !== null) {
+    leadsToInput = new Set(wanted);
+    for (let i = 0; i <= start; i++) {
+      const node = tensorTape[i]!;
+      if (node.inputs.some((x) => leadsToInput!.has(x.id))) leadsToInput.add(node.output.id);
+    }
+  }
+  const visited: TapeNode[] = [];
+  withRecording(createGraph, () => {
+    for (let i = start; i >= 0; i--) {
+      const node = tensorTape[i]!;
+      const out = node.output;
+      let dy = grads.get(out.id);
+      if (dy === undefined) continue;
+      if (leadsToInput !== null && !leadsToInput.has(out.id)) continue;
+      if (node.isReleased) throw releasedError(node);
+      visited.push(node);
+      dy = applyHooks(out, dy);
+      if (out.isRetainingGrad) out.grad = out.grad === null ? dy : out.grad.add(dy);
+      if (wanted === null || !wanted.has(out.id)) grads.delete(out.id);
+      else grads.set(out.id, dy);
+      const rule = createGraph || node.op.rawBackward === undefined ? node.op.backward : node.op.rawBackward;
+      if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
+      node.inputs.forEach((x, k) => {
+        if (x.version !== node.inputVersions[k]) {
+          throw new GradError(
+            `backward: input ${k} of '${node.op.name}' (shape ${fmt(x.shape)}) was modified by an in-place operation after it was recorded ` +
+              `(version ${x.version}, expected ${node.inputVersions[k]}); clone it before changing it`,
+          );
+        }
+      });
+      const gs = rule({ inputs: node.inputs, output: out, dy, attrs: node.attrs });
+      node.inputs.forEach((x, k) => {
+        const g = gs[k];
+        if (g === null || g === undefined || !x.requiresGrad) return;
+        const gx = sumToShape(g, x.shape);
+        if (!sameShape(gx.shape, x.shape)) {
+          throw new GradError(`backward of '${node.op.name}' returned ${fmt(g.shape)} for input ${k} of shape ${fmt(x.shape)}`);
+        }
+        const prev = grads.get(x.id);
+        grads.set(x.id, prev === undefined ? gx : prev.add(gx));
+        if (x.node === null) leaves.set(x.id, x);
+      });
+    }
+    if (wanted !== null) return;
+    for (const [id, leaf] of leaves) {
+      const g = grads.get(id);
+      if (g === undefined) continue;
+      const h = applyHooks(leaf, g);
+      // A fresh copy: the same gradient tensor may flow to several leaves.
+      leaf.grad = leaf.grad === null ? (createGraph ? h : copyOf(h)) : leaf.grad.add(h);
+    }
+  });
+  if (!retainGraph) {
+    for (const node of visited) {
+      node.isReleased = true;
+      (node as { inputs: readonly Tensor[] }).inputs = [];
+    }
+    compactTensorTape();
+  }
+  if (wanted === null) return [];
+  return opts.inputs!.map((x) => grads.get(x.id) ?? null);
+}
+
+function copyOf(t: Tensor): Tensor {
+  return Tensor.fromData(t.data.slice(), t.shape, t.dtype);
+}

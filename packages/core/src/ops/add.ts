@@ -1,0 +1,22 @@
+import { defineBinary, type BinaryFn } from './define.ts';
+
+/**
+ * Elementwise sum with broadcasting: `y = a + b`.
+ * @param a A tensor, value or number.
+ * @param b A tensor, value or number.
+ * @returns The sum, in the broadcast shape.
+ * @throws {@link ShapeError} when the shapes do not broadcast.
+ * @example
+ * ```ts
+ * import { add, tensor } from '@tapegrad/core';
+ * console.log(add(tensor([[1, 2], [3, 4]]), tensor([10, 20])).toArray()); // [[11, 22], [13, 24]]
+ * ```
+ * @category Elementwise
+ */
+export const add: BinaryFn = defineBinary({
+  name: 'add',
+  forward: (a, b) => a + b,
+  rule: 'y = a + b, ∂y/∂a = 1, ∂y/∂b = 1 ⇒ da = dy, db = dy',
+  da: () => 1,
+  db: () => 1,
+});

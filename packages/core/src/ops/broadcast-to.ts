@@ -1,0 +1,36 @@
+import { ShapeError } from '../errors.ts';
+import { broadcastIndex, broadcastShapes, checkShape, fmt, sameShape, type Shape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { alloc, asTensor, defineOp, record } from './define.ts';
+
+const op = defineOp({
+  name: 'broadcastTo',
+  rule: 'y = x repeated along broadcast axes, ∂yⱼ/∂xᵢ = 1 for each copy ⇒ dx = dy summed over the copies (by the engine)',
+  backward: ({ dy }) => [dy],
+});
+
+/**
+ * Repeats `x` along axes of size 1 (and new leading axes) to reach `shape`, by NumPy's rule.
+ * @param x The tensor.
+ * @param shape The target shape.
+ * @returns A tensor of the target shape.
+ * @throws {@link ShapeError} when x does not broadcast to the shape.
+ * @example
+ * ```ts
+ * import { broadcastTo, tensor } from '@tapegrad/core';
+ * console.log(broadcastTo(tensor([1, 2]), [2, 2]).toArray()); // [[1, 2], [1, 2]]
+ * ```
+ * @category Shape
+ */
+export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  asTensor('broadcastTo', 'x', x);
+  checkShape('broadcastTo', shape);
+  if (x.shape.length > shape.length || !sameShape(broadcastShapes(x.shape, shape, 'broadcastTo'), shape)) {
+    throw new ShapeError(`broadcastTo: x must broadcast to the shape, got x ${fmt(x.shape)} and shape ${fmt(shape)}`);
+  }
+  const idx = broadcastIndex(shape, x.shape);
+  const out = alloc(x.dtype, idx.length);
+  const xd = x.data;
+  for (let i = 0; i < idx.length; i++) out[i] = xd[idx[i]!]!;
+  return record(op, [x], Tensor.fromData(out, [...shape], x.dtype), undefined);
+}

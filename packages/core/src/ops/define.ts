@@ -1,0 +1,294 @@
+import { ArgumentError, DTypeError } from '../errors.ts';
+import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
+import { pushNode, state, type TapeNode } from '../tape.ts';
+import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
+import { applyScalar, Value } from '../value.ts';
+
+/** A number or a tensor: what elementwise derivatives are written over, so one rule serves both lanes. @category Autograd */
+export type Num = number | Tensor;
+
+/** What a backward rule receives. @category Autograd */
+export interface BackwardContext<A = unknown> {
+  /** The op's tensor inputs. */
+  readonly inputs: readonly Tensor[];
+  /** The op's output. */
+  readonly output: Tensor;
+  /** ∂L/∂output, in the output's shape. */
+  readonly dy: Tensor;
+  /** The op's non-tensor arguments. */
+  readonly attrs: A;
+}
+
+/** A backward rule: one gradient per input, in the output's shape or the input's; `null` for none. @category Autograd */
+export type BackwardRule<A = unknown> = (ctx: BackwardContext<A>) => readonly (Tensor | null)[];
+
+/**
+ * An op as the engine sees it: its name, its derivation (shown by the chain-rule trace) and its VJP.
+ * @category Autograd
+ */
+export interface OpDef<A = unknown> {
+  /** The op's one name: file, function, registry key and graph label. */
+  readonly name: string;
+  /** The derivation of the backward rule, e.g. `y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²)`. */
+  readonly rule: string;
+  /** Ops without a gradient (comparisons, argmax) record nothing. */
+  readonly isNondifferentiable?: boolean;
+  /** The VJP written with public ops, so it can itself be differentiated. */
+  readonly backward?: BackwardRule<A>;
+  /** Optional raw-kernel form of the same VJP, used when `createGraph` is off. */
+  readonly rawBackward?: BackwardRule<A>;
+}
+
+/** An elementwise op: number functions for the forward and the local derivatives, shared by both lanes. @category Autograd */
+export interface ElementwiseOp extends OpDef {
+  /** 1 for unary ops, 2 for binary. */
+  readonly arity: 1 | 2;
+  /** The forward on numbers (unary ops ignore `b`). */
+  readonly forward: (a: number, b: number) => number;
+  /** ∂y/∂a, over numbers or tensors. */
+  readonly da: (a: Num, b: Num, y: Num) => Num;
+  /** ∂y/∂b, over numbers or tensors (binary ops). */
+  readonly db: ((a: Num, b: Num, y: Num) => Num) | undefined;
+  /** Row code on the tape's scalar lane; set when the registry is built. */
+  code: number;
+}
+
+/** Defines a general op for the engine. @category Autograd */
+export function defineOp<A = unknown>(def: OpDef<A>): OpDef<A> {
+  return def;
+}
+
+/** The callable form of a unary elementwise op: numbers to numbers, values to values, tensors to tensors. @category Elementwise */
+export interface UnaryFn {
+  (x: number): number;
+  (x: Value): Value;
+  (x: Tensor): Tensor;
+  (x: Num): Num;
+  /** The op definition the engine runs. */
+  readonly op: ElementwiseOp;
+}
+
+/** The callable form of a binary elementwise op, broadcasting tensors. @category Elementwise */
+export interface BinaryFn {
+  (a: number, b: number): number;
+  (a: Value, b: Value | number): Value;
+  (a: number, b: Value): Value;
+  (a: Tensor, b: Tensor | number): Tensor;
+  (a: number, b: Tensor): Tensor;
+  (a: Num, b: Num): Num;
+  /** The op definition the engine runs. */
+  readonly op: ElementwiseOp;
+}
+
+/** Specification of a unary elementwise op. @category Autograd */
+export interface UnarySpec {
+  readonly name: string;
+  readonly rule: string;
+  readonly forward: (x: number) => number;
+  /** dy/dx at (x, y), written with public ops so it works on numbers and on tensors. */
+  readonly derivative: (x: Num, y: Num) => Num;
+  readonly isNondifferentiable?: boolean;
+}
+
+/** Specification of a binary elementwise op. @category Autograd */
+export interface BinarySpec {
+  readonly name: string;
+  readonly rule: string;
+  readonly forward: (a: number, b: number) => number;
+  /** ∂y/∂a at (a, b, y). */
+  readonly da: (a: Num, b: Num, y: Num) => Num;
+  /** ∂y/∂b at (a, b, y). */
+  readonly db: (a: Num, b: Num, y: Num) => Num;
+  readonly isNondifferentiable?: boolean;
+}
+
+/**
+ * Defines a unary elementwise op from its number forward and its derivative. The VJP
+ * `dx = dy · f′(x, y)` is derived here once, in a differentiable form and a fused raw-loop form.
+ * @category Autograd
+ */
+export function defineUnary(spec: UnarySpec): UnaryFn {
+  const forward = spec.forward;
+  const derivative = spec.derivative;
+  const op: ElementwiseOp = {
+    name: spec.name,
+    rule: spec.rule,
+    isNondifferentiable: spec.isNondifferentiable ?? false,
+    arity: 1,
+    forward: (a) => forward(a),
+    da: (a, _b, y) => derivative(a, y),
+    db: undefined,
+    code: -1,
+    backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
+    rawBackward: ({ inputs: [x], output: y, dy }) => {
+      const xd = x!.data;
+      const yd = y.data;
+      const g = dy.data;
+      const out = alloc(y.dtype, yd.length);
+      for (let i = 0; i < out.length; i++) out[i] = g[i]! * (derivative(xd[i]!, yd[i]!) as number);
+      return [Tensor.fromData(out, y.shape, y.dtype)];
+    },
+  };
+  const fn = ((x: Num | Value): Num | Value => {
+    if (typeof x === 'number') return forward(x);
+    if (x instanceof Value) return applyScalar(op, x, 0);
+    if (x instanceof Tensor) {
+      const xd = x.data;
+      const out = alloc(x.dtype, xd.length);
+      for (let i = 0; i < out.length; i++) out[i] = forward(xd[i]!);
+      return record(op, [x], Tensor.fromData(out, x.shape, x.dtype), undefined);
+    }
+    throw new ArgumentError(`${spec.name}: x must be a number, Value or Tensor, got ${describe(x)}`);
+  }) as UnaryFn;
+  Object.defineProperty(fn, 'op', { value: op });
+  return fn;
+}
+
+/**
+ * Defines a binary elementwise op with NumPy broadcasting from its number forward and its two partial
+ * derivatives. The VJPs `da = dy · ∂y/∂a`, `db = dy · ∂y/∂b` stay in the output's shape; the engine sums
+ * them back to each input's shape.
+ * @category Autograd
+ */
+export function defineBinary(spec: BinarySpec): BinaryFn {
+  const forward = spec.forward;
+  const { da, db } = spec;
+  const op: ElementwiseOp = {
+    name: spec.name,
+    rule: spec.rule,
+    isNondifferentiable: spec.isNondifferentiable ?? false,
+    arity: 2,
+    forward,
+    da,
+    db,
+    code: -1,
+    backward: ({ inputs: [a, b], output: y, dy }) => [
+      a!.requiresGrad ? scaleBy(dy, da(a!, b!, y)) : null,
+      b!.requiresGrad ? scaleBy(dy, db(a!, b!, y)) : null,
+    ],
+    rawBackward: ({ inputs: [a, b], output: y, dy }) => {
+      const n = y.size;
+      const ia = sameShape(a!.shape, y.shape) ? null : broadcastIndex(y.shape, a!.shape);
+      const ib = sameShape(b!.shape, y.shape) ? null : broadcastIndex(y.shape, b!.shape);
+      const ad = a!.data;
+      const bd = b!.data;
+      const yd = y.data;
+      const g = dy.data;
+      const grads: (Tensor | null)[] = [null, null];
+      for (let k = 0; k < 2; k++) {
+        if (!(k === 0 ? a! : b!).requiresGrad) continue;
+        const partial = k === 0 ? da : db;
+        const out = alloc(y.dtype, n);
+        for (let i = 0; i < n; i++) {
+          const av = ad[ia === null ? i : ia[i]!]!;
+          const bv = bd[ib === null ? i : ib[i]!]!;
+          out[i] = g[i]! * (partial(av, bv, yd[i]!) as number);
+        }
+        grads[k] = Tensor.fromData(out, y.shape, y.dtype);
+      }
+      return grads;
+    },
+  };
+  const fn = ((a: Num | Value, b: Num | Value): Num | Value => {
+    if (typeof a === 'number' && typeof b === 'number') return forward(a, b);
+    if (a instanceof Value || b instanceof Value) {
+      if ((a instanceof Value || typeof a === 'number') && (b instanceof Value || typeof b === 'number')) {
+        return applyScalar(op, a, b);
+      }
+      throw new ArgumentError(`${spec.name}: cannot mix Value and Tensor, got a ${describe(a)} and b ${describe(b)}`);
+    }
+    if (!(a instanceof Tensor || typeof a === 'number')) {
+      throw new ArgumentError(`${spec.name}: a must be a number, Value or Tensor, got ${describe(a)}`);
+    }
+    if (!(b instanceof Tensor || typeof b === 'number')) {
+      throw new ArgumentError(`${spec.name}: b must be a number, Value or Tensor, got ${describe(b)}`);
+    }
+    const ta = a instanceof Tensor ? a : scalarLike(a, (b as Tensor).dtype);
+    const tb = b instanceof Tensor ? b : scalarLike(b, ta.dtype);
+    return applyBinaryTensor(op, ta, tb);
+  }) as BinaryFn;
+  Object.defineProperty(fn, 'op', { value: op });
+  return fn;
+}
+
+function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor): Tensor {
+  if (a.dtype !== b.dtype) {
+    throw new DTypeError(`${op.name}: operands must have the same dtype, got a ${a.dtype} and b ${b.dtype}`);
+  }
+  const shape = broadcastShapes(a.shape, b.shape, op.name);
+  const n = sizeOf(shape);
+  const out = alloc(a.dtype, n);
+  const ad = a.data;
+  const bd = b.data;
+  const f = op.forward;
+  if (ad.length === n && bd.length === n) {
+    for (let i = 0; i < n; i++) out[i] = f(ad[i]!, bd[i]!);
+  } else if (bd.length === 1 && ad.length === n) {
+    const bv = bd[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(ad[i]!, bv);
+  } else if (ad.length === 1 && bd.length === n) {
+    const av = ad[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(av, bd[i]!);
+  } else {
+    const ia = broadcastIndex(shape, a.shape);
+    const ib = broadcastIndex(shape, b.shape);
+    for (let i = 0; i < n; i++) out[i] = f(ad[ia[i]!]!, bd[ib[i]!]!);
+  }
+  return record(op, [a, b], Tensor.fromData(out, shape, a.dtype), undefined);
+}
+
+/** dy · partial, skipping the multiplication for the constant partials 1 and −1. */
+function scaleBy(dy: Tensor, partial: Num): Tensor {
+  if (partial === 1) return dy;
+  if (partial === -1) return dy.neg();
+  return dy.mul(partial);
+}
+
+/** A fresh typed array of the dtype. @internal */
+export function alloc(dtype: DType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/**
+ * Records `output = op(...inputs)` on the tensor lane when recording is on and an input requires
+ * grad. Call it last, after every check has passed, so a failed op leaves nothing on the tape.
+ * @internal
+ */
+export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tensor, attrs: A): Tensor {
+  if (!state.isRecording || op.isNondifferentiable) return output;
+  let needsGrad = false;
+  for (const x of inputs) if (x.requiresGrad) needsGrad = true;
+  if (!needsGrad) return output;
+  const node: TapeNode = {
+    id: state.nextId++,
+    op: op as OpDef,
+    inputs,
+    output,
+    attrs,
+    inputVersions: inputs.map((x) => x.version),
+    isReleased: false,
+    stack: state.isAnomalyMode ? new Error().stack : undefined,
+  };
+  output.requiresGrad = true;
+  output.node = node;
+  pushNode(node);
+  return output;
+}
+
+/** A short description of an argument for error messages. @internal */
+export function describe(x: unknown): string {
+  if (x instanceof Tensor) return `Tensor of shape [${x.shape.join(', ')}]`;
+  if (x instanceof Value) return 'Value';
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'array';
+  return typeof x;
+}
+
+/** Asserts `x` is a Tensor. @internal */
+export function asTensor(op: string, name: string, x: unknown): Tensor {
+  if (x instanceof Tensor) return x;
+  throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(x)}`);
+}
+
+/** Shapes in messages. @internal */
+export type { Shape };

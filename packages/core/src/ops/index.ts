@@ -1,0 +1,67 @@
+import { scalarLane, type ScalarRule } from '../scalar-tape.ts';
+import { abs } from './abs.ts';
+import { add } from './add.ts';
+import { broadcastTo } from './broadcast-to.ts';
+import { cos } from './cos.ts';
+import type { ElementwiseOp, OpDef } from './define.ts';
+import { div } from './div.ts';
+import { eq } from './eq.ts';
+import { exp } from './exp.ts';
+import { ge } from './ge.ts';
+import { gt } from './gt.ts';
+import { le } from './le.ts';
+import { log } from './log.ts';
+import { log1p } from './log1p.ts';
+import { lt } from './lt.ts';
+import { matmul } from './matmul.ts';
+import { maximum } from './maximum.ts';
+import { mean } from './mean.ts';
+import { minimum } from './minimum.ts';
+import { mul } from './mul.ts';
+import { ne } from './ne.ts';
+import { neg } from './neg.ts';
+import { pow } from './pow.ts';
+import { relu } from './relu.ts';
+import { reshape } from './reshape.ts';
+import { sigmoid } from './sigmoid.ts';
+import { sign } from './sign.ts';
+import { sin } from './sin.ts';
+import { softplus } from './softplus.ts';
+import { sqrt } from './sqrt.ts';
+import { square } from './square.ts';
+import { sub } from './sub.ts';
+import { sum } from './sum.ts';
+import { tanh } from './tanh.ts';
+import { transpose } from './transpose.ts';
+
+export { abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow };
+export { relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose };
+export type { MatmulOptions } from './matmul.ts';
+
+/**
+ * Every public op, by its one name. Elementwise ops carry their definition as `.op`; the others are
+ * listed with the name their recorded nodes carry. Adding an op is one line here.
+ * @internal
+ */
+export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
+  abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow,
+  relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose,
+};
+
+/** The elementwise ops, in op-code order of the scalar lane. @internal */
+export const ELEMENTWISE: readonly ElementwiseOp[] = [
+  add, sub, mul, div, pow, maximum, minimum, neg, exp, log, log1p, sqrt, abs, square, sigmoid, tanh, relu, softplus, sin, cos,
+  sign, gt, ge, lt, le, eq, ne,
+].map((f) => f.op);
+
+/** Gives each elementwise op its scalar-lane code and hands the lane its rule table. */
+function buildScalarRules(list: readonly ElementwiseOp[]): ScalarRule[] {
+  return list.map((op, code) => {
+    op.code = code;
+    return { forward: op.forward, da: op.da as ScalarRule['da'], db: op.db as ScalarRule['db'] };
+  });
+}
+scalarLane.rules = buildScalarRules(ELEMENTWISE);
+
+/** The op definitions by name (for tools such as the graph drawer). @internal */
+export type { OpDef };

@@ -1,0 +1,23 @@
+import { defineBinary, type BinaryFn } from './define.ts';
+
+/**
+ * Elementwise comparison `a ≤ b` with broadcasting: 1 where it holds, else 0. No gradient flows
+ * through it (it is piecewise constant), so nothing is recorded.
+ * @param a A tensor, value or number.
+ * @param b A tensor, value or number.
+ * @returns 1/0 in the broadcast shape.
+ * @example
+ * ```ts
+ * import { le, tensor } from '@tapegrad/core';
+ * console.log(le(tensor([1, 2, 3]), 2).toArray()); // [1, 1, 0]
+ * ```
+ * @category Elementwise
+ */
+export const le: BinaryFn = defineBinary({
+  name: 'le',
+  isNondifferentiable: true,
+  forward: (a, b) => (a <= b ? 1 : 0),
+  rule: 'piecewise constant: no gradient',
+  da: () => 0,
+  db: () => 0,
+});

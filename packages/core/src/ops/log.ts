@@ -1,0 +1,20 @@
+import { defineUnary, type UnaryFn } from './define.ts';
+import { div } from './div.ts';
+
+/**
+ * Elementwise natural logarithm: `y = ln x` (−∞ at 0, NaN below).
+ * @param x A tensor, value or number.
+ * @returns The result, elementwise, in x's shape.
+ * @example
+ * ```ts
+ * import { log, tensor } from '@tapegrad/core';
+ * console.log(log(tensor([1])).toArray()); // [0]
+ * ```
+ * @category Elementwise
+ */
+export const log: UnaryFn = defineUnary({
+  name: 'log',
+  forward: Math.log,
+  rule: 'y = ln x, dy/dx = 1/x ⇒ dx = dy/x',
+  derivative: (x) => div(1, x),
+});

@@ -1,0 +1,100 @@
+import { DTypeError, ShapeError } from '../errors.ts';
+import { gemm } from '../kernels/gemm.ts';
+import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { alloc, asTensor, defineOp, record } from './define.ts';
+import { reshape } from './reshape.ts';
+
+/** Transpose flags of {@link matmul}: multiply by a stored matrix's transpose without copying it. @category Linear algebra */
+export interface MatmulOptions {
+  /** Use aᵀ (a's last two axes swapped). */
+  readonly transposeA?: boolean;
+  /** Use bᵀ (b's last two axes swapped). */
+  readonly transposeB?: boolean;
+}
+
+interface MatmulAttrs {
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+const op = defineOp<MatmulAttrs>({
+  name: 'matmul',
+  rule: 'Y = A·B, ∂L/∂A = ∂L/∂Y·Bᵀ, ∂L/∂B = Aᵀ·∂L/∂Y ⇒ dA = dY·Bᵀ, dB = Aᵀ·dY (transpose flags, no copies)',
+  backward: ({ inputs: [a, b], dy, attrs: { transA, transB } }) => [
+    a!.requiresGrad
+      ? transA
+        ? matmul(b!, dy, { transposeA: transB, transposeB: true })
+        : matmul(dy, b!, { transposeB: !transB })
+      : null,
+    b!.requiresGrad
+      ? transB
+        ? matmul(dy, a!, { transposeA: true, transposeB: transA })
+        : matmul(a!, dy, { transposeA: !transA })
+      : null,
+  ],
+});
+
+/**
+ * Matrix product `Y = A·B`, NumPy-style: 2-D matrices, 1-D vectors (a leading vector is a row, a
+ * trailing one a column, and that axis is dropped from the result), and batches broadcast over the
+ * leading axes. `transposeA`/`transposeB` multiply by the transpose of a stored matrix without copying it.
+ * @param a Left operand, shape `[..., m, k]` (or `[..., k, m]` with `transposeA`).
+ * @param b Right operand, shape `[..., k, n]` (or `[..., n, k]` with `transposeB`).
+ * @param opts Transpose flags.
+ * @returns The product, shape `[...batch, m, n]`.
+ * @throws {@link ShapeError} when the inner dimensions differ or the batch axes do not broadcast.
+ * @example
+ * ```ts
+ * import { matmul, tensor } from '@tapegrad/core';
+ * const a = tensor([[1, 2], [3, 4]]);
+ * console.log(matmul(a, tensor([1, 1])).toArray()); // [3, 7]
+ * ```
+ * @category Linear algebra
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  asTensor('matmul', 'a', a);
+  asTensor('matmul', 'b', b);
+  if (a.dtype !== b.dtype) throw new DTypeError(`matmul: operands must have the same dtype, got a ${a.dtype} and b ${b.dtype}`);
+  if (a.rank === 0 || b.rank === 0) {
+    throw new ShapeError(`matmul: operands must have at least 1 dimension, got a ${fmt(a.shape)} and b ${fmt(b.shape)}`);
+  }
+  const transA = (opts.transposeA ?? false) && a.rank >= 2;
+  const transB = (opts.transposeB ?? false) && b.rank >= 2;
+  const a2 = a.rank === 1 ? [1, a.shape[0]!] : a.shape;
+  const b2 = b.rank === 1 ? [b.shape[0]!, 1] : b.shape;
+  const ka = a2[a2.length - (transA ? 2 : 1)]!;
+  const kb = b2[b2.length - (transB ? 1 : 2)]!;
+  if (ka !== kb) {
+    throw new ShapeError(`matmul: inner dimensions must match, got a ${fmt(a.shape)} and b ${fmt(b.shape)}${transA || transB ? ` (transposeA ${transA}, transposeB ${transB})` : ''}`);
+  }
+  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), 'matmul');
+  // Vectors become matrices for the product and lose that axis again afterwards.
+  const am = a.rank === 1 ? reshape(a, a2) : a;
+  const bm = b.rank === 1 ? reshape(b, b2) : b;
+  const y = matmulCore(am, bm, transA, transB, batch);
+  if (a.rank > 1 && b.rank > 1) return y;
+  const shape = y.shape.slice();
+  if (b.rank === 1) shape.pop();
+  if (a.rank === 1) shape.splice(shape.length - (b.rank === 1 ? 1 : 2), 1);
+  return reshape(y, shape);
+}
+
+function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batch: readonly number[]): Tensor {
+  const ra = a.rank;
+  const rb = b.rank;
+  const m = a.shape[ra - (transA ? 1 : 2)]!;
+  const k = a.shape[ra - (transA ? 2 : 1)]!;
+  const n = b.shape[rb - (transB ? 2 : 1)]!;
+  const count = sizeOf(batch);
+  const out = alloc(a.dtype, count * m * n);
+  if (count === 1) gemm(a.data, b.data, out, m, n, k, transA, transB);
+  else {
+    const ia = broadcastIndex(batch, a.shape.slice(0, -2));
+    const ib = broadcastIndex(batch, b.shape.slice(0, -2));
+    for (let i = 0; i < count; i++) {
+      gemm(a.data, b.data, out, m, n, k, transA, transB, ia[i]! * m * k, ib[i]! * k * n, i * m * n);
+    }
+  }
+  return record(op, [a, b], Tensor.fromData(out, [...batch, m, n], a.dtype), { transA, transB });
+}

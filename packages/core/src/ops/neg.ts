@@ -1,0 +1,19 @@
+import { defineUnary, type UnaryFn } from './define.ts';
+
+/**
+ * Elementwise negation: `y = −x`.
+ * @param x A tensor, value or number.
+ * @returns The result, elementwise, in x's shape.
+ * @example
+ * ```ts
+ * import { neg, tensor } from '@tapegrad/core';
+ * console.log(neg(tensor([1, -2])).toArray()); // [-1, 2]
+ * ```
+ * @category Elementwise
+ */
+export const neg: UnaryFn = defineUnary({
+  name: 'neg',
+  forward: (x) => -x,
+  rule: 'y = −x, dy/dx = −1 ⇒ dx = −dy',
+  derivative: () => -1,
+});

@@ -1,0 +1,20 @@
+import { defineUnary, type UnaryFn } from './define.ts';
+import { gt } from './gt.ts';
+
+/**
+ * Elementwise rectifier: `y = max(x, 0)`. At x = 0 the subgradient 0 is used (as PyTorch and JAX).
+ * @param x A tensor, value or number.
+ * @returns The result, elementwise, in x's shape.
+ * @example
+ * ```ts
+ * import { relu, tensor } from '@tapegrad/core';
+ * console.log(relu(tensor([-1, 2])).toArray()); // [0, 2]
+ * ```
+ * @category Elementwise
+ */
+export const relu: UnaryFn = defineUnary({
+  name: 'relu',
+  forward: (x) => (x > 0 ? x : 0),
+  rule: 'y = max(x, 0), dy/dx = [x > 0] (subgradient 0 at x = 0, as PyTorch) ⇒ dx = dy·[x > 0]',
+  derivative: (x) => gt(x, 0),
+});

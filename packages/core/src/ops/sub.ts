@@ -1,0 +1,22 @@
+import { defineBinary, type BinaryFn } from './define.ts';
+
+/**
+ * Elementwise difference with broadcasting: `y = a − b`.
+ * @param a A tensor, value or number.
+ * @param b A tensor, value or number.
+ * @returns The difference, in the broadcast shape.
+ * @throws {@link ShapeError} when the shapes do not broadcast.
+ * @example
+ * ```ts
+ * import { sub, tensor } from '@tapegrad/core';
+ * console.log(sub(tensor([5, 7]), 2).toArray()); // [3, 5]
+ * ```
+ * @category Elementwise
+ */
+export const sub: BinaryFn = defineBinary({
+  name: 'sub',
+  forward: (a, b) => a - b,
+  rule: 'y = a − b, ∂y/∂a = 1, ∂y/∂b = −1 ⇒ da = dy, db = −dy',
+  da: () => 1,
+  db: () => -1,
+});

@@ -1,0 +1,21 @@
+import { defineUnary, type UnaryFn } from './define.ts';
+import { square } from './square.ts';
+import { sub } from './sub.ts';
+
+/**
+ * Elementwise hyperbolic tangent: `y = tanh x`.
+ * @param x A tensor, value or number.
+ * @returns The result, elementwise, in x's shape.
+ * @example
+ * ```ts
+ * import { tanh, tensor } from '@tapegrad/core';
+ * console.log(tanh(tensor([0])).toArray()); // [0]
+ * ```
+ * @category Elementwise
+ */
+export const tanh: UnaryFn = defineUnary({
+  name: 'tanh',
+  forward: Math.tanh,
+  rule: 'y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²) (reuses the output)',
+  derivative: (_x, y) => sub(1, square(y)),
+});

@@ -1,0 +1,73 @@
+import { ShapeError } from '../errors.ts';
+import { stridesOf } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { alloc, asTensor, defineOp, record } from './define.ts';
+
+interface TransposeAttrs {
+  readonly perm: readonly number[];
+}
+
+const op = defineOp<TransposeAttrs>({
+  name: 'transpose',
+  rule: 'y = x with axes permuted by p, yᵢ = x_{p⁻¹(i)} ⇒ dx = dy permuted by p⁻¹',
+  backward: ({ dy, attrs }) => {
+    const inverse = new Array<number>(attrs.perm.length);
+    attrs.perm.forEach((p, i) => (inverse[p] = i));
+    return [transpose(dy, inverse)];
+  },
+});
+
+/**
+ * Permutes the axes: output axis i is input axis `axes[i]`. Without `axes`, swaps the last two
+ * (a matrix transpose; a no-op for rank < 2).
+ * @param x The tensor.
+ * @param axes A permutation of `0 … rank−1` (negative axes allowed).
+ * @returns The permuted tensor (a copy).
+ * @throws {@link ShapeError} when `axes` is not a permutation.
+ * @example
+ * ```ts
+ * import { tensor, transpose } from '@tapegrad/core';
+ * console.log(transpose(tensor([[1, 2, 3]])).toArray()); // [[1], [2], [3]]
+ * ```
+ * @category Shape
+ */
+export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  asTensor('transpose', 'x', x);
+  const rank = x.rank;
+  let perm: number[];
+  if (axes === undefined) {
+    perm = Array.from({ length: rank }, (_, i) => i);
+    if (rank >= 2) [perm[rank - 2], perm[rank - 1]] = [rank - 1, rank - 2];
+  } else {
+    perm = axes.map((a) => (a < 0 ? a + rank : a));
+    const ok = perm.length === rank && perm.every((a, i) => Number.isInteger(a) && a >= 0 && a < rank && perm.indexOf(a) === i);
+    if (!ok) throw new ShapeError(`transpose: axes must be a permutation of the ${rank} axes, got axes [${axes.join(', ')}] for shape [${x.shape.join(', ')}]`);
+  }
+  const shape = perm.map((p) => x.shape[p]!);
+  const inStrides = stridesOf(x.shape);
+  const strides = perm.map((p) => inStrides[p]!);
+  const out = alloc(x.dtype, x.size);
+  const xd = x.data;
+  if (rank === 0) out[0] = xd[0]!;
+  else {
+    // Walk the output in order with an odometer over the permuted input strides.
+    const counter = new Array<number>(rank).fill(0);
+    const last = rank - 1;
+    const lastDim = shape[last]!;
+    const lastStride = strides[last]!;
+    let base = 0;
+    for (let i = 0; i < out.length; ) {
+      for (let j = 0; j < lastDim; j++) out[i++] = xd[base + j * lastStride]!;
+      let d = last - 1;
+      while (d >= 0) {
+        counter[d]!++;
+        base += strides[d]!;
+        if (counter[d]! < shape[d]!) break;
+        base -= strides[d]! * shape[d]!;
+        counter[d] = 0;
+        d--;
+      }
+    }
+  }
+  return record(op, [x], Tensor.fromData(out, shape, x.dtype), { perm });
+}

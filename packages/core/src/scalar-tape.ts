@@ -1,0 +1,174 @@
+import { GradError } from './errors.ts';
+import { state } from './tape.ts';
+import type { Value } from './value.ts';
+
+/**
+ * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
+ *
+ * A row holds the op code, the rows of its inputs (-1 for a constant), the input and output values
+ * captured at record time, and the gradient slot used during backward. `refs[row]` is the `Value`
+ * handle the row produced, so backward can write `.grad` back. Recording allocates nothing but the
+ * `Value` itself (the arrays grow by doubling and are reused from step to step).
+ * @internal
+ */
+export interface ScalarRule {
+  /** The forward function on numbers. */
+  readonly forward: (a: number, b: number) => number;
+  /** ∂y/∂a at (a, b, y). */
+  readonly da: (a: number, b: number, y: number) => number;
+  /** ∂y/∂b at (a, b, y); absent for unary ops. */
+  readonly db: ((a: number, b: number, y: number) => number) | undefined;
+}
+
+/** Row code of a leaf `Value` (a parameter or input) registered on first use. @internal */
+export const LEAF = 255;
+/** Row code of a row whose graph was released by a backward pass. @internal */
+export const FREED = 254;
+
+let cap = 1024;
+let code = new Uint8Array(cap);
+let inA = new Int32Array(cap);
+let inB = new Int32Array(cap);
+let valA = new Float64Array(cap);
+let valB = new Float64Array(cap);
+let valY = new Float64Array(cap);
+let grad = new Float64Array(cap);
+let reach = new Uint8Array(cap);
+let refs: (Value | undefined)[] = new Array<Value | undefined>(cap).fill(undefined);
+
+/** The number of rows on the scalar lane. @internal */
+export const scalarLane: { length: number; rules: readonly ScalarRule[] } = { length: 0, rules: [] };
+
+function grow(): void {
+  const n = cap * 2;
+  const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const b = make(n);
+    b.set(a);
+    return b;
+  };
+  code = grown(code, (k) => new Uint8Array(k));
+  inA = grown(inA, (k) => new Int32Array(k));
+  inB = grown(inB, (k) => new Int32Array(k));
+  valA = grown(valA, (k) => new Float64Array(k));
+  valB = grown(valB, (k) => new Float64Array(k));
+  valY = grown(valY, (k) => new Float64Array(k));
+  grad = new Float64Array(n);
+  reach = new Uint8Array(n);
+  for (let i = cap; i < n; i++) refs.push(undefined);
+  cap = n;
+}
+
+function push(c: number, a: number, b: number, xa: number, xb: number, y: number, out: Value): number {
+  if (scalarLane.length === cap) grow();
+  const row = scalarLane.length++;
+  code[row] = c;
+  inA[row] = a;
+  inB[row] = b;
+  valA[row] = xa;
+  valB[row] = xb;
+  valY[row] = y;
+  refs[row] = out;
+  out.slot = row;
+  return row;
+}
+
+/**
+ * The row a `Value` input stands at, registering it when needed: -1 for a constant (a number or a
+ * value that does not require grad); a leaf seen for the first time since its last row was dropped
+ * gets a LEAF row; a non-leaf whose graph was released gets a FREED row, so backward through it fails.
+ */
+function rowOf(v: Value): number {
+  if (!v.requiresGrad) return -1;
+  const s = v.slot;
+  if (s >= 0 && s < scalarLane.length && refs[s] === v) return s;
+  return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v.data, v);
+}
+
+/** Records `out = op(a, b)` when recording is on and an input requires grad. @internal */
+export function recordScalar(c: number, a: Value | number, b: Value | number, xa: number, xb: number, out: Value): void {
+  if (!state.isRecording) {
+    out.requiresGrad = false;
+    return;
+  }
+  const ra = typeof a === 'number' ? -1 : rowOf(a);
+  const rb = typeof b === 'number' ? -1 : rowOf(b);
+  if (ra < 0 && rb < 0) {
+    out.requiresGrad = false;
+    return;
+  }
+  push(c, ra, rb, xa, xb, out.data, out);
+}
+
+const RELEASED_MESSAGE =
+  'backward: this graph was already released by an earlier backward(); ' +
+  'pass { retainGraph: true } to the first backward() to run it twice';
+
+/**
+ * Backpropagates from `root` through the scalar lane: two loops from the root's row down to 0, the
+ * first marking the rows that lead to the root (and refusing released ones before anything is written),
+ * the second accumulating gradients. Every reached `Value` gets `.grad += ∂root/∂value · seed`.
+ * @internal
+ */
+export function scalarBackward(root: Value, seed: number, retainGraph: boolean): void {
+  if (!root.requiresGrad) {
+    throw new GradError('backward: the value does not require grad (it is a constant, detached, or made under noGrad)');
+  }
+  const s = root.slot;
+  if (s < 0 || s >= scalarLane.length || refs[s] !== root) {
+    if (root.isLeaf) {
+      root.grad += seed;
+      return;
+    }
+    throw new GradError(RELEASED_MESSAGE);
+  }
+  reach.fill(0, 0, s + 1);
+  reach[s] = 1;
+  for (let i = s; i >= 0; i--) {
+    if (reach[i] === 0) continue;
+    const c = code[i]!;
+    if (c === FREED) throw new GradError(RELEASED_MESSAGE);
+    if (c === LEAF) continue;
+    const a = inA[i]!;
+    const b = inB[i]!;
+    if (a >= 0) reach[a] = 1;
+    if (b >= 0) reach[b] = 1;
+  }
+  const rules = scalarLane.rules;
+  grad.fill(0, 0, s + 1);
+  grad[s] = seed;
+  for (let i = s; i >= 0; i--) {
+    if (reach[i] === 0) continue;
+    const g = grad[i]!;
+    refs[i]!.grad += g;
+    const c = code[i]!;
+    if (c === LEAF) continue;
+    const rule = rules[c]!;
+    const a = inA[i]!;
+    const b = inB[i]!;
+    if (a >= 0) grad[a] = grad[a]! + g * rule.da(valA[i]!, valB[i]!, valY[i]!);
+    if (b >= 0) grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
+  }
+  if (!retainGraph) release(s);
+}
+
+/** Marks the reached rows as released and drops the released rows at the top of the lane. */
+function release(s: number): void {
+  for (let i = s; i >= 0; i--) {
+    if (reach[i] === 1 && code[i] !== LEAF) {
+      code[i] = FREED;
+      refs[i] = undefined;
+    }
+  }
+  let n = scalarLane.length;
+  while (n > 0 && (code[n - 1] === FREED || code[n - 1] === LEAF)) {
+    n--;
+    refs[n] = undefined;
+  }
+  scalarLane.length = n;
+}
+
+/** Drops every row of the scalar lane (values made before keep their data; their graphs are gone). @internal */
+export function clearScalarLane(): void {
+  for (let i = 0; i < scalarLane.length; i++) refs[i] = undefined;
+  scalarLane.length = 0;
+}

@@ -1,0 +1,496 @@
+import { ArgumentError, DTypeError, ShapeError } from './errors.ts';
+import { backward, type BackwardOptions } from './engine.ts';
+import * as ops from './ops/index.ts';
+import { Rng } from './random.ts';
+import { checkShape, fmt, sizeOf, type Shape } from './shape.ts';
+import { state, type TapeNode } from './tape.ts';
+
+/** Element type of a tensor. `float64` is the default: gradient checks need it. @category Autograd */
+export type DType = 'float64' | 'float32';
+
+/** The typed array behind a tensor. @category Autograd */
+export type FloatArray = Float64Array | Float32Array;
+
+/** Nested arrays of numbers, as `tensor()` accepts them. @category Autograd */
+export type NestedArray = number | readonly NestedArray[];
+
+/** What an op accepts where a tensor is expected: a tensor, or a number broadcast as a scalar. @category Autograd */
+export type TensorLike = Tensor | number;
+
+/** Options of the tensor factories. @category Autograd */
+export interface TensorOptions {
+  /** The shape; inferred from nested arrays when absent. */
+  readonly shape?: Shape;
+  /** `float64` (default) or `float32`. */
+  readonly dtype?: DType;
+  /** Whether to track gradients (default false). */
+  readonly requiresGrad?: boolean;
+}
+
+/** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. @category Autograd */
+export type GradHook = (grad: Tensor) => Tensor | void;
+
+/**
+ * An n-dimensional array on the tape: contiguous row-major storage in a typed array.
+ *
+ * Ops on tensors that require grad are recorded; `backward()` fills `.grad` of the leaves they came
+ * from. Leaf gradients accumulate across backward calls until cleared (`t.grad = null`).
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();
+ * console.log(x.grad!.toArray()); // [[2, 4], [6, 8]]
+ * ```
+ * @category Autograd
+ */
+export class Tensor {
+  /** Creation sequence number (unique). */
+  readonly id: number;
+  /** Dimensions, outermost first; `[]` for a scalar. */
+  readonly shape: Shape;
+  /** Element type. */
+  readonly dtype: DType;
+  /** The elements, row-major. An optimizer may update it in place (then call {@link Tensor.bumpVersion}). */
+  data: FloatArray;
+  /** Whether ops on this tensor are recorded. */
+  requiresGrad: boolean;
+  /** ∂L/∂this after backward (leaves, and non-leaves that called {@link Tensor.retainGrad}). */
+  grad: Tensor | null = null;
+  /** @internal The tape node that produced this tensor; null for leaves. */
+  node: TapeNode | null = null;
+  /** Bumped by every in-place change; backward refuses tensors changed since they were recorded. */
+  version = 0;
+  /** @internal Gradient hooks, in registration order. */
+  hooks: GradHook[] | null = null;
+  /** @internal Whether a non-leaf keeps its gradient in `.grad`. */
+  isRetainingGrad = false;
+
+  /** @internal Use {@link tensor} or the other factories. */
+  constructor(data: FloatArray, shape: Shape, dtype: DType, requiresGrad = false) {
+    this.id = state.nextId++;
+    this.data = data;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.requiresGrad = requiresGrad;
+  }
+
+  /** @internal Wraps a typed array the caller owns (no copy, no checks). */
+  static fromData(data: FloatArray, shape: Shape, dtype: DType): Tensor {
+    return new Tensor(data, shape, dtype);
+  }
+
+  /** The number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** True for tensors the user made (no recorded op produced them). */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** The elements as nested arrays (a number for a scalar). */
+  toArray(): NestedArray {
+    return nest(this.data, this.shape, 0, 0);
+  }
+
+  /**
+   * The single element of a one-element tensor.
+   * @throws {@link ShapeError} when the tensor has more than one element.
+   */
+  item(): number {
+    if (this.data.length !== 1) throw new ShapeError(`item: tensor must have exactly one element, got shape ${fmt(this.shape)}`);
+    return this.data[0]!;
+  }
+
+  /** Prints like NumPy/PyTorch, with shape and dtype. */
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  /**
+   * Backpropagates from this tensor: every leaf it depends on gets `.grad += ∂this/∂leaf · grad`.
+   * @param grad The seed gradient ∂L/∂this; required unless this tensor has one element.
+   * @param opts `retainGraph` keeps the graph for another backward; `createGraph` records the backward pass.
+   * @throws {@link GradError} for a non-scalar without a seed, or a released graph.
+   */
+  backward(grad?: Tensor | null, opts: BackwardOptions = {}): void {
+    backward(this, grad ?? undefined, opts);
+  }
+
+  /** A new leaf sharing this tensor's data, cut out of the graph (no grad). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, this.dtype, false);
+  }
+
+  /** Keeps this non-leaf's gradient in `.grad` after backward (as PyTorch's `retain_grad`). */
+  retainGrad(): this {
+    if (this.node !== null) this.isRetainingGrad = true;
+    return this;
+  }
+
+  /**
+   * Registers a hook that runs when the gradient flowing into this tensor is complete; it may return a
+   * replacement gradient.
+   * @returns A handle whose `remove()` unregisters the hook.
+   */
+  registerHook(hook: GradHook): { remove(): void } {
+    if (!this.requiresGrad) throw new ArgumentError('registerHook: the tensor does not require grad');
+    (this.hooks ??= []).push(hook);
+    return {
+      remove: () => {
+        const i = this.hooks?.indexOf(hook) ?? -1;
+        if (i >= 0) this.hooks!.splice(i, 1);
+      },
+    };
+  }
+
+  /** Marks an in-place change of `.data` so backward can refuse stale saved tensors. */
+  bumpVersion(): void {
+    this.version++;
+  }
+
+  /** A copy with its own storage, on the tape like any op. */
+  clone(): Tensor {
+    return ops.mul(this, 1);
+  }
+
+  /** This tensor in another dtype (a new leaf; no gradient flows through the cast). */
+  astype(dtype: DType): Tensor {
+    const data = dtype === 'float32' ? Float32Array.from(this.data) : Float64Array.from(this.data);
+    return new Tensor(data, this.shape, dtype, false);
+  }
+
+  add(b: TensorLike): Tensor { return ops.add(this, b); }
+  sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  div(b: TensorLike): Tensor { return ops.div(this, b); }
+  pow(b: TensorLike): Tensor { return ops.pow(this, b); }
+  maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  neg(): Tensor { return ops.neg(this); }
+  exp(): Tensor { return ops.exp(this); }
+  log(): Tensor { return ops.log(this); }
+  log1p(): Tensor { return ops.log1p(this); }
+  sqrt(): Tensor { return ops.sqrt(this); }
+  abs(): Tensor { return ops.abs(this); }
+  square(): Tensor { return ops.square(this); }
+  sigmoid(): Tensor { return ops.sigmoid(this); }
+  tanh(): Tensor { return ops.tanh(this); }
+  relu(): Tensor { return ops.relu(this); }
+  softplus(): Tensor { return ops.softplus(this); }
+  sin(): Tensor { return ops.sin(this); }
+  cos(): Tensor { return ops.cos(this); }
+  sum(axis?: number | readonly number[], keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
+  mean(axis?: number | readonly number[], keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
+  reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  broadcastTo(shape: Shape): Tensor { return ops.broadcastTo(this, shape); }
+  transpose(axes?: readonly number[]): Tensor { return ops.transpose(this, axes); }
+  matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
+}
+
+function nest(data: FloatArray, shape: Shape, dim: number, offset: number): NestedArray {
+  if (dim === shape.length) return data[offset]!;
+  const n = shape[dim]!;
+  let stride = 1;
+  for (let i = dim + 1; i < shape.length; i++) stride *= shape[i]!;
+  const out: NestedArray[] = [];
+  for (let i = 0; i < n; i++) out.push(nest(data, shape, dim + 1, offset + i * stride));
+  return out;
+}
+
+function formatNumber(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.`;
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-4 || a >= 1e8)) return x.toExponential(4);
+  return x.toFixed(4);
+}
+
+function formatTensor(t: Tensor): string {
+  const cells = Array.from(t.data, formatNumber);
+  const width = cells.reduce((w, c) => Math.max(w, c.length), 0);
+  const pad = (s: string): string => s.padStart(width);
+  const rank = t.shape.length;
+  const strides: number[] = [];
+  let s = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= t.shape[i]!;
+  }
+  // Long dimensions show their first and last three entries, as NumPy does.
+  const render = (dim: number, offset: number, indent: string): string => {
+    if (dim === rank) return pad(cells[offset]!);
+    const n = t.shape[dim]!;
+    const idx = n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+    const parts = idx.map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim]!, indent + ' ')));
+    const sep = dim === rank - 1 ? ', ' : ',\n' + '\n'.repeat(Math.max(0, rank - dim - 2)) + indent + ' ';
+    return `[${parts.join(sep)}]`;
+  };
+  const body = rank === 0 ? formatNumber(t.data[0]!) : render(0, 0, '       ');
+  const grad = t.node !== null ? `, grad_fn=${t.node.op.name}` : t.requiresGrad ? ', requiresGrad=true' : '';
+  return `tensor(${body}, shape=${fmt(t.shape)}, dtype=${t.dtype}${grad})`;
+}
+
+function inferShape(op: string, data: NestedArray): number[] {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) {
+    shape.push(cur.length);
+    if (cur.length === 0) break;
+    cur = (cur as readonly NestedArray[])[0]!;
+  }
+  // Check that every sub-array has the same length at each depth (no ragged arrays).
+  const check = (x: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (typeof x !== 'number') throw new ShapeError(`${op}: data is ragged, got an array at ${path || 'the top'} where a number was expected`);
+      return;
+    }
+    if (!Array.isArray(x)) throw new ShapeError(`${op}: data is ragged, got a number at ${path || 'the top'} where an array of length ${shape[dim]} was expected`);
+    const arr = x as readonly NestedArray[];
+    if (arr.length !== shape[dim]) {
+      throw new ShapeError(`${op}: data is ragged, got length ${arr.length} at ${path || 'the top'} where ${shape[dim]} was expected`);
+    }
+    arr.forEach((y, i) => check(y, dim + 1, `${path}[${i}]`));
+  };
+  check(data, 0, '');
+  return shape;
+}
+
+function flatten(data: NestedArray, out: number[]): void {
+  if (typeof data === 'number') out.push(data);
+  else for (const x of data) flatten(x, out);
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (dtype === undefined) return 'float64';
+  if (dtype !== 'float64' && dtype !== 'float32') throw new DTypeError(`${op}: dtype must be 'float64' or 'float32', got ${String(dtype)}`);
+  return dtype;
+}
+
+/**
+ * Makes a leaf tensor from nested arrays, a flat array or a typed array (copied).
+ * @param data The elements; nested arrays give the shape, flat data needs `shape` (else it is 1-D).
+ * @param opts `shape`, `dtype` (default `float64`), `requiresGrad` (default false).
+ * @returns The new tensor.
+ * @throws {@link ShapeError} for ragged arrays or a shape that does not match the data's length.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * const a = tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] });
+ * console.log(a.shape); // [2, 3]
+ * ```
+ * @category Autograd
+ */
+export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOptions = {}): Tensor {
+  const dtype = checkDType('tensor', opts.dtype);
+  let flat: ArrayLike<number>;
+  let shape: Shape;
+  if (typeof data === 'number') {
+    flat = [data];
+    shape = [];
+  } else if (Array.isArray(data)) {
+    shape = inferShape('tensor', data as NestedArray);
+    const f: number[] = [];
+    flatten(data as NestedArray, f);
+    flat = f;
+    if (opts.shape !== undefined && shape.length <= 1) shape = [f.length];
+  } else if (ArrayBuffer.isView(data) || (typeof data === 'object' && data !== null && 'length' in data)) {
+    flat = data as ArrayLike<number>;
+    shape = [flat.length];
+  } else {
+    throw new ArgumentError(`tensor: data must be a number, an array or a typed array, got ${typeof data}`);
+  }
+  if (opts.shape !== undefined) {
+    checkShape('tensor', opts.shape);
+    const nested = Array.isArray(data) && shape.length > 1;
+    if (sizeOf(opts.shape) !== flat.length || (nested && fmt(opts.shape) !== fmt(shape))) {
+      throw new ShapeError(`tensor: shape must match the data, got shape ${fmt(opts.shape)} for ${flat.length} elements${nested ? ` of shape ${fmt(shape)}` : ''}`);
+    }
+    shape = [...opts.shape];
+  }
+  for (let i = 0; i < flat.length; i++) {
+    if (typeof flat[i] !== 'number') throw new ArgumentError(`tensor: elements must be numbers, got ${typeof flat[i]} at index ${i}`);
+  }
+  const arr = dtype === 'float32' ? Float32Array.from(flat) : Float64Array.from(flat);
+  return new Tensor(arr, shape, dtype, opts.requiresGrad ?? false);
+}
+
+/** A 0-d constant tensor of the given dtype. @internal */
+export function scalarLike(x: number, dtype: DType): Tensor {
+  const data = dtype === 'float32' ? new Float32Array(1) : new Float64Array(1);
+  data[0] = x;
+  return new Tensor(data, [], dtype, false);
+}
+
+function filled(op: string, shape: Shape, value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
+  checkShape(op, shape);
+  const dtype = checkDType(op, opts.dtype);
+  const n = sizeOf(shape);
+  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  if (value !== 0) data.fill(value);
+  return new Tensor(data, [...shape], dtype, opts.requiresGrad ?? false);
+}
+
+/**
+ * A tensor of zeros.
+ * @param shape The shape.
+ * @param opts `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { zeros } from '@tapegrad/core';
+ * console.log(zeros([2, 2]).toArray()); // [[0, 0], [0, 0]]
+ * ```
+ * @category Autograd
+ */
+export function zeros(shape: Shape, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return filled('zeros', shape, 0, opts);
+}
+
+/**
+ * A tensor of ones.
+ * @param shape The shape.
+ * @param opts `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { ones } from '@tapegrad/core';
+ * console.log(ones([3]).toArray()); // [1, 1, 1]
+ * ```
+ * @category Autograd
+ */
+export function ones(shape: Shape, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return filled('ones', shape, 1, opts);
+}
+
+/**
+ * A tensor filled with one value.
+ * @param shape The shape.
+ * @param value The fill value.
+ * @param opts `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { full } from '@tapegrad/core';
+ * console.log(full([2], 7).toArray()); // [7, 7]
+ * ```
+ * @category Autograd
+ */
+export function full(shape: Shape, value: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  return filled('full', shape, value, opts);
+}
+
+/**
+ * The n×n identity matrix.
+ * @param n The size.
+ * @param opts `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { eye } from '@tapegrad/core';
+ * console.log(eye(2).toArray()); // [[1, 0], [0, 1]]
+ * ```
+ * @category Autograd
+ */
+export function eye(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  const t = filled('eye', [n, n], 0, opts);
+  for (let i = 0; i < n; i++) t.data[i * n + i] = 1;
+  return t;
+}
+
+/**
+ * Evenly spaced values in [start, stop) with the given step.
+ * @param start The first value (or the stop, when it is the only argument).
+ * @param stop The end (excluded).
+ * @param step The spacing (default 1).
+ * @returns A 1-D tensor.
+ * @example
+ * ```ts
+ * import { arange } from '@tapegrad/core';
+ * console.log(arange(0, 5, 2).toArray()); // [0, 2, 4]
+ * ```
+ * @category Autograd
+ */
+export function arange(start: number, stop?: number, step = 1, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(step)) throw new ArgumentError(`arange: step must be a finite non-zero number, got ${step}`);
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const t = filled('arange', [n], 0, opts);
+  for (let i = 0; i < n; i++) t.data[i] = start + i * step;
+  return t;
+}
+
+/**
+ * `num` evenly spaced values from `start` to `stop`, both included.
+ * @param start The first value.
+ * @param stop The last value.
+ * @param num How many values (at least 1).
+ * @returns A 1-D tensor.
+ * @example
+ * ```ts
+ * import { linspace } from '@tapegrad/core';
+ * console.log(linspace(0, 1, 3).toArray()); // [0, 0.5, 1]
+ * ```
+ * @category Autograd
+ */
+export function linspace(start: number, stop: number, num: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor {
+  if (!Number.isInteger(num) || num < 1) throw new ArgumentError(`linspace: num must be a positive integer, got ${num}`);
+  const t = filled('linspace', [num], 0, opts);
+  const step = num === 1 ? 0 : (stop - start) / (num - 1);
+  for (let i = 0; i < num; i++) t.data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  return t;
+}
+
+/** Options of the random factories. @category Autograd */
+export interface RandomOptions extends Omit<TensorOptions, 'shape'> {
+  /** Seed of the {@link Rng} (default 0), or a generator to draw from. */
+  readonly seed?: number | Rng;
+}
+
+/**
+ * Uniform random numbers in [0, 1) from the seeded {@link Rng}: the same seed gives the same tensor on
+ * every machine.
+ * @param shape The shape.
+ * @param opts `seed` (default 0) or an `Rng`, `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { rand } from '@tapegrad/core';
+ * console.log(rand([2], { seed: 1 }).shape); // [2]
+ * ```
+ * @category Autograd
+ */
+export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
+  const t = filled('rand', shape, 0, opts);
+  const rng = opts.seed instanceof Rng ? opts.seed : new Rng(opts.seed ?? 0);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = rng.uniform();
+  return t;
+}
+
+/**
+ * Standard normal random numbers from the seeded {@link Rng} (Box–Muller).
+ * @param shape The shape.
+ * @param opts `seed` (default 0) or an `Rng`, `dtype`, `requiresGrad`.
+ * @returns The new tensor.
+ * @example
+ * ```ts
+ * import { randn } from '@tapegrad/core';
+ * console.log(randn([3, 2], { seed: 7 }).shape); // [3, 2]
+ * ```
+ * @category Autograd
+ */
+export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
+  const t = filled('randn', shape, 0, opts);
+  const rng = opts.seed instanceof Rng ? opts.seed : new Rng(opts.seed ?? 0);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal();
+  return t;
+}

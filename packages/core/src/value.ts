@@ -1,0 +1,144 @@
+import { ArgumentError } from './errors.ts';
+import type { ElementwiseOp } from './ops/define.ts';
+import { recordScalar, scalarBackward } from './scalar-tape.ts';
+import { abs, add, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu, sigmoid, sin, softplus, sqrt, square, sub, tanh } from './ops/index.ts';
+
+/** Options of {@link Value.backward}. @category Autograd */
+export interface ScalarBackwardOptions {
+  /** The seed gradient ∂root/∂root; 1 by default. */
+  readonly grad?: number;
+  /** Keep the graph so backward can run through it again. */
+  readonly retainGraph?: boolean;
+}
+
+/**
+ * A scalar on the tape, micrograd-style: `.data` and `.grad` are plain numbers you may read and write,
+ * so a hand-written SGD step (`p.data -= lr * p.grad; p.grad = 0`) works.
+ *
+ * A `Value` is a handle to a row of the tape's scalar lane; recording an op allocates nothing but the
+ * new handle. Leaves (values you create) live across any number of steps; each `backward()` releases
+ * the graph it ran through, so the tape does not grow from step to step.
+ *
+ * Gradients accumulate: every `backward()` adds into `.grad` of each value it reaches, until you zero it.
+ * @example
+ * ```ts
+ * import { value } from '@tapegrad/core';
+ * const x = value(3);
+ * const y = x.mul(x).add(x); // x² + x
+ * y.backward();
+ * console.log(y.data, x.grad); // 12 7
+ * ```
+ * @category Autograd
+ */
+export class Value {
+  /** The number this value holds. */
+  data: number;
+  /** ∂root/∂this, accumulated over backward passes. */
+  grad = 0;
+  /** Whether ops on this value are recorded; `false` makes it a constant. */
+  requiresGrad: boolean;
+  /** Whether the user made it (true) or an op did (false). */
+  readonly isLeaf: boolean;
+  /** @internal Row on the tape's scalar lane, or -1. */
+  slot = -1;
+
+  /**
+   * @param data The number.
+   * @param requiresGrad Whether to track gradients (default true).
+   * @param isLeaf @internal Ops pass false for their outputs.
+   */
+  constructor(data: number, requiresGrad = true, isLeaf = true) {
+    if (typeof data !== 'number') throw new ArgumentError(`value: data must be a number, got ${typeof data}`);
+    this.data = data;
+    this.requiresGrad = requiresGrad;
+    this.isLeaf = isLeaf;
+  }
+
+  /** this + b */
+  add(b: Value | number): Value { return add(this, b); }
+  /** this − b */
+  sub(b: Value | number): Value { return sub(this, b); }
+  /** this · b */
+  mul(b: Value | number): Value { return mul(this, b); }
+  /** this / b */
+  div(b: Value | number): Value { return div(this, b); }
+  /** thisᵇ */
+  pow(b: Value | number): Value { return pow(this, b); }
+  /** max(this, b); ties split the gradient evenly. */
+  maximum(b: Value | number): Value { return maximum(this, b); }
+  /** min(this, b); ties split the gradient evenly. */
+  minimum(b: Value | number): Value { return minimum(this, b); }
+  /** −this */
+  neg(): Value { return neg(this); }
+  /** eˣ */
+  exp(): Value { return exp(this); }
+  /** ln x */
+  log(): Value { return log(this); }
+  /** ln(1 + x) */
+  log1p(): Value { return log1p(this); }
+  /** √x */
+  sqrt(): Value { return sqrt(this); }
+  /** |x| (subgradient 0 at 0) */
+  abs(): Value { return abs(this); }
+  /** x² */
+  square(): Value { return square(this); }
+  /** 1 / (1 + e⁻ˣ) */
+  sigmoid(): Value { return sigmoid(this); }
+  /** tanh x */
+  tanh(): Value { return tanh(this); }
+  /** max(x, 0) (subgradient 0 at 0) */
+  relu(): Value { return relu(this); }
+  /** ln(1 + eˣ) */
+  softplus(): Value { return softplus(this); }
+  /** sin x */
+  sin(): Value { return sin(this); }
+  /** cos x */
+  cos(): Value { return cos(this); }
+
+  /**
+   * Backpropagates from this value: every value it depends on gets `.grad += ∂this/∂value`.
+   * Releases the graph afterwards unless `retainGraph`.
+   * @throws {@link GradError} when the graph was released by an earlier backward, or this value does not require grad.
+   */
+  backward(opts: ScalarBackwardOptions = {}): void {
+    scalarBackward(this, opts.grad ?? 1, opts.retainGraph ?? false);
+  }
+
+  /** A new leaf with the same data that does not require grad: it cuts the graph here. */
+  detach(): Value {
+    return new Value(this.data, false);
+  }
+
+  /** `Value(data=…, grad=…)` */
+  toString(): string {
+    return `Value(data=${this.data}, grad=${this.grad})`;
+  }
+}
+
+/**
+ * Makes a leaf {@link Value}.
+ * @param data The number.
+ * @param requiresGrad Whether to track gradients (default true).
+ * @returns The new value.
+ * @example
+ * ```ts
+ * import { value } from '@tapegrad/core';
+ * const a = value(2);
+ * const b = a.pow(3);
+ * b.backward();
+ * console.log(a.grad); // 12
+ * ```
+ * @category Autograd
+ */
+export function value(data: number, requiresGrad = true): Value {
+  return new Value(data, requiresGrad);
+}
+
+/** Applies an elementwise op to scalar operands, recording it on the scalar lane. @internal */
+export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | number): Value {
+  const xa = typeof a === 'number' ? a : a.data;
+  const xb = typeof b === 'number' ? b : b.data;
+  const out = new Value(op.forward(xa, xb), true, false);
+  recordScalar(op.code, a, b, xa, xb, out);
+  return out;
+}
