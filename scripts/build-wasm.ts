@@ -38,8 +38,10 @@ if (watDirIdx >= 0) {
 const shared = assemble('gemm-shared.wat', variants.shared);
 const unshared = assemble('gemm-unshared.wat', variants.unshared);
 // Validate with the engine that will run it, so a broken build fails here, not at run time.
-new WebAssembly.Module(shared);
-new WebAssembly.Module(unshared);
+// (lib ES2022 has no WebAssembly types, hence the narrow cast.)
+const engine = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => object } }).WebAssembly;
+new engine.Module(shared);
+new engine.Module(unshared);
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 writeFileSync(

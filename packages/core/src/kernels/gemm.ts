@@ -172,10 +172,10 @@ export function gemmJs(
       }
       const q = c0 + j;
       if (accumulate) {
-        c[q] += s00; c[q + 1] += s01; c[q + 2] += s02; c[q + 3] += s03;
-        c[q + n] += s10; c[q + n + 1] += s11; c[q + n + 2] += s12; c[q + n + 3] += s13;
-        c[q + 2 * n] += s20; c[q + 2 * n + 1] += s21; c[q + 2 * n + 2] += s22; c[q + 2 * n + 3] += s23;
-        c[q + 3 * n] += s30; c[q + 3 * n + 1] += s31; c[q + 3 * n + 2] += s32; c[q + 3 * n + 3] += s33;
+        c[q] = c[q]! + s00; c[q + 1] = c[q + 1]! + s01; c[q + 2] = c[q + 2]! + s02; c[q + 3] = c[q + 3]! + s03;
+        c[q + n] = c[q + n]! + s10; c[q + n + 1] = c[q + n + 1]! + s11; c[q + n + 2] = c[q + n + 2]! + s12; c[q + n + 3] = c[q + n + 3]! + s13;
+        c[q + 2 * n] = c[q + 2 * n]! + s20; c[q + 2 * n + 1] = c[q + 2 * n + 1]! + s21; c[q + 2 * n + 2] = c[q + 2 * n + 2]! + s22; c[q + 2 * n + 3] = c[q + 2 * n + 3]! + s23;
+        c[q + 3 * n] = c[q + 3 * n]! + s30; c[q + 3 * n + 1] = c[q + 3 * n + 1]! + s31; c[q + 3 * n + 2] = c[q + 3 * n + 2]! + s32; c[q + 3 * n + 3] = c[q + 3 * n + 3]! + s33;
       } else {
         c[q] = s00; c[q + 1] = s01; c[q + 2] = s02; c[q + 3] = s03;
         c[q + n] = s10; c[q + n + 1] = s11; c[q + n + 2] = s12; c[q + n + 3] = s13;
@@ -194,7 +194,7 @@ export function gemmJs(
       }
       const q = c0 + j;
       if (accumulate) {
-        c[q] += s0; c[q + n] += s1; c[q + 2 * n] += s2; c[q + 3 * n] += s3;
+        c[q] = c[q]! + s0; c[q + n] = c[q + n]! + s1; c[q + 2 * n] = c[q + 2 * n]! + s2; c[q + 3 * n] = c[q + 3 * n]! + s3;
       } else {
         c[q] = s0; c[q + n] = s1; c[q + 2 * n] = s2; c[q + 3 * n] = s3;
       }
@@ -215,7 +215,7 @@ export function gemmJs(
       }
       const q = q0 + j;
       if (accumulate) {
-        c[q] += s0; c[q + 1] += s1; c[q + 2] += s2; c[q + 3] += s3;
+        c[q] = c[q]! + s0; c[q + 1] = c[q + 1]! + s1; c[q + 2] = c[q + 2]! + s2; c[q + 3] = c[q + 3]! + s3;
       } else {
         c[q] = s0; c[q + 1] = s1; c[q + 2] = s2; c[q + 3] = s3;
       }
@@ -227,7 +227,7 @@ export function gemmJs(
         s += a[pa]! * b[pb]!;
         pb += bp;
       }
-      if (accumulate) c[q0 + j] += s;
+      if (accumulate) c[q0 + j] = c[q0 + j]! + s;
       else c[q0 + j] = s;
     }
   }

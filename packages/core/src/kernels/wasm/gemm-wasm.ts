@@ -26,6 +26,20 @@ type RowKernel = (
   i0: number, i1: number, accumulate: number, packedA: number, tile: number, kcBlk: number, mcBlk: number,
 ) => void;
 
+// The workspace compiles against lib ES2022 without DOM, which has no WebAssembly types, so
+// this file declares the small part of the API it uses (and reads it off globalThis, which
+// doubles as the availability check).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
 interface GeneratedModule {
   GEMM_WASM_BASE64: string;
   GEMM_WASM_SHARED_BASE64: string;
@@ -58,7 +72,7 @@ const PARALLEL_MIN_WORK = 1 << 21;
 // uses the JavaScript kernel. A non-literal specifier keeps tsc and bundlers from requiring it.
 const generatedPath = './gemm-wasm.generated.js';
 const generated: GeneratedModule | undefined =
-  typeof WebAssembly === 'object'
+  wasmApi !== undefined
     ? await import(/* @vite-ignore */ generatedPath).then(
         (mod: GeneratedModule) => mod,
         () => undefined,
@@ -73,8 +87,8 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 interface Engine {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
+  readonly module: object;
+  readonly memory: WasmMemory;
   readonly ex: GemmExports;
   readonly isShared: boolean;
   readonly ctrl: Int32Array;
@@ -87,7 +101,7 @@ interface Engine {
 }
 
 function createEngine(): Engine | undefined {
-  if (generated === undefined) return undefined;
+  if (generated === undefined || wasmApi === undefined) return undefined;
   // Prefer shared memory so worker threads can run on the same buffers; fall back to an
   // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
   const attempts: [string, boolean, number][] = [
@@ -97,9 +111,9 @@ function createEngine(): Engine | undefined {
   ];
   for (const [b64, isShared, maximum] of attempts) {
     try {
-      const module = new WebAssembly.Module(decodeBase64(b64));
-      const memory = new WebAssembly.Memory({ initial: 16, maximum, shared: isShared });
-      const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+      const module = new wasmApi.Module(decodeBase64(b64));
+      const memory = new wasmApi.Memory({ initial: 16, maximum, shared: isShared });
+      const ex = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
       const tileBytes = 1024;
       let packABytes = 0;
       for (const t of ['f64', 'f32'] as const) {

@@ -55,7 +55,7 @@ export const CTRL_BYTES = 256;
  * Exceptions are caught and flagged so the main thread never waits for a dead task.
  * @internal
  */
-export const WORKER_SOURCE = `
+export const WORKER_SOURCE: string = `
 'use strict';
 const { workerData } = require('node:worker_threads');
 const { module, memory, index } = workerData;
