@@ -1,0 +1,92 @@
+/**
+ * The benchmark runner:
+ *
+ *     tsx packages/bench/src/main.ts [--quick] [--json] [--only W1,W3]
+ *
+ * Tables (or JSON) go to stdout, progress to stderr.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import type { WorkloadKind } from './harness.js';
+import { BenchError } from './harness.js';
+import { tfWasmFeatures } from './peers/tfjs.js';
+import { IMPLEMENTATIONS } from './registry.js';
+import type { Environment } from './report.js';
+import { formatReport, toJson } from './report.js';
+import { describeError, runBenchmarks } from './run.js';
+
+const KINDS: readonly WorkloadKind[] = ['W1', 'W2', 'W3', 'W4'];
+
+function parseOnly(text: string | undefined): ReadonlySet<WorkloadKind> | undefined {
+  if (text === undefined) return undefined;
+  const kinds = new Set<WorkloadKind>();
+  for (const part of text.split(',')) {
+    const kind = KINDS.find((k) => k === part.trim().toUpperCase());
+    if (!kind) throw new BenchError(`--only: expected a list of ${KINDS.join(', ')}, got '${part}'`);
+    kinds.add(kind);
+  }
+  return kinds;
+}
+
+async function environment(only: ReadonlySet<WorkloadKind> | undefined): Promise<Environment> {
+  const notes: string[] = [];
+  const usesTf = !only || only.has('W1') || only.has('W2');
+  if (usesTf) {
+    try {
+      notes.push(`TF.js wasm backend: ${await tfWasmFeatures()}.`);
+    } catch (e) {
+      notes.push(`TF.js wasm backend unavailable: ${describeError(e)}.`);
+    }
+  }
+  notes.push(
+    'jax-js: Wasm device only (init() probes WebGPU via `navigator`, absent in Node 20); ' +
+      'single-threaded (no global `Worker` in Node 20).',
+    'jax-js float64: Node 20 lacks `Float16Array`, which jax-js tests before `Float64Array` in ' +
+      '`np.array`; the bench defines a placeholder global so float64 arrays can be created.',
+    'jax-js float64 is float32-accurate in exp/log: its Wasm backend demotes float64 to float32 ' +
+      'around every unary transcendental call, so W1 float64 losses match the reference to ~1e-7 only.',
+    'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
+      'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',
+  );
+  for (const impl of IMPLEMENTATIONS) {
+    if (impl.note !== undefined) notes.push(`${impl.name}: ${impl.note}.`);
+  }
+  const cpuList = cpus();
+  return {
+    node: process.versions.node,
+    cpu: cpuList[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpuList.length,
+    notes,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  const only = parseOnly(values.only);
+  const isQuick = values.quick === true;
+  const config = loadConfig();
+  const t0 = performance.now();
+  const results = await runBenchmarks({
+    config,
+    implementations: IMPLEMENTATIONS,
+    only,
+    isQuick,
+    log: (message) => process.stderr.write(`[bench] ${message}\n`),
+  });
+  const env = await environment(only);
+  process.stderr.write(`[bench] done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const out = values.json === true ? JSON.stringify(toJson(results, env, isQuick), null, 2) : formatReport(results, env);
+  process.stdout.write(`${out}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

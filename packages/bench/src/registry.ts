@@ -1,0 +1,109 @@
+/**
+ * Every implementation the bench knows, as one array. Adding an engine (or a
+ * tapegrad variant) is adding an entry: give it a name, a dtype and a
+ * factory for each workload it runs.
+ */
+import type { WorkloadsConfig } from './config.js';
+import type { Dtype, W1Data, W2Data, W3Data, Workload } from './harness.js';
+import { jaxW1, jaxW2, jaxW4 } from './peers/jax.js';
+import { micrograd3, micrograd4 } from './peers/micrograd.js';
+import { referenceW1, referenceW2 } from './peers/reference.js';
+import { tfjsW1, tfjsW2 } from './peers/tfjs.js';
+
+/** Where an implementation comes from. */
+export type ImplementationGroup = 'tapegrad' | 'peer' | 'baseline';
+
+/** One row of the tables: an engine in one configuration. */
+export interface Implementation {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly group: ImplementationGroup;
+  readonly w1?: (data: W1Data) => Workload;
+  readonly w2?: (data: W2Data) => Workload;
+  readonly w3?: (data: W3Data) => Workload;
+  readonly w4?: (n: number, cfg: WorkloadsConfig['W4']) => Workload;
+  /** Largest W4 chain worth attempting (memory); defaults to the config's Ns. */
+  readonly w4MaxN?: number;
+  /** Shown under the tables, e.g. why a workload is missing. */
+  readonly note?: string;
+}
+
+const jaxVariants = [
+  { dtype: 'float32', isJit: true },
+  { dtype: 'float32', isJit: false },
+  { dtype: 'float64', isJit: true },
+  { dtype: 'float64', isJit: false },
+] as const;
+
+/** All implementations, tapegrad first, in table order. */
+export const IMPLEMENTATIONS: readonly Implementation[] = [
+  // ── tapegrad slots ─────────────────────────────────────────────────────
+  // Filled in once @tapegrad/core exports `Tensor` and `Value` (and
+  // @tapegrad/nn the fast path). Each needs only the factories below.
+  {
+    name: 'tapegrad generic float64',
+    dtype: 'float64',
+    group: 'tapegrad',
+    note: 'waiting for @tapegrad/core `Tensor`',
+  },
+  {
+    name: 'tapegrad generic float32',
+    dtype: 'float32',
+    group: 'tapegrad',
+    note: 'waiting for @tapegrad/core `Tensor`',
+  },
+  {
+    name: 'tapegrad fast path',
+    dtype: 'float64',
+    group: 'tapegrad',
+    note: 'waiting for the hand-derived fast path in @tapegrad/nn',
+  },
+  {
+    name: 'tapegrad Value',
+    dtype: 'float64',
+    group: 'tapegrad',
+    note: 'waiting for @tapegrad/core `Value`',
+  },
+
+  // ── other engines ──────────────────────────────────────────────────────
+  {
+    name: 'TF.js cpu',
+    dtype: 'float32',
+    group: 'peer',
+    w1: (data) => tfjsW1('cpu', data),
+    w2: (data) => tfjsW2('cpu', data),
+  },
+  {
+    name: 'TF.js wasm',
+    dtype: 'float32',
+    group: 'peer',
+    w1: (data) => tfjsW1('wasm', data),
+    w2: (data) => tfjsW2('wasm', data),
+  },
+  ...jaxVariants.map(
+    (v): Implementation => ({
+      name: `jax-js ${v.dtype}${v.isJit ? ' jit' : ''}`,
+      dtype: v.dtype,
+      group: 'peer',
+      w1: (data) => jaxW1(v, data),
+      w2: (data) => jaxW2(v, data),
+      w4: (n, cfg) => jaxW4(v, n, cfg.mul, cfg.add, cfg.x0),
+    }),
+  ),
+
+  // ── baselines written here ─────────────────────────────────────────────
+  {
+    name: 'plain TS float64',
+    dtype: 'float64',
+    group: 'baseline',
+    w1: referenceW1,
+    w2: referenceW2,
+  },
+  {
+    name: 'micrograd-style JS',
+    dtype: 'float64',
+    group: 'baseline',
+    w3: micrograd3,
+    w4: (n, cfg) => micrograd4(n, cfg.mul, cfg.add, cfg.x0),
+  },
+];
