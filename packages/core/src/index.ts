@@ -1,6 +1,6 @@
 export { AutogradError, ArgumentError, DTypeError, GradCheckError, GradError, ShapeError, TapegradError } from './errors.ts';
 export { broadcastShapes, type Shape } from './shape.ts';
-export { enableGrad, isGradEnabled, noGrad, type TapeNode } from './tape.ts';
+export { enableGrad, isGradEnabled, noGrad, withScope, type Scope, type TapeNode } from './tape.ts';
 export { Rng } from './random.ts';
 export { Value, value, type ScalarBackwardOptions } from './value.ts';
 export {

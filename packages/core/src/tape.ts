@@ -22,13 +22,32 @@ export interface TapeNode {
   isReleased: boolean;
   /** Where the op was called from, captured only in anomaly mode. */
   stack: string | undefined;
+  /** The innermost {@link withScope} the op ran in (a module call, say), or null. */
+  readonly scope: Scope | null;
+}
+
+/**
+ * One call of {@link withScope}: a labelled region of the tape, such as one forward call of a module.
+ * Graph drawers use it to collapse the region's ops into one box.
+ * @category Autograd
+ */
+export interface Scope {
+  /** Unique per call, so two calls of the same module stay two boxes. */
+  readonly id: number;
+  /** The label, e.g. `Linear`. */
+  readonly name: string;
+  /** The enclosing scope, or null at the top. */
+  readonly parent: Scope | null;
+  /** Nesting depth: 1 for a top-level scope. */
+  readonly depth: number;
 }
 
 /** Global recording state shared by the scalar and tensor lanes. @internal */
-export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number } = {
+export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null } = {
   isRecording: true,
   isAnomalyMode: false,
   nextId: 1,
+  scope: null,
 };
 
 /** The tensor lane of the tape, in creation order. @internal */
@@ -92,6 +111,32 @@ export function withRecording<T>(on: boolean, fn: () => T): T {
  */
 export function isGradEnabled(): boolean {
   return state.isRecording;
+}
+
+/**
+ * Runs `fn` inside a named scope: every op it records carries the scope (`node.scope`), so a graph
+ * drawing can show a module's ops as one box (`Linear` instead of matmul + add). Scopes nest and cost
+ * nothing when no graph is drawn.
+ * @param name The label, e.g. the module's class name.
+ * @param fn The code to run.
+ * @returns What `fn` returns.
+ * @example
+ * ```ts
+ * import { tensor, withScope } from '@tapegrad/core';
+ * const w = tensor([[1, 2]], { requiresGrad: true });
+ * const y = withScope('Linear', () => w.matmul(tensor([[3], [4]])).add(1));
+ * console.log(y.node!.scope!.name); // Linear
+ * ```
+ * @category Autograd
+ */
+export function withScope<T>(name: string, fn: () => T): T {
+  const parent = state.scope;
+  state.scope = { id: state.nextId++, name, parent, depth: parent === null ? 1 : parent.depth + 1 };
+  try {
+    return fn();
+  } finally {
+    state.scope = parent;
+  }
 }
 
 /** Appends a node to the tensor lane. @internal */

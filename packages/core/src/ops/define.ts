@@ -268,6 +268,7 @@ export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tenso
     inputVersions: inputs.map((x) => x.version),
     isReleased: false,
     stack: state.isAnomalyMode ? new Error().stack : undefined,
+    scope: state.scope,
   };
   output.requiresGrad = true;
   output.node = node;
