@@ -8,8 +8,11 @@ export {
   type DType, type FloatArray, type GradHook, type NestedArray, type RandomOptions, type TensorLike, type TensorOptions,
 } from './tensor.ts';
 export { backward, type BackwardOptions } from './engine.ts';
+/** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
+export { gemm } from './kernels/gemm.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
 export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './gradcheck.ts';
 export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './gradcheck.ts';
+export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
