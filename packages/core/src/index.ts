@@ -15,3 +15,4 @@ export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp
 export * from './ops/index.ts';
 export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './gradcheck.ts';
 export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './gradcheck.ts';
+export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
