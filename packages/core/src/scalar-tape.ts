@@ -6,12 +6,17 @@ import type { Value } from './value.ts';
  * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
  *
  * A row holds the op code, the rows of its inputs (-1 for a constant), the input and output values
- * captured at record time, and the gradient slot used during backward. `refs[row]` is the `Value`
- * handle the row produced, so backward can write `.grad` back. Recording allocates nothing but the
- * `Value` itself (the arrays grow by doubling and are reused from step to step).
+ * captured at record time, the gradient slot used during backward, and a generation number that tells
+ * a `Value` handle whether the row is still its own. Leaves are referenced from `refs[row]` so backward
+ * can accumulate into their `.grad`. Recording allocates nothing but the `Value` itself (the arrays grow
+ * by doubling and are reused from step to step).
  * @internal
  */
 export interface ScalarRule {
+  /** Whether the op has one input (then `dx` is its derivative). */
+  readonly isUnary: boolean;
+  /** dy/dx at (x, y) for unary ops. */
+  readonly dx: (x: number, y: number) => number;
   /** The forward function on numbers. */
   readonly forward: (a: number, b: number) => number;
   /** ∂y/∂a at (a, b, y). */
@@ -34,6 +39,11 @@ let valB = new Float64Array(cap);
 let valY = new Float64Array(cap);
 let grad = new Float64Array(cap);
 let reach = new Uint8Array(cap);
+let rowGen = new Int32Array(cap);
+let nextGen = 1;
+// Only leaves (and non-leaves that asked to keep their gradient) are referenced from the tape, so the
+// intermediate handles of a long computation can be collected young: holding millions of them alive
+// costs far more in garbage collection than the arithmetic.
 let refs: (Value | undefined)[] = new Array<Value | undefined>(cap).fill(undefined);
 
 /** The number of rows on the scalar lane. @internal */
@@ -52,7 +62,8 @@ function grow(): void {
   valA = grown(valA, (k) => new Float64Array(k));
   valB = grown(valB, (k) => new Float64Array(k));
   valY = grown(valY, (k) => new Float64Array(k));
-  grad = new Float64Array(n);
+  grad = grown(grad, (k) => new Float64Array(k));
+  rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
   for (let i = cap; i < n; i++) refs.push(undefined);
   cap = n;
@@ -67,8 +78,13 @@ function push(c: number, a: number, b: number, xa: number, xb: number, y: number
   valA[row] = xa;
   valB[row] = xb;
   valY[row] = y;
-  refs[row] = out;
+  grad[row] = 0;
+  const gen = nextGen;
+  nextGen = (nextGen + 1) | 0;
+  rowGen[row] = gen;
+  refs[row] = c === LEAF || out.isRetainingGrad ? out : undefined;
   out.slot = row;
+  out.gen = gen;
   return row;
 }
 
@@ -80,8 +96,29 @@ function push(c: number, a: number, b: number, xa: number, xb: number, y: number
 function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
   const s = v.slot;
-  if (s >= 0 && s < scalarLane.length && refs[s] === v) return s;
+  if (isLive(v) && code[s] !== FREED) return s;
   return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v.data, v);
+}
+
+/** Whether the value's row on the lane is still its own (rows are reused after a release). */
+function isLive(v: Value): boolean {
+  const s = v.slot;
+  return s >= 0 && s < scalarLane.length && rowGen[s] === v.gen;
+}
+
+/**
+ * The gradient a non-leaf received in the most recent backward pass, while its row has not been
+ * reused by newer operations; 0 otherwise.
+ * @internal
+ */
+export function rowGrad(v: Value): number {
+  const s = v.slot;
+  return s >= 0 && s < cap && rowGen[s] === v.gen ? grad[s]! : 0;
+}
+
+/** Makes the lane write this non-leaf's gradient back into the handle, as for leaves. @internal */
+export function retainRow(v: Value): void {
+  if (isLive(v)) refs[v.slot] = v;
 }
 
 /** Records `out = op(a, b)` when recording is on and an input requires grad. @internal */
@@ -114,39 +151,44 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     throw new GradError('backward: the value does not require grad (it is a constant, detached, or made under noGrad)');
   }
   const s = root.slot;
-  if (s < 0 || s >= scalarLane.length || refs[s] !== root) {
+  if (!isLive(root) || code[s] === FREED) {
     if (root.isLeaf) {
       root.grad += seed;
       return;
     }
     throw new GradError(RELEASED_MESSAGE);
   }
+  // One loop from the root down: mark the rows that lead to the root and accumulate their gradients
+  // in the lane's own array. Nothing the user sees changes until the loop has finished, so a released
+  // row met on the way throws with every `.grad` untouched.
   reach.fill(0, 0, s + 1);
   reach[s] = 1;
-  for (let i = s; i >= 0; i--) {
-    if (reach[i] === 0) continue;
-    const c = code[i]!;
-    if (c === FREED) throw new GradError(RELEASED_MESSAGE);
-    if (c === LEAF) continue;
-    const a = inA[i]!;
-    const b = inB[i]!;
-    if (a >= 0) reach[a] = 1;
-    if (b >= 0) reach[b] = 1;
-  }
   const rules = scalarLane.rules;
   grad.fill(0, 0, s + 1);
   grad[s] = seed;
   for (let i = s; i >= 0; i--) {
     if (reach[i] === 0) continue;
-    const g = grad[i]!;
-    refs[i]!.grad += g;
     const c = code[i]!;
     if (c === LEAF) continue;
+    if (c === FREED) throw new GradError(RELEASED_MESSAGE);
+    const g = grad[i]!;
     const rule = rules[c]!;
     const a = inA[i]!;
     const b = inB[i]!;
-    if (a >= 0) grad[a] = grad[a]! + g * rule.da(valA[i]!, valB[i]!, valY[i]!);
-    if (b >= 0) grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
+    if (a >= 0) {
+      reach[a] = 1;
+      grad[a] = grad[a]! + g * (rule.isUnary ? rule.dx(valA[i]!, valY[i]!) : rule.da(valA[i]!, valB[i]!, valY[i]!));
+    }
+    if (b >= 0) {
+      reach[b] = 1;
+      grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
+    }
+  }
+  // Then hand the gradients to the handles that keep them (leaves and retained values).
+  for (let i = 0; i <= s; i++) {
+    if (reach[i] === 0) continue;
+    const ref = refs[i];
+    if (ref !== undefined) ref.grad += grad[i]!;
   }
   if (!retainGraph) release(s);
 }
@@ -154,10 +196,7 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
 /** Marks the reached rows as released and drops the released rows at the top of the lane. */
 function release(s: number): void {
   for (let i = s; i >= 0; i--) {
-    if (reach[i] === 1 && code[i] !== LEAF) {
-      code[i] = FREED;
-      refs[i] = undefined;
-    }
+    if (reach[i] === 1 && code[i] !== LEAF) code[i] = FREED;
   }
   let n = scalarLane.length;
   while (n > 0 && (code[n - 1] === FREED || code[n - 1] === LEAF)) {

@@ -1,6 +1,6 @@
 import { ArgumentError } from './errors.ts';
 import type { ElementwiseOp } from './ops/define.ts';
-import { recordScalar, scalarBackward } from './scalar-tape.ts';
+import { recordScalar, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { abs, add, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu, sigmoid, sin, softplus, sqrt, square, sub, tanh } from './ops/index.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
@@ -33,14 +33,18 @@ export interface ScalarBackwardOptions {
 export class Value {
   /** The number this value holds. */
   data: number;
-  /** ∂root/∂this, accumulated over backward passes. */
-  grad = 0;
+  /** @internal Accumulated gradient of a leaf (or of a non-leaf that called {@link Value.retainGrad}). */
+  accGrad = 0;
   /** Whether ops on this value are recorded; `false` makes it a constant. */
   requiresGrad: boolean;
   /** Whether the user made it (true) or an op did (false). */
   readonly isLeaf: boolean;
   /** @internal Row on the tape's scalar lane, or -1. */
   slot = -1;
+  /** @internal Generation of that row when this value took it. */
+  gen = 0;
+  /** @internal Whether backward writes this non-leaf's gradient into the handle. */
+  isRetainingGrad = false;
 
   /**
    * @param data The number.
@@ -52,6 +56,28 @@ export class Value {
     this.data = data;
     this.requiresGrad = requiresGrad;
     this.isLeaf = isLeaf;
+  }
+
+  /**
+   * ∂root/∂this. For leaves it accumulates over backward passes until you zero it (`p.grad = 0`).
+   * For an intermediate value it is the gradient of the most recent backward pass, readable until newer
+   * operations reuse its row on the tape; call {@link Value.retainGrad} to keep it in the handle.
+   */
+  get grad(): number {
+    return this.isLeaf || this.isRetainingGrad ? this.accGrad : rowGrad(this);
+  }
+
+  set grad(g: number) {
+    this.accGrad = g;
+  }
+
+  /** Keeps this intermediate value's gradient in the handle (accumulating), as leaves do. */
+  retainGrad(): this {
+    if (!this.isLeaf && !this.isRetainingGrad) {
+      this.isRetainingGrad = true;
+      retainRow(this);
+    }
+    return this;
   }
 
   /** this + b */

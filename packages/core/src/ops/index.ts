@@ -58,7 +58,14 @@ export const ELEMENTWISE: readonly ElementwiseOp[] = [
 function buildScalarRules(list: readonly ElementwiseOp[]): ScalarRule[] {
   return list.map((op, code) => {
     op.code = code;
-    return { forward: op.forward, da: op.da as ScalarRule['da'], db: op.db as ScalarRule['db'] };
+    const da = op.da as ScalarRule['da'];
+    return {
+      isUnary: op.arity === 1,
+      dx: (op.derivative ?? ((x: number, y: number) => da(x, 0, y))) as ScalarRule['dx'],
+      forward: op.forward,
+      da,
+      db: op.db as ScalarRule['db'],
+    };
   });
 }
 scalarLane.rules = buildScalarRules(ELEMENTWISE);
