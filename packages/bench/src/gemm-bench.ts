@@ -23,7 +23,7 @@ interface Case {
 }
 
 const isQuick = process.argv.includes('--quick');
-const minTimeMs = isQuick ? 150 : 600;
+const minTimeMs = isQuick ? 60 : 150;
 
 const square = [64, 256, 512, 1024].map((s): Case => ({ label: `${s}³`, m: s, n: s, k: s, transA: false, transB: false }));
 const mlp: Case[] = [
@@ -45,25 +45,27 @@ function fill(t: typeof Float64Array | typeof Float32Array, len: number): FloatA
   return x;
 }
 
-function gflops(kernel: Kernel, t: typeof Float64Array | typeof Float32Array, c: Case, maxWork: number): string {
-  if (c.m * c.n * c.k > maxWork) return '—';
+interface Slot {
+  readonly run: () => void;
+  readonly flops: number;
+  best: number;
+}
+
+function slot(kernel: Kernel, t: typeof Float64Array | typeof Float32Array, c: Case): Slot {
   const a = fill(t, c.m * c.k);
   const b = fill(t, c.k * c.n);
   const out = new t(c.m * c.n);
-  // Warm up until the optimizing tier has taken over (and workers have started).
-  const warmStart = performance.now();
-  do kernel(a, b, out, c.m, c.n, c.k, c.transA, c.transB);
-  while (performance.now() - warmStart < minTimeMs / 3);
-  let best = Infinity;
+  return { run: () => kernel(a, b, out, c.m, c.n, c.k, c.transA, c.transB), flops: 2 * c.m * c.n * c.k, best: Infinity };
+}
+
+/** Time one slot for `ms` milliseconds, keeping the best single run. */
+function measure(s: Slot, ms: number): void {
   const start = performance.now();
-  let reps = 0;
-  while (performance.now() - start < minTimeMs || reps < 3) {
+  do {
     const t0 = performance.now();
-    kernel(a, b, out, c.m, c.n, c.k, c.transA, c.transB);
-    best = Math.min(best, performance.now() - t0);
-    reps++;
-  }
-  return ((2 * c.m * c.n * c.k) / (best * 1e6)).toFixed(1);
+    s.run();
+    s.best = Math.min(s.best, performance.now() - t0);
+  } while (performance.now() - start < ms);
 }
 
 const wasmOne: Kernel = (...args) => {
@@ -79,18 +81,26 @@ const auto: Kernel = (...args) => {
   gemm(...args);
 };
 
-const rows: string[][] = [['shape', 'dtype', 'JS', 'Wasm 1T', 'Wasm auto-T', 'gemm()']];
-for (const c of [...square, ...mlp]) {
-  for (const t of [Float64Array, Float32Array]) {
-    rows.push([
-      c.label,
-      t === Float64Array ? 'f64' : 'f32',
-      gflops(gemmJs, t, c, 512 ** 3),
-      wasmAvailable() ? gflops(wasmOne, t, c, Infinity) : 'n/a',
-      wasmAvailable() ? gflops(wasmAll, t, c, Infinity) : 'n/a',
-      gflops(auto, t, c, Infinity),
-    ]);
-  }
+// Rounds interleave all configurations, and each keeps its best run, so load from other
+// processes on the machine (which comes and goes) biases every column alike.
+const kernels: [string, Kernel, number][] = [
+  ['JS', gemmJs, 512 ** 3],
+  ['Wasm 1T', wasmOne, Infinity],
+  ['Wasm auto-T', wasmAll, Infinity],
+  ['gemm()', auto, Infinity],
+];
+const grid = [...square, ...mlp].flatMap((c) => [Float64Array, Float32Array].map((t) => ({
+  c, t, slots: kernels.map(([, kernel, maxWork]) =>
+    (c.m * c.n * c.k > maxWork || (kernel !== gemmJs && !wasmAvailable()) ? undefined : slot(kernel, t, c))),
+})));
+const rounds = isQuick ? 2 : 5;
+for (let r = 0; r < rounds; r++) {
+  for (const g of grid) for (const s of g.slots) if (s) measure(s, r === 0 ? 2 * minTimeMs : minTimeMs);
+}
+const rows: string[][] = [['shape', 'dtype', ...kernels.map(([name]) => name)]];
+for (const g of grid) {
+  rows.push([g.c.label, g.t === Float64Array ? 'f64' : 'f32',
+    ...g.slots.map((s) => (s ? (s.flops / (s.best * 1e6)).toFixed(1) : '—'))]);
 }
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 const line = (r: string[]): string => `| ${r.map((x, i) => x.padEnd(widths[i]!)).join(' | ')} |`;

@@ -49,7 +49,11 @@ function bytesOf(type: 'f64' | 'f32'): number {
   return type === 'f64' ? 8 : 4;
 }
 
-/** The MR×NR micro-kernel: C[MR×NR] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR]. */
+/**
+ * The MR×NR micro-kernel: C[MR×NR] (+)= Apanel[kc×MR]ᵀ · Bpanel[kc×NR].
+ * The k loop is deliberately not unrolled: unrolling by 2 or 4 measured 25–35% slower,
+ * as V8 then spills accumulators. 4×4 (f64) and 4×8 (f32) beat 2×8, 3×8, 5×4 and 6×4.
+ */
 function microKernel(s: KernelShape): string {
   const { type: t, mr, nr } = s;
   const es = bytesOf(t);
