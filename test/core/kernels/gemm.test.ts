@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   gemm, gemmJs, gemmReference, gemmWasm, setGemmThreads, wasmAvailable, type FloatArray,
@@ -184,4 +189,27 @@ it('matches the documented example', () => {
   const c = new Float64Array(4);
   gemm(a, a, c, 2, 2, 2, false, true);
   expect(Array.from(c)).toEqual([5, 11, 11, 25]);
+});
+
+it('does not keep the process alive after a multi-threaded product', () => {
+  const kernelPath = fileURLToPath(new URL('../../../packages/core/src/kernels/gemm.ts', import.meta.url));
+  const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), 'gemm-exit-'));
+  try {
+    const script = join(dir, 'main.mts');
+    writeFileSync(script, [
+      `import { gemm } from ${JSON.stringify(kernelPath)};`,
+      'const a = new Float64Array(400 * 400).fill(1);',
+      'const c = new Float64Array(400 * 400);',
+      // Several products so the workers are started and have joined at least one job.
+      'for (let i = 0; i < 20; i++) gemm(a, a, c, 400, 400, 400, false, false);',
+      'process.stdout.write(String(c[0]));',
+    ].join('\n'));
+    const res = spawnSync(tsx, [script], { timeout: 30_000, encoding: 'utf8' });
+    expect(res.signal).toBeNull();
+    expect(res.status).toBe(0);
+    expect(res.stdout).toBe('400');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
