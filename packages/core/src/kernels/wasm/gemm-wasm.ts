@@ -92,7 +92,6 @@ interface Engine {
   readonly ex: GemmExports;
   readonly isShared: boolean;
   readonly ctrl: Int32Array;
-  u8: Uint8Array;
   f64: Float64Array;
   f32: Float32Array;
   /** Bytes per thread of private scratch (edge tile + packed A block). */
@@ -125,7 +124,7 @@ function createEngine(): Engine | undefined {
       return {
         module, memory, ex, isShared,
         ctrl: new Int32Array(buf, 0, CTRL_BYTES / 4),
-        u8: new Uint8Array(buf), f64: new Float64Array(buf), f32: new Float32Array(buf),
+        f64: new Float64Array(buf), f32: new Float32Array(buf),
         scratchStride: tileBytes + packABytes, tileBytes,
       };
     } catch {
@@ -151,7 +150,6 @@ function ensureMemory(e: Engine, bytes: number): boolean {
     return false;
   }
   const buf = e.memory.buffer;
-  e.u8 = new Uint8Array(buf);
   e.f64 = new Float64Array(buf);
   e.f32 = new Float32Array(buf);
   return true;
