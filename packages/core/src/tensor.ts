@@ -1,6 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.ts';
 import { backward, type BackwardOptions } from './engine.ts';
 import * as ops from './ops/index.ts';
+import type { LossOptions } from './ops/loss-reduction.ts';
 import { Rng } from './random.ts';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.ts';
 import { state, type TapeNode } from './tape.ts';
@@ -193,6 +194,22 @@ export class Tensor {
   broadcastTo(shape: Shape): Tensor { return ops.broadcastTo(this, shape); }
   transpose(axes?: readonly number[]): Tensor { return ops.transpose(this, axes); }
   matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
+  max(axis?: number | readonly number[], keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
+  min(axis?: number | readonly number[], keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
+  logsumexp(axis?: number | readonly number[], keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  squeeze(axis?: number | readonly number[]): Tensor { return ops.squeeze(this, axis); }
+  unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
+  /** The range `start ≤ i < end` along `axis`, as Python's `x[start:end]` (negative indices count from the end). */
+  slice(axis: number, start: number, end?: number): Tensor { return ops.slice(this, axis, start, end); }
+  clamp(min?: number, max?: number): Tensor { return ops.clamp(this, min, max); }
+  /** `where(cond, this, b)`, as PyTorch's `a.where(cond, b)`: this where cond is nonzero, else b. */
+  where(cond: Tensor, b: TensorLike): Tensor { return ops.where(cond, this, b); }
+  binaryCrossEntropy(t: Tensor, opts?: LossOptions): Tensor { return ops.binaryCrossEntropy(this, t, opts); }
+  binaryCrossEntropyWithLogits(t: Tensor, opts?: LossOptions): Tensor { return ops.binaryCrossEntropyWithLogits(this, t, opts); }
+  mseLoss(t: Tensor, opts?: LossOptions): Tensor { return ops.mseLoss(this, t, opts); }
+  crossEntropy(labels: Tensor | readonly number[], opts?: LossOptions): Tensor { return ops.crossEntropy(this, labels, opts); }
 }
 
 function nest(data: FloatArray, shape: Shape, dim: number, offset: number): NestedArray {

@@ -1,8 +1,13 @@
 import { scalarLane, type ScalarRule } from '../scalar-tape.ts';
 import { abs } from './abs.ts';
 import { add } from './add.ts';
+import { binaryCrossEntropy } from './binary-cross-entropy.ts';
+import { binaryCrossEntropyWithLogits } from './binary-cross-entropy-with-logits.ts';
 import { broadcastTo } from './broadcast-to.ts';
+import { clamp } from './clamp.ts';
+import { concat } from './concat.ts';
 import { cos } from './cos.ts';
+import { crossEntropy } from './cross-entropy.ts';
 import type { ElementwiseOp, OpDef } from './define.ts';
 import { div } from './div.ts';
 import { eq } from './eq.ts';
@@ -11,12 +16,17 @@ import { ge } from './ge.ts';
 import { gt } from './gt.ts';
 import { le } from './le.ts';
 import { log } from './log.ts';
+import { logSoftmax } from './log-softmax.ts';
 import { log1p } from './log1p.ts';
+import { logsumexp } from './logsumexp.ts';
 import { lt } from './lt.ts';
 import { matmul } from './matmul.ts';
+import { max } from './max.ts';
 import { maximum } from './maximum.ts';
 import { mean } from './mean.ts';
+import { min } from './min.ts';
 import { minimum } from './minimum.ts';
+import { mseLoss } from './mse-loss.ts';
 import { mul } from './mul.ts';
 import { ne } from './ne.ts';
 import { neg } from './neg.ts';
@@ -26,17 +36,26 @@ import { reshape } from './reshape.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sign } from './sign.ts';
 import { sin } from './sin.ts';
+import { slice } from './slice.ts';
+import { softmax } from './softmax.ts';
 import { softplus } from './softplus.ts';
 import { sqrt } from './sqrt.ts';
 import { square } from './square.ts';
+import { squeeze } from './squeeze.ts';
+import { stack } from './stack.ts';
 import { sub } from './sub.ts';
 import { sum } from './sum.ts';
 import { tanh } from './tanh.ts';
 import { transpose } from './transpose.ts';
+import { unsqueeze } from './unsqueeze.ts';
+import { where } from './where.ts';
 
 export { abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow };
 export { relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose };
 export type { MatmulOptions } from './matmul.ts';
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, clamp, concat, crossEntropy, logSoftmax, logsumexp, max, min, mseLoss };
+export { slice, softmax, squeeze, stack, unsqueeze, where };
+export type { LossOptions, Reduction } from './loss-reduction.ts';
 
 /**
  * Every public op, by its one name. Elementwise ops carry their definition as `.op`; the others are
@@ -46,6 +65,8 @@ export type { MatmulOptions } from './matmul.ts';
 export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow,
   relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose,
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, clamp, concat, crossEntropy, logSoftmax, logsumexp, max, min, mseLoss,
+  slice, softmax, squeeze, stack, unsqueeze, where,
 };
 
 /** The elementwise ops, in op-code order of the scalar lane. @internal */

@@ -1,0 +1,37 @@
+import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
+import { fmt, sameShape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { asTensor } from './define.ts';
+import { mean } from './mean.ts';
+import { sum } from './sum.ts';
+
+/** How a loss reduces its per-element values: their mean (default), their sum, or none. @category nn */
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/** Options of the losses. @category nn */
+export interface LossOptions {
+  /** `'mean'` (default), `'sum'` or `'none'` (the per-element losses). */
+  readonly reduction?: Reduction;
+}
+
+/** Checks a loss's options and returns its reduction. @internal */
+export function checkReduction(name: string, opts: LossOptions | undefined): Reduction {
+  const r = opts?.reduction ?? 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ArgumentError(`${name}: reduction must be 'mean', 'sum' or 'none', got ${String(r)}`);
+  return r;
+}
+
+/** Checks a prediction and a target of the same shape and dtype. @internal */
+export function checkPair(name: string, predName: string, pred: Tensor, target: Tensor): void {
+  asTensor(name, predName, pred);
+  asTensor(name, 't', target);
+  if (!sameShape(pred.shape, target.shape)) {
+    throw new ShapeError(`${name}: ${predName} and t must have the same shape, got ${predName} ${fmt(pred.shape)} and t ${fmt(target.shape)}`);
+  }
+  if (pred.dtype !== target.dtype) throw new DTypeError(`${name}: ${predName} and t must have the same dtype, got ${predName} ${pred.dtype} and t ${target.dtype}`);
+}
+
+/** Applies a loss reduction. @internal */
+export function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
+  return reduction === 'mean' ? mean(loss) : reduction === 'sum' ? sum(loss) : loss;
+}
