@@ -1,7 +1,5 @@
 import { ArgumentError, ShapeError } from './errors.ts';
 import type { Tensor } from './tensor.ts';
-import { reshape } from './ops/reshape.ts';
-import { sum } from './ops/sum.ts';
 
 /** A tensor's dimensions, outermost first. `[]` is a scalar. @category Shape */
 export type Shape = readonly number[];
@@ -172,6 +170,6 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   for (let i = 0; i < g.shape.length; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
-  const summed = axes.length > 0 ? sum(g, axes, true) : g;
-  return reshape(summed, shape);
+  const summed = axes.length > 0 ? g.sum(axes, true) : g;
+  return summed.reshape(shape);
 }

@@ -1,7 +1,7 @@
 import { ArgumentError } from './errors.ts';
 import type { ElementwiseOp } from './ops/define.ts';
 import { recordScalar, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
-import { abs, add, cos, div, exp, log, log1p, maximum, minimum, mul, neg, pow, relu, sigmoid, sin, softplus, sqrt, square, sub, tanh } from './ops/index.ts';
+import { ops } from './ops/table.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {
@@ -81,45 +81,45 @@ export class Value {
   }
 
   /** this + b */
-  add(b: Value | number): Value { return add(this, b); }
+  add(b: Value | number): Value { return applyScalar(ops.add.op, this, b); }
   /** this − b */
-  sub(b: Value | number): Value { return sub(this, b); }
+  sub(b: Value | number): Value { return applyScalar(ops.sub.op, this, b); }
   /** this · b */
-  mul(b: Value | number): Value { return mul(this, b); }
+  mul(b: Value | number): Value { return applyScalar(ops.mul.op, this, b); }
   /** this / b */
-  div(b: Value | number): Value { return div(this, b); }
+  div(b: Value | number): Value { return applyScalar(ops.div.op, this, b); }
   /** thisᵇ */
-  pow(b: Value | number): Value { return pow(this, b); }
+  pow(b: Value | number): Value { return applyScalar(ops.pow.op, this, b); }
   /** max(this, b); ties split the gradient evenly. */
-  maximum(b: Value | number): Value { return maximum(this, b); }
+  maximum(b: Value | number): Value { return applyScalar(ops.maximum.op, this, b); }
   /** min(this, b); ties split the gradient evenly. */
-  minimum(b: Value | number): Value { return minimum(this, b); }
+  minimum(b: Value | number): Value { return applyScalar(ops.minimum.op, this, b); }
   /** −this */
-  neg(): Value { return neg(this); }
+  neg(): Value { return applyScalar(ops.neg.op, this, 0); }
   /** eˣ */
-  exp(): Value { return exp(this); }
+  exp(): Value { return applyScalar(ops.exp.op, this, 0); }
   /** ln x */
-  log(): Value { return log(this); }
+  log(): Value { return applyScalar(ops.log.op, this, 0); }
   /** ln(1 + x) */
-  log1p(): Value { return log1p(this); }
+  log1p(): Value { return applyScalar(ops.log1p.op, this, 0); }
   /** √x */
-  sqrt(): Value { return sqrt(this); }
+  sqrt(): Value { return applyScalar(ops.sqrt.op, this, 0); }
   /** |x| (subgradient 0 at 0) */
-  abs(): Value { return abs(this); }
+  abs(): Value { return applyScalar(ops.abs.op, this, 0); }
   /** x² */
-  square(): Value { return square(this); }
+  square(): Value { return applyScalar(ops.square.op, this, 0); }
   /** 1 / (1 + e⁻ˣ) */
-  sigmoid(): Value { return sigmoid(this); }
+  sigmoid(): Value { return applyScalar(ops.sigmoid.op, this, 0); }
   /** tanh x */
-  tanh(): Value { return tanh(this); }
+  tanh(): Value { return applyScalar(ops.tanh.op, this, 0); }
   /** max(x, 0) (subgradient 0 at 0) */
-  relu(): Value { return relu(this); }
+  relu(): Value { return applyScalar(ops.relu.op, this, 0); }
   /** ln(1 + eˣ) */
-  softplus(): Value { return softplus(this); }
+  softplus(): Value { return applyScalar(ops.softplus.op, this, 0); }
   /** sin x */
-  sin(): Value { return sin(this); }
+  sin(): Value { return applyScalar(ops.sin.op, this, 0); }
   /** cos x */
-  cos(): Value { return cos(this); }
+  cos(): Value { return applyScalar(ops.cos.op, this, 0); }
 
   /**
    * Backpropagates from this value: every value it depends on gets `.grad += ∂this/∂value`.
@@ -160,10 +160,14 @@ export function value(data: number, requiresGrad = true): Value {
   return new Value(data, requiresGrad);
 }
 
+function badOperand(op: ElementwiseOp, b: unknown): never {
+  throw new ArgumentError(`${op.name}: b must be a Value or a number, got ${b === null ? 'null' : typeof b === 'object' ? (b as object).constructor.name : typeof b}`);
+}
+
 /** Applies an elementwise op to scalar operands, recording it on the scalar lane. @internal */
 export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | number): Value {
   const xa = typeof a === 'number' ? a : a.data;
-  const xb = typeof b === 'number' ? b : b.data;
+  const xb = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(op, b);
   const out = new Value(op.forward(xa, xb), true, false);
   recordScalar(op.code, a, b, xa, xb, out);
   return out;
