@@ -1,6 +1,8 @@
+import { runCheckedRule } from './anomaly.ts';
 import { GradError, ShapeError } from './errors.ts';
+import { checkVersions } from './in-place.ts';
 import { fmt, sameShape, sumToShape } from './shape.ts';
-import { compactTensorTape, nodePosition, tensorTape, withRecording, type TapeNode } from './tape.ts';
+import { compactTensorTape, nodePosition, state, tensorTape, withRecording, type TapeNode } from './tape.ts';
 import { ones, Tensor } from './tensor.ts';
 
 /** Options of a tensor backward pass. @category Autograd */
@@ -128,15 +130,10 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
       else grads.set(out.id, dy);
       const rule = createGraph || node.op.rawBackward === undefined ? node.op.backward : node.op.rawBackward;
       if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
-      node.inputs.forEach((x, k) => {
-        if (x.version !== node.inputVersions[k]) {
-          throw new GradError(
-            `backward: input ${k} of '${node.op.name}' (shape ${fmt(x.shape)}) was modified by an in-place operation after it was recorded ` +
-              `(version ${x.version}, expected ${node.inputVersions[k]}); clone it before changing it`,
-          );
-        }
-      });
-      const gs = rule({ inputs: node.inputs, output: out, dy, attrs: node.attrs });
+      checkVersions(node);
+      const ctx = { inputs: node.inputs, output: out, dy, attrs: node.attrs };
+      // Rules of nodes recorded in anomaly mode, or run in it, check their gradients for NaN/±Inf.
+      const gs = state.isAnomalyMode || node.stack !== undefined ? runCheckedRule(node, rule, ctx) : rule(ctx);
       node.inputs.forEach((x, k) => {
         const g = gs[k];
         if (g === null || g === undefined || !x.requiresGrad) return;

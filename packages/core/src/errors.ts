@@ -34,3 +34,10 @@ export class GradCheckError extends TapegradError {}
 
 /** Any other bad argument: a negative learning rate, a malformed CSV row, a label out of range. @category Autograd */
 export class ArgumentError extends TapegradError {}
+
+/**
+ * Anomaly mode ({@link detectAnomaly}) found NaN or ±Inf: the message names the op, the phase (forward or
+ * backward), the input shapes and the line of the caller's code where the op was called.
+ * @category Autograd
+ */
+export class AnomalyError extends TapegradError {}

@@ -18,6 +18,8 @@ export interface TapeNode {
   readonly attrs: unknown;
   /** Versions of the inputs when recorded; a rule refuses inputs modified in place since. */
   readonly inputVersions: readonly number[];
+  /** Version of the output when recorded; rules that reuse the output (exp, sigmoid) refuse it changed since. */
+  readonly outputVersion?: number;
   /** Set once backward has run through this node without `retainGraph`. */
   isReleased: boolean;
   /** Where the op was called from, captured only in anomaly mode. */
@@ -166,4 +168,22 @@ export function nodePosition(id: number): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * How many recorded nodes the tensor lane of the tape holds right now. Backward releases the nodes
+ * it ran through, so between training steps this is 0; a failing op adds nothing.
+ * @returns The number of live nodes.
+ * @example
+ * ```ts
+ * import { tapeLength, tensor } from '@tapegrad/core';
+ * const x = tensor([1, 2], { requiresGrad: true });
+ * const before = tapeLength();
+ * x.mul(x).sum().backward();
+ * console.log(tapeLength() - before); // 0
+ * ```
+ * @category Autograd
+ */
+export function tapeLength(): number {
+  return tensorTape.length;
 }
