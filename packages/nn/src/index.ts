@@ -1,1 +1,20 @@
-export {};
+/**
+ * `@tapegrad/nn`: modules, layers, initializers, losses, optimizers, data loading, and the hand-derived
+ * fast path of dense networks with its gradient-agreement check.
+ * @packageDocumentation
+ */
+export { Module, type StateDict, type TensorState } from './module.ts';
+export { Activation, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
+export { MLP, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';
+export { heNormal, heUniform, linearDefault, uniform, xavierNormal, xavierUniform, type InitName, type InitOptions } from './init.ts';
+export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, mseLoss } from './losses.ts';
+export { relu, sigmoid, tanh } from '@tapegrad/core';
+export { Adam, AdamW, Optimizer, SGD, type AdamOptions, type SGDOptions } from './optim.ts';
+export {
+  accuracy, confusionMatrix, DataLoader, datasetFromTable, fitStandardizer, loadDataset, parseCsv, standardize, trainTestSplit,
+  type Batch, type CsvOptions, type CsvTable, type DataLoaderOptions, type Dataset, type DatasetName, type Split, type SplitOptions,
+  type Standardizer,
+} from './data.ts';
+export { fastForward, fastLoss, fastStep, type FastPass } from './fast-path.ts';
+export { compareGradients, type CompareOptions, type Difference, type GradientAgreement, type ParameterAgreement } from './agreement.ts';
+export { evaluate, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions } from './fit.ts';

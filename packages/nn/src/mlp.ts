@@ -1,0 +1,226 @@
+import { ArgumentError, noGrad, Rng, ShapeError, tensor, withScope, type DType, type Tensor } from '@tapegrad/core';
+import type { InitName } from './init.ts';
+import { activationFn, Linear, type ActivationName } from './layers.ts';
+import { binaryCrossEntropyWithLogits, crossEntropy, mseLoss } from './losses.ts';
+import { Module } from './module.ts';
+import { checkInt, fmt } from './util.ts';
+
+/**
+ * Output activation and loss, the three pairs whose derivatives cancel to `dZ_L = ŷ − t` (times the
+ * loss's reduction constant): `'sigmoid'` + binary cross-entropy, `'softmax'` + cross-entropy,
+ * `'identity'` + mean squared error.
+ * @category nn
+ */
+export type OutputName = 'sigmoid' | 'softmax' | 'identity';
+
+/** Options of {@link MLP}. @category nn */
+export interface MLPOptions {
+  /** Layer widths `[n_0, n_1, …, n_L]`: inputs, hidden layers, outputs (at least two entries). */
+  readonly sizes: readonly number[];
+  /** Hidden activation (default `'relu'`). */
+  readonly activation?: ActivationName;
+  /** Output activation and loss pair (default `'sigmoid'` for one output, `'softmax'` for more). */
+  readonly output?: OutputName;
+  /** Weight initializer (default: He uniform for relu, Xavier uniform otherwise). */
+  readonly init?: InitName;
+  /** Seed of the initial values (default 0): the same seed gives the same network bit for bit. */
+  readonly seed?: number;
+  /** Element type (default `float64`). */
+  readonly dtype?: DType;
+}
+
+/** Autograd intermediates of one forward pass: `Z[l − 1] = Z_l` and `A[l] = A_l`, with `A[0] = X`. @category nn */
+export interface ForwardTrace {
+  /** Pre-activations `Z_1 … Z_L`, each `[m, n_l]` (examples as rows). */
+  readonly Z: Tensor[];
+  /** Activations `A_0 = X, A_1 … A_{L−1}`, each `[m, n_l]`. */
+  readonly A: Tensor[];
+}
+
+/**
+ * A dense network: `L` {@link Linear} layers `l1 … lL` (weight `W_l` `[n_l, n_{l−1}]`), the hidden
+ * activation between them, and an output pair that fixes the loss (see {@link OutputName}).
+ * `forward` returns the output pre-activation `Z_L` (the logits); `predict` applies the output activation.
+ * The hand-derived fast path ({@link fastStep}) trains the same parameter tensors.
+ * @example
+ * ```ts
+ * import { randn } from '@tapegrad/core';
+ * import { MLP } from '@tapegrad/nn';
+ * const net = new MLP({ sizes: [4, 8, 3], activation: 'tanh', output: 'softmax', seed: 1 });
+ * console.log(net.forward(randn([5, 4])).shape); // [5, 3]
+ * ```
+ * @category nn
+ */
+export class MLP extends Module {
+  /** The layers, `layers[l − 1]` holding `W_l` and `b_l`. */
+  readonly layers: readonly Linear[];
+  /** Layer widths `[n_0 … n_L]`. */
+  readonly sizes: readonly number[];
+  /** Hidden activation. */
+  readonly activation: ActivationName;
+  /** Output pair. */
+  readonly output: OutputName;
+
+  /**
+   * @param opts `sizes`, `activation`, `output`, `init`, `seed`, `dtype`.
+   * @throws {@link ArgumentError} for fewer than two sizes, non-positive widths, unknown names.
+   */
+  constructor(opts: MLPOptions) {
+    super();
+    const sizes = opts.sizes;
+    if (!Array.isArray(sizes) || sizes.length < 2) {
+      throw new ArgumentError(`MLP: sizes must list at least the input and output widths, got ${JSON.stringify(sizes)}`);
+    }
+    sizes.forEach((n, i) => checkInt('MLP', `sizes[${i}]`, n));
+    this.sizes = [...sizes];
+    this.activation = opts.activation ?? 'relu';
+    activationFn(this.activation);
+    this.output = opts.output ?? (sizes[sizes.length - 1] === 1 ? 'sigmoid' : 'softmax');
+    if (!['sigmoid', 'softmax', 'identity'].includes(this.output)) {
+      throw new ArgumentError(`MLP: output must be 'sigmoid', 'softmax' or 'identity', got '${String(this.output)}'`);
+    }
+    const init = opts.init ?? (this.activation === 'relu' ? 'heUniform' : 'xavierUniform');
+    const rng = new Rng(opts.seed ?? 0);
+    const layers: Linear[] = [];
+    for (let l = 1; l < sizes.length; l++) {
+      layers.push(this.registerModule(`l${l}`, new Linear(sizes[l - 1]!, sizes[l]!, { init, rng, dtype: opts.dtype ?? 'float64' })));
+    }
+    this.layers = layers;
+  }
+
+  /** Number of layers `L`. */
+  get depth(): number {
+    return this.layers.length;
+  }
+
+  /**
+   * The autograd forward pass, keeping every `Z_l` and `A_l` (call `retainGrad()` on them to inspect
+   * their gradients after backward).
+   * @param x Input `[m, n_0]`, examples as rows.
+   * @returns The pre-activations and activations.
+   * @throws {@link ShapeError} when x is not `[m, n_0]`.
+   */
+  forwardTrace(x: Tensor): ForwardTrace {
+    if (x.rank !== 2 || x.shape[1] !== this.sizes[0]) {
+      throw new ShapeError(`MLP: x must have shape [m, ${this.sizes[0]}], got ${fmt(x.shape)}`);
+    }
+    const g = activationFn(this.activation);
+    const Z: Tensor[] = [];
+    const A: Tensor[] = [x];
+    withScope('MLP', () => {
+      this.layers.forEach((layer, i) => {
+        const z = layer.forward(A[i]!);
+        Z.push(z);
+        if (i < this.layers.length - 1) A.push(withScope(this.activation, () => g(z)));
+      });
+    });
+    return { Z, A };
+  }
+
+  /**
+   * The output pre-activation `Z_L = W_L·A_{L−1} + b_L` (logits), examples as rows.
+   * @param x Input `[m, n_0]`.
+   * @returns `Z_L`, `[m, n_L]`.
+   */
+  forward(x: Tensor): Tensor {
+    const { Z } = this.forwardTrace(x);
+    return Z[Z.length - 1]!;
+  }
+
+  /**
+   * The network's loss on a batch, with the generic engine, from the logits `Z_L` (never from
+   * probabilities): sigmoid uses `binaryCrossEntropyWithLogits` (stable at any logit; a clamped,
+   * probability-based BCE has zero gradient where `ŷ` rounds to 0 or 1), softmax `crossEntropy`, identity
+   * `mseLoss`, each with mean reduction.
+   * @param x Input `[m, n_0]`.
+   * @param t Targets: 0/1 `[m]` or `[m, n_L]` for sigmoid, class indices `[m]` for softmax, values for identity.
+   * @returns The scalar loss, on the tape.
+   */
+  loss(x: Tensor, t: Tensor): Tensor {
+    return outputLoss(this.output, this.forward(x), t);
+  }
+
+  /**
+   * Output probabilities (or values, for identity), without recording.
+   * @param x Input `[m, n_0]`.
+   * @returns `ŷ = out(Z_L)`, `[m, n_L]`.
+   */
+  predict(x: Tensor): Tensor {
+    return noGrad(() => {
+      const z = this.forward(x);
+      const m = z.shape[0]!;
+      const k = z.shape[1]!;
+      const y = new Float64Array(z.data);
+      applyOutput(this.output, y, m, k, false);
+      return tensor(y, { shape: [m, k], dtype: z.dtype });
+    });
+  }
+
+  /**
+   * Predicted classes: the arg-max output, or `ŷ ≥ 0.5` for a single sigmoid (or identity) output.
+   * @param x Input `[m, n_0]`.
+   * @returns One class index per example.
+   */
+  predictClasses(x: Tensor): Int32Array {
+    const y = this.predict(x);
+    return classesOf(y.data, y.shape[0]!, y.shape[1]!);
+  }
+}
+
+/** Arg-max per row of `[m, k]`; threshold 0.5 when k = 1. @internal */
+export function classesOf(y: ArrayLike<number>, m: number, k: number): Int32Array {
+  const out = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    if (k === 1) {
+      out[i] = y[i]! >= 0.5 ? 1 : 0;
+      continue;
+    }
+    let best = 0;
+    for (let j = 1; j < k; j++) if (y[i * k + j]! > y[i * k + best]!) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/**
+ * Applies the output activation in place to `[m, k]` row-major logits (or `[k, m]` with `isColumns`).
+ * Sigmoid and softmax use their overflow-free forms. @internal
+ */
+export function applyOutput(output: OutputName, z: Float64Array | Float32Array, m: number, k: number, isColumns: boolean): void {
+  if (output === 'identity') return;
+  if (output === 'sigmoid') {
+    for (let i = 0; i < z.length; i++) {
+      const v = z[i]!;
+      z[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+    }
+    return;
+  }
+  // softmax over the classes of each example: subtract the max so exp never overflows
+  const rs = isColumns ? 1 : k; // step between examples
+  const cs = isColumns ? m : 1; // step between classes
+  for (let i = 0; i < m; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < k; j++) mx = Math.max(mx, z[i * rs + j * cs]!);
+    let s = 0;
+    for (let j = 0; j < k; j++) {
+      const e = Math.exp(z[i * rs + j * cs]! - mx);
+      z[i * rs + j * cs] = e;
+      s += e;
+    }
+    for (let j = 0; j < k; j++) z[i * rs + j * cs] = z[i * rs + j * cs]! / s;
+  }
+}
+
+/**
+ * The loss of an output pair, on the tape, from the logits `Z_L` `[m, k]`. @internal
+ */
+export function outputLoss(output: OutputName, z: Tensor, t: Tensor): Tensor {
+  const m = z.shape[0]!;
+  if (output === 'softmax') {
+    if (t.size !== m) throw new ShapeError(`MLP.loss: softmax targets must be ${m} class indices, got shape ${fmt(t.shape)}`);
+    return crossEntropy(z, t.rank === 1 ? t : t.reshape([m]));
+  }
+  if (t.size !== z.size) throw new ShapeError(`MLP.loss: targets must have ${z.size} elements for logits ${fmt(z.shape)}, got shape ${fmt(t.shape)}`);
+  const tt = fmt(t.shape) === fmt(z.shape) ? t : t.reshape(z.shape);
+  return output === 'sigmoid' ? binaryCrossEntropyWithLogits(z, tt) : mseLoss(z, tt);
+}

@@ -1,0 +1,153 @@
+import { ArgumentError, noGrad, ShapeError, type Tensor } from '@tapegrad/core';
+import { fmt } from './util.ts';
+
+/** One entry of a state dict: a parameter's shape and its elements, row-major, as plain JSON. @category nn */
+export interface TensorState {
+  /** The tensor's shape. */
+  shape: number[];
+  /** The elements, row-major. */
+  data: number[];
+}
+
+/** A module's parameters by dotted name (`'0.weight'`), as plain JSON (`JSON.stringify` round-trips it). @category nn */
+export type StateDict = Record<string, TensorState>;
+
+/**
+ * Base class of layers and networks, as PyTorch's `nn.Module`: a module owns parameters (tensors with
+ * `requiresGrad`) and child modules, registered by name, and computes `forward(x)`.
+ * @example
+ * ```ts
+ * import { Linear } from '@tapegrad/nn';
+ * const layer = new Linear(3, 2, { seed: 1 });
+ * console.log(layer.namedParameters().map(([name]) => name)); // ['weight', 'bias']
+ * ```
+ * @category nn
+ */
+export abstract class Module {
+  /** Training mode (the default) or evaluation mode; see {@link Module.train}, {@link Module.eval}. */
+  isTraining = true;
+  #params: Map<string, Tensor> = new Map();
+  #children: Map<string, Module> = new Map();
+
+  /**
+   * The module's computation.
+   * @param x The input batch, examples as rows.
+   * @returns The output batch.
+   */
+  abstract forward(x: Tensor): Tensor;
+
+  /**
+   * Registers a parameter under `name`; it becomes trainable (`requiresGrad`).
+   * @param name The parameter's name within this module.
+   * @param t The tensor.
+   * @returns The tensor.
+   */
+  protected registerParameter(name: string, t: Tensor): Tensor {
+    t.requiresGrad = true;
+    this.#params.set(name, t);
+    return t;
+  }
+
+  /**
+   * Registers a child module under `name`; its parameters appear as `name.param`.
+   * @param name The child's name.
+   * @param m The child.
+   * @returns The child.
+   */
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.#children.set(name, m);
+    return m;
+  }
+
+  /** The direct children, by name. */
+  children(): [string, Module][] {
+    return [...this.#children];
+  }
+
+  /**
+   * Every parameter of this module and its descendants, with dotted names, in registration order.
+   * @param prefix Prepended to every name.
+   * @returns Pairs `[name, tensor]`.
+   */
+  namedParameters(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, p] of this.#params) out.push([prefix + name, p]);
+    for (const [name, m] of this.#children) out.push(...m.namedParameters(`${prefix}${name}.`));
+    return out;
+  }
+
+  /** Every parameter, in the order of {@link Module.namedParameters}. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Clears every parameter's gradient (`grad = null`), before the next backward pass. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /**
+   * Sets training mode (or evaluation mode with `false`) on this module and its descendants.
+   * @param mode True for training.
+   * @returns This module.
+   */
+  train(mode = true): this {
+    this.isTraining = mode;
+    for (const [, m] of this.#children) m.train(mode);
+    return this;
+  }
+
+  /** Sets evaluation mode; the same as `train(false)`. @returns This module. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The parameters as plain JSON: `{ name: { shape, data } }`. */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [name, p] of this.namedParameters()) out[name] = { shape: [...p.shape], data: Array.from(p.data) };
+    return out;
+  }
+
+  /**
+   * Copies a state dict into the parameters, in place (under `noGrad`, bumping each version).
+   * Every entry is checked before anything is written, so a bad state dict changes nothing.
+   * @param state As produced by {@link Module.stateDict}, possibly through `JSON.parse`.
+   * @throws {@link ArgumentError} for missing or unexpected entries, or malformed data.
+   * @throws {@link ShapeError} for an entry whose shape differs from the parameter's.
+   */
+  loadStateDict(state: StateDict): void {
+    if (typeof state !== 'object' || state === null) {
+      throw new ArgumentError(`loadStateDict: state must be an object of { shape, data } entries, got ${state === null ? 'null' : typeof state}`);
+    }
+    const params = new Map(this.namedParameters());
+    const missing = [...params.keys()].filter((k) => !(k in state));
+    const extra = Object.keys(state).filter((k) => !params.has(k));
+    if (missing.length > 0 || extra.length > 0) {
+      const parts = [];
+      if (missing.length > 0) parts.push(`missing ${missing.map((k) => `'${k}'`).join(', ')}`);
+      if (extra.length > 0) parts.push(`unexpected ${extra.map((k) => `'${k}'`).join(', ')}`);
+      throw new ArgumentError(`loadStateDict: entries must match the parameters, got ${parts.join('; ')}`);
+    }
+    for (const [name, p] of params) {
+      const e = state[name]!;
+      if (typeof e !== 'object' || e === null || !Array.isArray(e.shape) || !Array.isArray(e.data)) {
+        throw new ArgumentError(`loadStateDict: entry '${name}' must be { shape: number[], data: number[] }, got ${JSON.stringify(e)?.slice(0, 60)}`);
+      }
+      if (fmt(e.shape) !== fmt(p.shape)) {
+        throw new ShapeError(`loadStateDict: entry '${name}' must have shape ${fmt(p.shape)}, got ${fmt(e.shape)}`);
+      }
+      if (e.data.length !== p.size) {
+        throw new ShapeError(`loadStateDict: entry '${name}' must have ${p.size} elements for shape ${fmt(p.shape)}, got ${e.data.length}`);
+      }
+      const bad = e.data.findIndex((v) => typeof v !== 'number');
+      if (bad >= 0) throw new ArgumentError(`loadStateDict: entry '${name}' must hold numbers, got ${typeof e.data[bad]} at index ${bad}`);
+    }
+    noGrad(() => {
+      for (const [name, p] of params) {
+        p.data.set(state[name]!.data);
+        p.bumpVersion();
+      }
+    });
+  }
+}
