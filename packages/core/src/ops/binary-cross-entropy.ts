@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';
-import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
+import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { maximum } from './maximum.ts';
 import { sub } from './sub.ts';
 
@@ -12,7 +12,8 @@ const clampedLog = (x: number): number => Math.max(Math.log(x), -100);
 
 const elementwise: BinaryFn = defineBinary({
   name: 'binaryCrossEntropy',
-  forward: (p, t) => -(t * clampedLog(p) + (1 - t) * clampedLog(1 - p)),
+  // Written as −t·ln ŷ − (1 − t)·ln(1 − ŷ) so a perfect prediction gives +0, not −0.
+  forward: (p, t) => -t * clampedLog(p) - (1 - t) * clampedLog(1 - p),
   rule: 'ℓ = −(t·ln ŷ + (1 − t)·ln(1 − ŷ)), ∂ℓ/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ), ∂ℓ/∂t = ln(1 − ŷ) − ln ŷ ⇒ dŷ = dy·(−t/ŷ + (1 − t)/(1 − ŷ)), dt = dy·(ln(1 − ŷ) − ln ŷ)',
   da: (p, t) => sub(div(sub(1, t), sub(1, p)), div(t, p)),
   db: (p) => sub(maximum(log(sub(1, p)), -100), maximum(log(p), -100)),
@@ -28,7 +29,7 @@ const elementwise: BinaryFn = defineBinary({
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'`.
  * @returns The loss: a scalar, or yhat's shape for `'none'`.
  * @throws {@link ShapeError} when the shapes differ; {@link DTypeError} when the dtypes differ.
- * @throws {@link ArgumentError} for an element of yhat outside [0, 1] or an unknown reduction.
+ * @throws {@link ArgumentError} for an element of yhat or t outside [0, 1], or an unknown reduction.
  * @example
  * ```ts
  * import { binaryCrossEntropy, tensor } from '@tapegrad/core';
@@ -38,6 +39,7 @@ const elementwise: BinaryFn = defineBinary({
  */
 export function binaryCrossEntropy(yhat: Tensor, t: Tensor, opts?: LossOptions): Tensor {
   checkPair('binaryCrossEntropy', 'yhat', yhat, t);
+  checkTargets('binaryCrossEntropy', t);
   const reduction = checkReduction('binaryCrossEntropy', opts);
   const bad = yhat.data.findIndex((p) => !(p >= 0 && p <= 1));
   if (bad >= 0) throw new ArgumentError(`binaryCrossEntropy: yhat must be probabilities in [0, 1], got ${yhat.data[bad]} at index ${bad}`);

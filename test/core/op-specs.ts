@@ -1,0 +1,276 @@
+/**
+ * One spec for every op registered in `OPS`: the shapes to try (binary ops include the broadcasting
+ * cases `[2,3]+[3]`, `[2,1]+[1,3]` and scalar with tensor), a domain sampler, and any tolerance override
+ * with its reason. `ops.test.ts` gradchecks every case and fails when an op has no spec.
+ */
+import {
+  abs, add, binaryCrossEntropy, binaryCrossEntropyWithLogits, broadcastTo, clamp, concat, cos, crossEntropy, div, eq, exp,
+  ge, gt, le, log, log1p, logSoftmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mseLoss, mul, ne, neg,
+  pow, relu, reshape, sigmoid, sign, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh,
+  tensor, transpose, unsqueeze, where, type BinaryFn, type Rng, type Shape, type Tensor,
+} from '@tapegrad/core';
+
+/** Draws `n` values for input number `arg` of a case. */
+export type Sampler = (rng: Rng, n: number, arg: number) => number[];
+
+/** A tensor function: the op applied to tensor inputs, with its non-tensor arguments fixed. */
+export type TensorFn = (...xs: Tensor[]) => Tensor;
+
+/** One point to check: the input shapes and, when the op takes options, the call to make. */
+export interface OpCase {
+  readonly shapes: readonly Shape[];
+  readonly fn?: TensorFn;
+  readonly label?: string;
+}
+
+export interface OpSpec {
+  /** The key in `OPS`. */
+  readonly name: string;
+  /** The default call. */
+  readonly fn: TensorFn;
+  readonly cases: readonly OpCase[];
+  /** Input values (default: standard normal). */
+  readonly sample?: Sampler;
+  /** Looser gradcheck tolerances, with the reason (no op needs one today: keep it that way when you can). */
+  readonly tolerance?: { readonly atol?: number; readonly rtol?: number; readonly reason: string };
+  /** Ops without a gradient are checked on their forward values only, against this number reference. */
+  readonly reference?: (...xs: number[]) => number;
+}
+
+const normal: Sampler = (rng, n) => Array.from({ length: n }, () => rng.normal());
+/** In [0.5, 2): for log, sqrt, the base of pow. */
+const positive: Sampler = (rng, n) => Array.from({ length: n }, () => 0.5 + 1.5 * rng.uniform());
+/** At least 0.2 away from 0, either sign: away from the kinks of relu, abs, sign and the pole of div. */
+const awayFromZero: Sampler = (rng, n) => Array.from({ length: n }, () => (rng.uniform() < 0.5 ? -1 : 1) * (0.2 + rng.uniform()));
+/**
+ * Distinct values across all inputs of a case (input k takes slots ≡ k mod 4 of a 0.1 grid, shuffled),
+ * each at least 0.025 from a multiple of 0.1: no ties for max/min/maximum, and clear of clamp's bounds.
+ */
+const distinct: Sampler = (rng, n, arg) => {
+  const slots = rng.shuffle(Array.from({ length: n }, (_, i) => 4 * i + arg));
+  return slots.map((s) => (s - 2 * n + 0.25 + 0.5 * rng.uniform()) * 0.1);
+};
+/** Small integers, so that comparisons see ties. */
+const smallInts: Sampler = (rng, n) => Array.from({ length: n }, () => rng.int(3) - 1);
+/** Probabilities in [0.05, 0.95] for the prediction, [0, 1] for the target. */
+const probabilities: Sampler = (rng, n, arg) => Array.from({ length: n }, () => (arg === 0 ? 0.05 + 0.9 * rng.uniform() : rng.uniform()));
+/** Per-argument samplers. */
+const perArg = (...samplers: Sampler[]): Sampler => (rng, n, arg) => samplers[arg]!(rng, n, arg);
+
+const UNARY_SHAPES: readonly OpCase[] = [{ shapes: [[]] }, { shapes: [[3]] }, { shapes: [[2, 3]] }, { shapes: [[2, 1, 3]] }];
+const BINARY_SHAPES: readonly OpCase[] = [
+  { shapes: [[2, 3], [2, 3]] },
+  { shapes: [[2, 3], [3]] },
+  { shapes: [[2, 1], [1, 3]] },
+  { shapes: [[], [2, 3]] },
+  { shapes: [[2, 3], []] },
+  { shapes: [[], []] },
+  { shapes: [[4, 1, 3], [2, 1]] },
+];
+/** A number on one side, as `x + 2` and `2 − x`. */
+const withNumbers = (f: BinaryFn, k: number): OpCase[] => [
+  { shapes: [[2, 3]], fn: (a) => f(a!, k), label: `x with ${k}` },
+  { shapes: [[2, 3]], fn: (b) => f(k, b!), label: `${k} with x` },
+];
+
+const unary = (name: string, f: TensorFn, sample?: Sampler): OpSpec => ({ name, fn: f, cases: UNARY_SHAPES, sample });
+const binary = (name: string, f: BinaryFn, sample?: Sampler, k = 1.5): OpSpec => ({
+  name, fn: (a, b) => f(a!, b!), cases: [...BINARY_SHAPES, ...withNumbers(f, k)], sample,
+});
+const comparison = (name: string, f: BinaryFn, reference: (a: number, b: number) => number): OpSpec => ({
+  name, fn: (a, b) => f(a!, b!), cases: BINARY_SHAPES, sample: smallInts, reference,
+});
+
+/** Reductions over every axis, one axis, a negative axis, and several axes kept. */
+const reductionCases = (f: (x: Tensor, axis?: number | number[], keepdims?: boolean) => Tensor): OpCase[] => [
+  { shapes: [[]], fn: (x) => f(x!) },
+  { shapes: [[2, 3]], fn: (x) => f(x!), label: 'all axes' },
+  { shapes: [[2, 3]], fn: (x) => f(x!, 1), label: 'axis 1' },
+  { shapes: [[2, 3, 2]], fn: (x) => f(x!, -1), label: 'axis -1' },
+  { shapes: [[2, 3, 2]], fn: (x) => f(x!, [0, 2], true), label: 'axes [0, 2] keepdims' },
+];
+
+/** A fixed 0/1/2 condition for `where`: any nonzero selects a. */
+const condOf = (shape: Shape): Tensor => {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return tensor(Array.from({ length: n }, (_, i) => [1, 0, 2][i % 3]!), { shape });
+};
+
+const labels = [0, 3, 1];
+
+export const OP_SPECS: readonly OpSpec[] = [
+  binary('add', add),
+  binary('sub', sub),
+  binary('mul', mul),
+  binary('div', div, perArg(normal, awayFromZero)),
+  binary('pow', pow, perArg(positive, normal)),
+  binary('maximum', maximum, distinct, 0.33),
+  binary('minimum', minimum, distinct, 0.33),
+  unary('neg', neg),
+  unary('exp', exp),
+  unary('log', log, positive),
+  unary('log1p', log1p, (rng, n) => Array.from({ length: n }, () => -0.5 + 2 * rng.uniform())),
+  unary('sqrt', sqrt, positive),
+  unary('abs', abs, awayFromZero),
+  unary('square', square),
+  unary('sigmoid', sigmoid),
+  unary('tanh', tanh),
+  unary('relu', relu, awayFromZero),
+  unary('softplus', softplus),
+  unary('sin', sin),
+  unary('cos', cos),
+  { name: 'sign', fn: (x) => sign(x!), cases: UNARY_SHAPES, sample: smallInts, reference: (x) => Math.sign(x) + 0 },
+  comparison('gt', gt, (a, b) => Number(a > b)),
+  comparison('ge', ge, (a, b) => Number(a >= b)),
+  comparison('lt', lt, (a, b) => Number(a < b)),
+  comparison('le', le, (a, b) => Number(a <= b)),
+  comparison('eq', eq, (a, b) => Number(a === b)),
+  comparison('ne', ne, (a, b) => Number(a !== b)),
+  { name: 'sum', fn: (x) => sum(x!), cases: reductionCases(sum) },
+  { name: 'mean', fn: (x) => mean(x!), cases: reductionCases(mean) },
+  { name: 'max', fn: (x) => max(x!), cases: reductionCases(max), sample: distinct },
+  { name: 'min', fn: (x) => min(x!), cases: reductionCases(min), sample: distinct },
+  { name: 'logsumexp', fn: (x) => logsumexp(x!), cases: [...reductionCases(logsumexp), { shapes: [[2, 3]], fn: (x) => logsumexp(x!.add(1000), 1), label: 'shifted by 1000' }] },
+  ...(['softmax', 'logSoftmax'] as const).map((name): OpSpec => {
+    const f = name === 'softmax' ? softmax : logSoftmax;
+    return {
+      name,
+      fn: (x) => f(x!),
+      cases: [
+        { shapes: [[4]] },
+        { shapes: [[2, 3]], label: 'axis -1' },
+        { shapes: [[3, 2]], fn: (x) => f(x!, 0), label: 'axis 0' },
+        { shapes: [[2, 3, 2]], fn: (x) => f(x!, 1), label: 'axis 1 of 3' },
+        { shapes: [[2, 3]], fn: (x) => f(x!.add(1000)), label: 'logits near 1000' },
+      ],
+    };
+  }),
+  {
+    name: 'reshape',
+    fn: (x) => reshape(x!, [3, 2]),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[6]], fn: (x) => reshape(x!, [2, -1]) }, { shapes: [[1]], fn: (x) => reshape(x!, []) }],
+  },
+  {
+    name: 'broadcastTo',
+    fn: (x) => broadcastTo(x!, [2, 3]),
+    cases: [{ shapes: [[3]] }, { shapes: [[2, 1]] }, { shapes: [[]] }, { shapes: [[1, 3]], fn: (x) => broadcastTo(x!, [2, 2, 3]) }],
+  },
+  {
+    name: 'transpose',
+    fn: (x) => transpose(x!),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[4]] }, { shapes: [[2, 3, 4]], fn: (x) => transpose(x!, [2, 0, 1]) }, { shapes: [[2, 3, 2]], label: 'last two of 3' }],
+  },
+  {
+    name: 'matmul',
+    fn: (a, b) => matmul(a!, b!),
+    cases: [
+      { shapes: [[2, 3], [3, 4]] },
+      { shapes: [[3], [3, 4]], label: 'vector·matrix' },
+      { shapes: [[2, 3], [3]], label: 'matrix·vector' },
+      { shapes: [[3], [3]], label: 'vector·vector' },
+      { shapes: [[2, 2, 3], [3, 4]], label: 'batched with a matrix' },
+      { shapes: [[2, 1, 2, 3], [3, 3, 2]], label: 'batch axes broadcast' },
+      { shapes: [[3, 2], [3, 4]], fn: (a, b) => matmul(a!, b!, { transposeA: true }), label: 'transposeA' },
+      { shapes: [[2, 3], [4, 3]], fn: (a, b) => matmul(a!, b!, { transposeB: true }), label: 'transposeB' },
+      { shapes: [[3, 2], [4, 3]], fn: (a, b) => matmul(a!, b!, { transposeA: true, transposeB: true }), label: 'both transposed' },
+    ],
+  },
+  {
+    name: 'squeeze',
+    fn: (x) => squeeze(x!),
+    cases: [{ shapes: [[2, 1, 3]] }, { shapes: [[1, 2, 1]], fn: (x) => squeeze(x!, -1), label: 'axis -1' }, { shapes: [[1]] }],
+  },
+  {
+    name: 'unsqueeze',
+    fn: (x) => unsqueeze(x!, 0),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[2, 3]], fn: (x) => unsqueeze(x!, -1), label: 'axis -1' }, { shapes: [[]] }],
+  },
+  {
+    name: 'slice',
+    fn: (x) => slice(x!, 0, 1, 3),
+    cases: [
+      { shapes: [[4, 3]] },
+      { shapes: [[2, 4, 2]], fn: (x) => slice(x!, 1, -3, -1), label: 'negative indices' },
+      { shapes: [[2, 3]], fn: (x) => x!.slice(-1, 1), label: 'method, to the end' },
+      { shapes: [[2, 3]], fn: (x) => slice(x!, 1, -10, 10), label: 'clamped to the whole axis' },
+    ],
+  },
+  {
+    name: 'concat',
+    fn: (a, b) => concat([a!, b!], 1),
+    cases: [
+      { shapes: [[2, 3], [2, 2]] },
+      { shapes: [[1, 3], [2, 3], [1, 3]], fn: (...xs) => concat(xs, 0), label: 'three along axis 0' },
+      { shapes: [[4], [2]], fn: (a, b) => concat([a!, b!, a!], -1), label: 'one input twice' },
+    ],
+  },
+  {
+    name: 'stack',
+    fn: (a, b) => stack([a!, b!]),
+    cases: [
+      { shapes: [[2, 3], [2, 3]] },
+      { shapes: [[2, 3], [2, 3], [2, 3]], fn: (...xs) => stack(xs, -1), label: 'three along axis -1' },
+      { shapes: [[], []], label: 'scalars' },
+    ],
+  },
+  {
+    name: 'where',
+    fn: (a, b) => where(condOf(a!.shape), a!, b!),
+    cases: [
+      { shapes: [[2, 3], [2, 3]] },
+      { shapes: [[3], [2, 1]], fn: (a, b) => where(condOf([2, 3]), a!, b!), label: 'a [3] and b [2, 1] broadcast to cond [2, 3]' },
+      { shapes: [[2, 3]], fn: (a) => where(condOf([3]), a!, 0.5), label: 'cond [3], b a number' },
+      { shapes: [[2, 3]], fn: (b) => where(condOf([2, 1]), -1, b!), label: 'cond [2, 1], a a number' },
+      { shapes: [[2, 3], [2, 3]], fn: (a, b) => a!.where(condOf([2, 3]), b!), label: 'method' },
+    ],
+  },
+  {
+    name: 'clamp',
+    fn: (x) => clamp(x!, -0.5, 0.5),
+    cases: [
+      { shapes: [[4, 3]] },
+      { shapes: [[4, 3]], fn: (x) => clamp(x!, 0.3), label: 'min only' },
+      { shapes: [[4, 3]], fn: (x) => x!.clamp(undefined, -0.2), label: 'max only' },
+    ],
+    sample: distinct,
+  },
+  {
+    name: 'binaryCrossEntropy',
+    fn: (p, t) => binaryCrossEntropy(p!, t!),
+    cases: [
+      { shapes: [[4, 1], [4, 1]] },
+      { shapes: [[2, 3], [2, 3]], fn: (p, t) => binaryCrossEntropy(p!, t!, { reduction: 'sum' }), label: 'sum' },
+      { shapes: [[2, 3], [2, 3]], fn: (p, t) => p!.binaryCrossEntropy(t!, { reduction: 'none' }), label: 'none' },
+    ],
+    sample: probabilities,
+  },
+  {
+    name: 'binaryCrossEntropyWithLogits',
+    fn: (z, t) => binaryCrossEntropyWithLogits(z!, t!),
+    cases: [
+      { shapes: [[4, 1], [4, 1]] },
+      { shapes: [[2, 3], [2, 3]], fn: (z, t) => binaryCrossEntropyWithLogits(z!, t!, { reduction: 'sum' }), label: 'sum' },
+      { shapes: [[2, 3], [2, 3]], fn: (z, t) => z!.binaryCrossEntropyWithLogits(t!, { reduction: 'none' }), label: 'none' },
+    ],
+    sample: perArg(normal, probabilities),
+  },
+  {
+    name: 'mseLoss',
+    fn: (y, t) => mseLoss(y!, t!),
+    cases: [
+      { shapes: [[5, 2], [5, 2]] },
+      { shapes: [[3], [3]], fn: (y, t) => mseLoss(y!, t!, { reduction: 'sum' }), label: 'sum' },
+      { shapes: [[2, 3], [2, 3]], fn: (y, t) => y!.mseLoss(t!, { reduction: 'none' }), label: 'none' },
+    ],
+  },
+  {
+    name: 'crossEntropy',
+    fn: (z) => crossEntropy(z!, labels),
+    cases: [
+      { shapes: [[3, 4]] },
+      { shapes: [[3, 4]], fn: (z) => crossEntropy(z!, tensor(labels, { dtype: 'float32' }), { reduction: 'sum' }), label: 'tensor labels, sum' },
+      { shapes: [[3, 4]], fn: (z) => z!.crossEntropy(labels, { reduction: 'none' }), label: 'none' },
+      { shapes: [[3, 4]], fn: (z) => crossEntropy(z!.add(1000), labels), label: 'logits near 1000' },
+    ],
+  },
+];
