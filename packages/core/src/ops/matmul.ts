@@ -68,7 +68,13 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (ka !== kb) {
     throw new ShapeError(`matmul: inner dimensions must match, got a ${fmt(a.shape)} and b ${fmt(b.shape)}${transA || transB ? ` (transposeA ${transA}, transposeB ${transB})` : ''}`);
   }
-  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), 'matmul');
+  let batch: readonly number[];
+  try {
+    batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2), 'matmul');
+  } catch {
+    // Name the operands' full shapes, not only their batch axes.
+    throw new ShapeError(`matmul: batch axes must broadcast, got a ${fmt(a.shape)} and b ${fmt(b.shape)}`);
+  }
   // Vectors become matrices for the product and lose that axis again afterwards.
   const am = a.rank === 1 ? reshape(a, a2) : a;
   const bm = b.rank === 1 ? reshape(b, b2) : b;
