@@ -1,6 +1,6 @@
-export { AutogradError, ArgumentError, DTypeError, GradCheckError, GradError, ShapeError, TapegradError } from './errors.ts';
+export { AnomalyError, AutogradError, ArgumentError, DTypeError, GradCheckError, GradError, ShapeError, TapegradError } from './errors.ts';
 export { broadcastShapes, type Shape } from './shape.ts';
-export { enableGrad, isGradEnabled, noGrad, withScope, type Scope, type TapeNode } from './tape.ts';
+export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, type TapeNode } from './tape.ts';
 export { Rng } from './random.ts';
 export { Value, value, type ScalarBackwardOptions } from './value.ts';
 export {
@@ -8,6 +8,8 @@ export {
   type DType, type FloatArray, type GradHook, type NestedArray, type RandomOptions, type TensorLike, type TensorOptions,
 } from './tensor.ts';
 export { backward, type BackwardOptions } from './engine.ts';
+export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './anomaly.ts';
+export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, subInPlace, zeroInPlace } from './in-place.ts';
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';

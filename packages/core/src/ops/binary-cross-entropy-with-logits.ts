@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
-import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
+import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sub } from './sub.ts';
@@ -23,7 +23,7 @@ const elementwise: BinaryFn = defineBinary({
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'`.
  * @returns The loss: a scalar, or z's shape for `'none'`.
  * @throws {@link ShapeError} when the shapes differ; {@link DTypeError} when the dtypes differ.
- * @throws {@link ArgumentError} for an unknown reduction.
+ * @throws {@link ArgumentError} for a target outside [0, 1] or an unknown reduction.
  * @example
  * ```ts
  * import { binaryCrossEntropyWithLogits, tensor } from '@tapegrad/core';
@@ -33,6 +33,7 @@ const elementwise: BinaryFn = defineBinary({
  */
 export function binaryCrossEntropyWithLogits(z: Tensor, t: Tensor, opts?: LossOptions): Tensor {
   checkPair('binaryCrossEntropyWithLogits', 'z', z, t);
+  checkTargets('binaryCrossEntropyWithLogits', t);
   const reduction = checkReduction('binaryCrossEntropyWithLogits', opts);
   return reduceLoss(elementwise(z, t), reduction);
 }

@@ -31,6 +31,12 @@ export function checkPair(name: string, predName: string, pred: Tensor, target: 
   if (pred.dtype !== target.dtype) throw new DTypeError(`${name}: ${predName} and t must have the same dtype, got ${predName} ${pred.dtype} and t ${target.dtype}`);
 }
 
+/** Checks that every target of a binary cross-entropy is a probability in [0, 1] (NaN included). @internal */
+export function checkTargets(name: string, t: Tensor): void {
+  const bad = t.data.findIndex((v) => !(v >= 0 && v <= 1));
+  if (bad >= 0) throw new ArgumentError(`${name}: t must be targets in [0, 1], got ${t.data[bad]} at index ${bad}`);
+}
+
 /** Applies a loss reduction. @internal */
 export function reduceLoss(loss: Tensor, reduction: Reduction): Tensor {
   return reduction === 'mean' ? mean(loss) : reduction === 'sum' ? sum(loss) : loss;
