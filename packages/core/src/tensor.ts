@@ -265,7 +265,8 @@ function inferShape(op: string, data: NestedArray): number[] {
   // Check that every sub-array has the same length at each depth (no ragged arrays).
   const check = (x: NestedArray, dim: number, path: string): void => {
     if (dim === shape.length) {
-      if (typeof x !== 'number') throw new ShapeError(`${op}: data is ragged, got an array at ${path || 'the top'} where a number was expected`);
+      if (Array.isArray(x)) throw new ShapeError(`${op}: data is ragged, got an array at ${path || 'the top'} where a number was expected`);
+      if (typeof x !== 'number') throw new ArgumentError(`${op}: elements must be numbers, got ${x === null ? 'null' : typeof x} at ${path || 'the top'}`);
       return;
     }
     if (!Array.isArray(x)) throw new ShapeError(`${op}: data is ragged, got a number at ${path || 'the top'} where an array of length ${shape[dim]} was expected`);

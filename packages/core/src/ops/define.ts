@@ -1,3 +1,4 @@
+import { captureStack, checkForward } from '../anomaly.ts';
 import { ArgumentError, DTypeError } from '../errors.ts';
 import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
 import { pushNode, state, type TapeNode } from '../tape.ts';
@@ -255,6 +256,8 @@ export function alloc(dtype: DType, n: number): FloatArray {
  * @internal
  */
 export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tensor, attrs: A): Tensor {
+  // Anomaly mode checks every op's output, recorded or not; normal runs pay one flag test.
+  if (state.isAnomalyMode) checkForward(op, inputs, output);
   if (!state.isRecording || op.isNondifferentiable) return output;
   let needsGrad = false;
   for (const x of inputs) if (x.requiresGrad) needsGrad = true;
@@ -266,8 +269,9 @@ export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tenso
     output,
     attrs,
     inputVersions: inputs.map((x) => x.version),
+    outputVersion: output.version,
     isReleased: false,
-    stack: state.isAnomalyMode ? new Error().stack : undefined,
+    stack: state.isAnomalyMode ? captureStack() : undefined,
     scope: state.scope,
   };
   output.requiresGrad = true;
