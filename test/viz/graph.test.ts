@@ -136,3 +136,11 @@ describe('lossCurve', () => {
     expect(() => lossCurve({ train: [1, Number.NaN] })).toThrow(/must be finite/);
   });
 });
+
+test('lossCurve takes the history fit returns', () => {
+  const svg = lossCurve({ epochs: [{ loss: 0.7, testLoss: Number.NaN }, { loss: 0.4, testLoss: Number.NaN }] });
+  expect(svg).toContain('series-train');
+  expect(svg).not.toContain('series-test');
+  const both = lossCurve({ epochs: [{ loss: 0.7, testLoss: 0.8 }, { loss: 0.4, testLoss: 0.5 }] });
+  expect(both).toContain('series-test');
+});

@@ -1,5 +1,10 @@
+/**
+ * `@tapegrad/viz`: pictures of the recorded graph (DOT, Mermaid, SVG through WebAssembly Graphviz) and
+ * loss curves as SVG line charts.
+ * @packageDocumentation
+ */
 export { graphOf, type Graph, type GraphEdge, type GraphNode, type GraphOptions } from './graph.ts';
 export { toDot } from './dot.ts';
 export { toMermaid } from './mermaid.ts';
 export { dotToSvg, toSvg } from './svg.ts';
-export { lossCurve, type LossCurveOptions, type LossHistory, type LossPoint } from './plot.ts';
+export { lossCurve, type EpochLoss, type LossCurveOptions, type LossHistory, type LossPoint, type LossSeries } from './plot.ts';

@@ -9,8 +9,27 @@ export interface LossPoint {
   readonly test?: number;
 }
 
-/** A training history: per-epoch records, or parallel arrays. @category viz */
-export type LossHistory = readonly LossPoint[] | { readonly train: readonly number[]; readonly test?: readonly number[] };
+/** One epoch as `@tapegrad/nn`'s `fit` reports it (`testLoss` NaN when there is no held-out set). @category viz */
+export interface EpochLoss {
+  /** Mean training loss of the epoch. */
+  readonly loss: number;
+  /** Held-out loss after the epoch. */
+  readonly testLoss?: number;
+}
+
+/** A training history as parallel arrays, epoch `i + 1` at index `i`. @category viz */
+export interface LossSeries {
+  /** Training losses. */
+  readonly train: readonly number[];
+  /** Held-out losses, if measured. */
+  readonly test?: readonly number[];
+}
+
+/**
+ * A training history: per-epoch records, parallel arrays, or what `fit` returns (`{ epochs }`).
+ * @category viz
+ */
+export type LossHistory = readonly LossPoint[] | LossSeries | { readonly epochs: readonly EpochLoss[] };
 
 /** Options of {@link lossCurve}. @category viz */
 export interface LossCurveOptions {
@@ -34,7 +53,7 @@ const COLORS = { train: '#1f6fb2', test: '#d9480f' } as const;
  * A line chart of a training history as a standalone SVG document: the train series and (when given)
  * the test series against the epoch, with labelled axes, ticks and a legend. No dependencies: the
  * string can be written to a file, inlined in HTML, or embedded in Markdown.
- * @param history Per-epoch `{ train, test? }` records, or `{ train: number[], test?: number[] }`; epochs count from 1.
+ * @param history Per-epoch `{ train, test? }` records, `{ train: number[], test?: number[] }`, or the history `fit` returns; epochs count from 1.
  * @param opts Size, title, axis labels, log scale.
  * @returns The SVG document as a string.
  * @throws ArgumentError for an empty history, non-finite losses, or non-positive losses with `logScale`.
@@ -122,7 +141,11 @@ function normalize(h: LossHistory): { train: readonly number[]; test: readonly n
     const hasTest = points.some((p) => p.test !== undefined);
     return { train: points.map((p) => p.train), test: hasTest ? points.map((p) => p.test ?? Number.NaN) : undefined };
   }
-  const arrays = h as { readonly train: readonly number[]; readonly test?: readonly number[] };
+  if ('epochs' in h) {
+    const hasTest = h.epochs.some((e) => e.testLoss !== undefined && !Number.isNaN(e.testLoss));
+    return { train: h.epochs.map((e) => e.loss), test: hasTest ? h.epochs.map((e) => e.testLoss ?? Number.NaN) : undefined };
+  }
+  const arrays = h as LossSeries;
   return { train: arrays.train, test: arrays.test };
 }
 
