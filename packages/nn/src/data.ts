@@ -159,7 +159,8 @@ export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
     const r = idx[i]!;
     out.set(t.data.subarray(r * width, (r + 1) * width), i * width);
   }
-  return tensor(out, { shape: [idx.length, ...t.shape.slice(1)], dtype: t.dtype });
+  // The buffer is fresh and ours, so it is wrapped rather than copied again.
+  return Tensor.fromData(out, [idx.length, ...t.shape.slice(1)], t.dtype);
 }
 
 /** Options of {@link trainTestSplit}. @category nn */

@@ -1,0 +1,35 @@
+/** Where the command writes: stdout, stderr, and whether stdout is a terminal (for the live progress bar). */
+export interface Io {
+  /** Writes to standard output (no newline added). */
+  readonly out: (text: string) => void;
+  /** Writes to standard error (no newline added). */
+  readonly err: (text: string) => void;
+  /** True when stdout is a terminal: progress redraws one line with `\r`. */
+  readonly isTTY: boolean;
+}
+
+/**
+ * The process's own streams.
+ * @returns An {@link Io} on process.stdout and process.stderr.
+ */
+export function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    isTTY: process.stdout.isTTY === true,
+  };
+}
+
+/**
+ * An in-memory {@link Io}, for tests and embedding.
+ * @returns The Io and the text written so far.
+ */
+export function memoryIo(): { io: Io; stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    io: { out: (t) => void (out += t), err: (t) => void (err += t), isTTY: false },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
