@@ -1,5 +1,5 @@
 import { runCheckedRule } from './anomaly.ts';
-import { GradError, ShapeError } from './errors.ts';
+import { DTypeError, GradError, ShapeError } from './errors.ts';
 import { checkVersions } from './in-place.ts';
 import { fmt, sameShape, sumToShape } from './shape.ts';
 import { compactTensorTape, nodePosition, state, tensorTape, withRecording, type TapeNode } from './tape.ts';
@@ -55,7 +55,7 @@ function seedFor(root: Tensor, seed: Tensor | undefined): Tensor {
     throw new ShapeError(`backward: the seed gradient must have the output's shape ${fmt(root.shape)}, got ${fmt(seed.shape)}`);
   }
   if (seed.dtype !== root.dtype) {
-    throw new ShapeError(`backward: the seed gradient must have the output's dtype ${root.dtype}, got ${seed.dtype}`);
+    throw new DTypeError(`backward: the seed gradient must have the output's dtype ${root.dtype}, got ${seed.dtype}`);
   }
   return seed;
 }

@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.ts';
-import { broadcastIndex, broadcastShapes, checkShape, fmt, sameShape, type Shape } from '../shape.ts';
+import { broadcastIndex, checkShape, fmt, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
@@ -25,7 +25,9 @@ const op = defineOp({
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   asTensor('broadcastTo', 'x', x);
   checkShape('broadcastTo', shape);
-  if (x.shape.length > shape.length || !sameShape(broadcastShapes(x.shape, shape, 'broadcastTo'), shape)) {
+  // Checked here rather than by broadcastShapes, whose message would name arguments a and b.
+  const lead = shape.length - x.shape.length;
+  if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
     throw new ShapeError(`broadcastTo: x must broadcast to the shape, got x ${fmt(x.shape)} and shape ${fmt(shape)}`);
   }
   const idx = broadcastIndex(shape, x.shape);
