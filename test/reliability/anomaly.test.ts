@@ -1,5 +1,5 @@
 import {
-  AnomalyError, TapegradError, detectAnomaly, isAnomalyEnabled, noGrad, setDetectAnomaly, tapeLength, tensor,
+  AnomalyError, TapegradError, customOp, detectAnomaly, isAnomalyEnabled, noGrad, setDetectAnomaly, tapeLength, tensor,
 } from '@tapegrad/core';
 import { afterEach, describe, expect, test } from 'vitest';
 
@@ -84,10 +84,34 @@ describe('backward phase', () => {
     expect(x.grad).toBeNull();
   });
 
-  test('0·∞ inside a rule gives NaN, blamed on the rule whose gradient it is', () => {
+  test('pow at a = 0 gives a NaN gradient for the exponent (y·ln a = 0·−∞): blamed on pow, input 1', () => {
+    const a = tensor([0, 2], { requiresGrad: true });
+    const b = tensor([2], { requiresGrad: true });
+    const e = caught(() => detectAnomaly(() => a.pow(b).sum().backward()));
+    expect(e.message).toMatch(/^pow: .*got NaN at element 0 of the gradient for input 1 \[1\]/);
+    expect(e.message).toContain('input shapes: [2], [1]; output shape: [2]');
+  });
+
+  test('a custom op whose rule returns NaN is caught and named', () => {
+    const bad = customOp({
+      name: 'badRule',
+      forward: (x) => ({ data: x.data.map((v) => 2 * v), shape: x.shape }),
+      backward: ({ dy }) => [dy.mul(NaN)],
+    });
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const e = detectAnomaly(() => {
+      const line = lineHere(); const y = bad(x);
+      return Object.assign(caught(() => y.sum().backward()), { line });
+    });
+    expect(e).toBeInstanceOf(AnomalyError);
+    expect(e.message).toMatch(/^badRule: the backward rule must return finite gradients, got NaN at element 0 of the gradient for input 0 \[2, 2\]/);
+    expect(e.message).toContain(`anomaly.test.ts:${e.line}:`);
+  });
+
+  test('a zero upstream gradient through an infinite local derivative stays 0 (the untaken side of where)', () => {
     const x = tensor([0, 1], { requiresGrad: true });
-    const e = caught(() => detectAnomaly(() => x.sqrt().mul(0).sum().backward()));
-    expect(e.message).toMatch(/^sqrt: .*got NaN at element 0 of the gradient for input 0 \[2\]/);
+    detectAnomaly(() => x.sqrt().mul(0).sum().backward());
+    expect(x.grad!.toArray()).toEqual([0, 0]);
   });
 
   test('with createGraph the ops a rule calls are not blamed themselves: the rule is', () => {

@@ -2,6 +2,7 @@ import { captureStack, checkForward } from '../anomaly.ts';
 import { ArgumentError, DTypeError } from '../errors.ts';
 import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
 import { pushNode, state, type TapeNode } from '../tape.ts';
+import { ops } from './table.ts';
 import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
 import { applyScalar, Value } from '../value.ts';
 
@@ -126,7 +127,10 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
       const yd = y.data;
       const g = dy.data;
       const out = alloc(y.dtype, yd.length);
-      for (let i = 0; i < out.length; i++) out[i] = g[i]! * (derivative(xd[i]!, yd[i]!) as number);
+      for (let i = 0; i < out.length; i++) {
+        const gi = g[i]!;
+        out[i] = gi === 0 ? 0 : gi * (derivative(xd[i]!, yd[i]!) as number);
+      }
       return [Tensor.fromData(out, y.shape, y.dtype)];
     },
   };
@@ -183,7 +187,8 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
         for (let i = 0; i < n; i++) {
           const av = ad[ia === null ? i : ia[i]!]!;
           const bv = bd[ib === null ? i : ib[i]!]!;
-          out[i] = g[i]! * (partial(av, bv, yd[i]!) as number);
+          const gi = g[i]!;
+          out[i] = gi === 0 ? 0 : gi * (partial(av, bv, yd[i]!) as number);
         }
         grads[k] = Tensor.fromData(out, y.shape, y.dtype);
       }
@@ -238,11 +243,23 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor): Tensor {
   return record(op, [a, b], Tensor.fromData(out, shape, a.dtype), undefined);
 }
 
-/** dy · partial, skipping the multiplication for the constant partials 1 and −1. */
+/**
+ * dy · partial, skipping the multiplication for the constant partials 1 and −1. Elementwise VJPs take a
+ * zero upstream gradient as no dependence: where dy is exactly 0 the result is 0 even when the local
+ * derivative is ±∞ or NaN, so the branch `where` did not take (log at 0, sqrt below 0) adds 0, not NaN.
+ * The raw loops below do the same with one test per element.
+ */
 function scaleBy(dy: Tensor, partial: Num): Tensor {
   if (partial === 1) return dy;
   if (partial === -1) return dy.neg();
-  return dy.mul(partial);
+  const g = dy.mul(partial);
+  if (typeof partial === 'number' || !hasNonFinite(g.data)) return g;
+  return ops.where(ops.ne(dy, 0), g, 0);
+}
+
+function hasNonFinite(d: FloatArray): boolean {
+  for (let i = 0; i < d.length; i++) if (d[i]! - d[i]! !== 0) return true;
+  return false;
 }
 
 /** A fresh typed array of the dtype. @internal */

@@ -15,9 +15,9 @@ const op = defineOp({
 
 /**
  * Elementwise selection with broadcasting: `yᵢ = cᵢ ≠ 0 ? aᵢ : bᵢ`. The gradient flows only to the
- * side that was taken; the other side gets exactly 0. (A NaN computed on the untaken side, as in
- * `where(gt(x, 0), sqrt(x), 0)` at x < 0, still reaches the input of `sqrt` as 0·NaN: feed such ops
- * safe values, `sqrt(where(gt(x, 0), x, 1))`, as in PyTorch or JAX.)
+ * side that was taken; the other side gets exactly 0. Elementwise rules take a zero upstream gradient
+ * as no dependence, so a NaN or ∞ derivative on the untaken side, as in `where(gt(x, 0), log(x), 0)`
+ * at x = 0, adds 0 to x's gradient instead of NaN (PyTorch and JAX give NaN there).
  * @param cond The condition: any nonzero element selects `a` (comparisons give 1/0). No gradient flows to it.
  * @param a Taken where the condition holds: a tensor or a number.
  * @param b Taken elsewhere: a tensor or a number.
