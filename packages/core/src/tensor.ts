@@ -222,14 +222,34 @@ function nest(data: FloatArray, shape: Shape, dim: number, offset: number): Nest
   return out;
 }
 
-function formatNumber(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.`;
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-4 || a >= 1e8)) return x.toExponential(4);
-  return x.toFixed(4);
+/**
+ * One number format for a whole tensor, chosen as PyTorch does: `1.` when every finite element is an
+ * integer, scientific `1.0000e-07` when magnitudes span more than 1000× or leave [1e-4, 1e8], else `0.5000`.
+ */
+function numberFormat(data: FloatArray): (x: number) => string {
+  let isInt = true;
+  let lo = Infinity;
+  let hi = 0;
+  for (const x of data) {
+    if (!Number.isFinite(x)) continue;
+    if (!Number.isInteger(x)) isInt = false;
+    const a = Math.abs(x);
+    if (a !== 0) {
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, a);
+    }
+  }
+  const isSci = hi > 1e8 || (!isInt && (hi / lo > 1000 || lo < 1e-4));
+  return (x) => {
+    if (Number.isNaN(x)) return 'nan';
+    if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+    if (isSci) return x.toExponential(4).replace(/e([+-])(\d)$/, 'e$10$2');
+    return isInt ? `${x}.` : x.toFixed(4);
+  };
 }
 
 function formatTensor(t: Tensor): string {
+  const formatNumber = numberFormat(t.data);
   const cells = Array.from(t.data, formatNumber);
   const width = cells.reduce((w, c) => Math.max(w, c.length), 0);
   const pad = (s: string): string => s.padStart(width);
