@@ -320,7 +320,7 @@ row('backward: a gradient of the wrong shape', ShapeError, ['backward: ', "outpu
   const seed = tensor([1, 1, 1, 1]);
   return { watch: [x, y, seed], act: () => y.backward(seed) };
 });
-row('backward: a gradient of the wrong dtype', ShapeError, ['backward: ', 'dtype', 'float64', 'float32'], () => {
+row('backward: a gradient of the wrong dtype', DTypeError, ['backward: ', 'dtype', 'float64', 'float32'], () => {
   const x = g([1, 2]);
   const y = x.mul(x);
   const seed = tensor([1, 1], { dtype: 'float32' });
