@@ -194,7 +194,7 @@ export interface Split {
  * import { loadDataset, trainTestSplit } from '@tapegrad/nn';
  * const { x, y } = loadDataset('breastCancer');
  * const { xTest } = trainTestSplit(x, y, { testSize: 0.2, seed: 1 });
- * console.log(xTest.shape); // [114, 30]
+ * console.log(xTest.shape); // [113, 30]: round(0.2·212) + round(0.2·357)
  * ```
  * @category nn
  */

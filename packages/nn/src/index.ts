@@ -5,7 +5,7 @@
  */
 export { Module, type StateDict, type TensorState } from './module.ts';
 export { Activation, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
-export { MLP, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';
+export { MLP, outputLoss, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';
 export { heNormal, heUniform, linearDefault, uniform, xavierNormal, xavierUniform, type InitName, type InitOptions } from './init.ts';
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, mseLoss, type LossOptions, type Reduction } from './losses.ts';
 export { relu, sigmoid, tanh } from '@tapegrad/core';

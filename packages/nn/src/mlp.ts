@@ -129,9 +129,14 @@ export class MLP extends Module {
 
   /**
    * The network's loss on a batch, with the generic engine, from the logits `Z_L` (never from
-   * probabilities): sigmoid uses `binaryCrossEntropyWithLogits` (stable at any logit; a clamped,
-   * probability-based BCE has zero gradient where `ŷ` rounds to 0 or 1), softmax `crossEntropy`, identity
+   * probabilities): sigmoid uses `binaryCrossEntropyWithLogits`, softmax `crossEntropy`, identity
    * `mseLoss`, each with mean reduction.
+   *
+   * Why logits for sigmoid: `binaryCrossEntropyWithLogits` computes `softplus(z) − t·z` with gradient
+   * `σ(z) − t`, exact at any logit, the same `dZ_L` as the fast path. A probability-based BCE on
+   * `ŷ = σ(z)` must clamp `ln ŷ` (at −100, as PyTorch) and breaks once `σ(z)` rounds to 1 (z ≳ 36.7 in
+   * float64): at z = 40, t = 0 its loss is 100 instead of 40, and its gradient `∂ℓ/∂ŷ·ŷ(1 − ŷ) = ∞·0`
+   * is NaN instead of 1.
    * @param x Input `[m, n_0]`.
    * @param t Targets: 0/1 `[m]` or `[m, n_L]` for sigmoid, class indices `[m]` for softmax, values for identity.
    * @returns The scalar loss, on the tape.
@@ -212,7 +217,20 @@ export function applyOutput(output: OutputName, z: Float64Array | Float32Array, 
 }
 
 /**
- * The loss of an output pair, on the tape, from the logits `Z_L` `[m, k]`. @internal
+ * The loss of an output pair on the tape, from the logits `Z_L` `[m, k]`: what {@link MLP.loss} computes
+ * after the forward pass (use it with {@link MLP.forwardTrace} to inspect intermediate gradients).
+ * @param output The output pair.
+ * @param z Logits `[m, k]`.
+ * @param t Targets: 0/1 for sigmoid, class indices `[m]` for softmax, values for identity.
+ * @returns The scalar mean loss.
+ * @throws {@link ShapeError} when the targets do not fit the logits.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { outputLoss } from '@tapegrad/nn';
+ * console.log(outputLoss('sigmoid', tensor([[0]]), tensor([1])).item()); // 0.6931471805599453
+ * ```
+ * @category nn
  */
 export function outputLoss(output: OutputName, z: Tensor, t: Tensor): Tensor {
   const m = z.shape[0]!;
