@@ -19,12 +19,12 @@ export abstract class Optimizer {
   readonly name: string;
 
   /**
-   * @param name The optimizer's name, for messages.
    * @param params The tensors to update (at least one).
    * @param lr Learning rate (≥ 0).
    * @throws {@link ArgumentError} for no parameters, a non-tensor, or a negative or non-finite lr.
    */
-  constructor(name: string, params: readonly Tensor[], lr: number) {
+  constructor(params: readonly Tensor[], lr: number) {
+    const name = new.target.name;
     this.name = name;
     if (!Array.isArray(params) || params.length === 0) {
       throw new ArgumentError(`${name}: params must contain at least one tensor, got ${Array.isArray(params) ? 0 : typeof params}`);
@@ -107,7 +107,7 @@ export class SGD extends Optimizer {
    * @throws {@link ArgumentError} for bad hyper-parameters (negative values; Nesterov without momentum).
    */
   constructor(params: readonly Tensor[], opts: SGDOptions = {}) {
-    super('SGD', params, opts.lr ?? 0.01);
+    super(params, opts.lr ?? 0.01);
     this.momentum = checkNumber('SGD', 'momentum', opts.momentum ?? 0);
     this.dampening = checkNumber('SGD', 'dampening', opts.dampening ?? 0);
     this.weightDecay = checkNumber('SGD', 'weightDecay', opts.weightDecay ?? 0);
@@ -171,7 +171,7 @@ export class Adam extends Optimizer {
   /** Weight decay λ. */
   readonly weightDecay: number;
   /** Whether the decay is decoupled from the gradient (AdamW). */
-  protected readonly isDecoupled: boolean;
+  protected isDecoupled = false;
   #m: Float64Array[];
   #v: Float64Array[];
 
@@ -180,8 +180,9 @@ export class Adam extends Optimizer {
    * @param opts `lr`, `betas`, `eps`, `weightDecay`.
    * @throws {@link ArgumentError} for bad hyper-parameters (betas outside [0, 1), eps ≤ 0, negative values).
    */
-  constructor(params: readonly Tensor[], opts: AdamOptions = {}, name = 'Adam', isDecoupled = false, defaultDecay = 0) {
-    super(name, params, opts.lr ?? 0.001);
+  constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
+    super(params, opts.lr ?? 0.001);
+    const name = this.name;
     const [b1, b2] = opts.betas ?? [0.9, 0.999];
     for (const [label, b] of [['betas[0]', b1], ['betas[1]', b2]] as const) {
       if (typeof b !== 'number' || !(b >= 0 && b < 1)) throw new ArgumentError(`${name}: ${label} must be in [0, 1), got ${String(b)}`);
@@ -189,8 +190,7 @@ export class Adam extends Optimizer {
     this.beta1 = b1;
     this.beta2 = b2;
     this.eps = checkNumber(name, 'eps', opts.eps ?? 1e-8, 0, true);
-    this.weightDecay = checkNumber(name, 'weightDecay', opts.weightDecay ?? defaultDecay);
-    this.isDecoupled = isDecoupled;
+    this.weightDecay = checkNumber(name, 'weightDecay', opts.weightDecay ?? 0);
     this.#m = this.params.map((p) => new Float64Array(p.size));
     this.#v = this.params.map((p) => new Float64Array(p.size));
   }
@@ -232,6 +232,7 @@ export class AdamW extends Adam {
    * @throws {@link ArgumentError} for bad hyper-parameters.
    */
   constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
-    super(params, opts, 'AdamW', true, 0.01);
+    super(params, { ...opts, weightDecay: opts.weightDecay ?? 0.01 });
+    this.isDecoupled = true;
   }
 }

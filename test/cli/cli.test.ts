@@ -1,0 +1,109 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, memoryIo } from '@tapegrad/cli';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const out = mkdtempSync(join(tmpdir(), 'tapegrad-cli-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
+  const m = memoryIo();
+  const code = main(argv, m.io);
+  return { code, stdout: m.stdout(), stderr: m.stderr() };
+}
+
+describe('tapegrad demo --json', () => {
+  test.each([
+    ['breastCancer', []],
+    ['digits', ['--dataset', 'digits']],
+  ])('%s', (dataset, extra) => {
+    const dir = join(out, dataset);
+    const r = run('demo', '--json', '--epochs', '3', '--out', dir, ...extra);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const report = JSON.parse(lines[0]!);
+    expect(report.dataset).toBe(dataset);
+    expect(report.testAccuracy).toBeGreaterThan(0.9);
+    expect(report.agreement.fastVsAutograd).toBeLessThanOrEqual(1e-12);
+    expect(report.agreement.autogradVsNumeric).toBeLessThan(1e-5);
+    expect(report.agreement.fastVsNumeric).toBeLessThan(1e-5);
+    expect(report.msPerEpoch.fast).toBeGreaterThan(0);
+    expect(report.msPerEpoch.autograd).toBeGreaterThan(0);
+    expect(report.history.fast).toHaveLength(3);
+    expect(report.confusionMatrix).toHaveLength(dataset === 'digits' ? 10 : 2);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).dataset).toBe(dataset);
+    const svg = readFileSync(join(dir, 'loss.svg'), 'utf8');
+    expect(svg).toContain('<svg');
+    expect(svg).toContain('epoch');
+  });
+
+  test('options change the run: --hidden, --seed, --lr', () => {
+    const r = run('demo', '--json', '--epochs=1', '--hidden', '8,4', '--seed', '3', '--lr', '0.01', '--out', join(out, 'opts'));
+    const report = JSON.parse(r.stdout);
+    expect(report.network.sizes).toEqual([30, 8, 4, 1]);
+    expect(report.options).toMatchObject({ epochs: 1, seed: 3, lr: 0.01 });
+    expect(report.agreement.parameters).toHaveLength(6);
+  });
+});
+
+describe('tapegrad demo (human output)', () => {
+  test('prints the agreement table, plain progress lines off a terminal, timings and the confusion matrix', () => {
+    const r = run('demo', '--epochs', '2', '--out', join(out, 'human'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Gradient agreement on the untrained network');
+    expect(r.stdout).toMatch(/fast path .* epoch 2\/2 .*done in/);
+    expect(r.stdout).toMatch(/autograd .* epoch 2\/2/);
+    expect(r.stdout).not.toContain('\r');
+    expect(r.stdout).toMatch(/ms\/epoch.*faster/);
+    expect(r.stdout).toContain('Confusion matrix');
+    expect(existsSync(join(out, 'human', 'loss.svg'))).toBe(true);
+  });
+});
+
+describe('progress on a terminal', () => {
+  test('redraws one line with \\r and ends it with a newline', () => {
+    const m = memoryIo();
+    const chunks: string[] = [];
+    const code = main(['demo', '--epochs', '3', '--out', join(out, 'tty')], { ...m.io, out: (t) => void chunks.push(t), isTTY: true });
+    expect(code).toBe(0);
+    const bars = chunks.filter((c) => c.startsWith('\r'));
+    expect(bars).toHaveLength(6);
+    expect(bars[0]).toMatch(/ETA/);
+    expect(bars[2]!.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('usage', () => {
+  test('--help documents every option', () => {
+    const r = run('--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--dataset', '--epochs', '--seed', '--lr', '--hidden', '--json', '--out', 'check', 'neuron']) expect(r.stdout).toContain(flag);
+    expect(run('demo', '--help').stdout).toBe(r.stdout);
+  });
+
+  test('bad arguments exit 2 with a message', () => {
+    expect(run('demo', '--epochs', 'zero')).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs must be an integer ≥ 1, got 'zero'") });
+    expect(run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer or digits') });
+    expect(run('demo', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--frobnicate'") });
+    expect(run('train')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'train'") });
+  });
+
+  test('neuron: the scalar seed derivation still runs', () => {
+    const r = run('neuron');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('The tape recovers ∂L/∂z = ŷ − t at every point.');
+  });
+});
+
+describe('tapegrad check', () => {
+  test('every op and every random network passes, exit 0', () => {
+    const r = run('check');
+    expect(r.stdout).not.toContain('FAIL');
+    expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
+    expect(r.stdout).toContain('4-');
+    expect(r.code).toBe(0);
+  });
+});
