@@ -2,7 +2,8 @@
  * GEMM micro benchmark: GFLOP/s (2·m·n·k / time) of the JavaScript kernel, the Wasm kernel
  * on one thread, and the Wasm kernel with worker threads.
  *
- * Run: `pnpm exec tsx packages/bench/src/gemm-bench.ts [--quick]`.
+ * Run: `pnpm exec tsx packages/bench/src/gemm-bench.ts [--quick] [--rounds N]`. More rounds
+ * help on a shared machine: each cell reports its best run over all rounds.
  * It imports the kernel file by path because `gemm` is an internal kernel that the core
  * package does not export.
  */
@@ -93,7 +94,8 @@ const grid = [...square, ...mlp].flatMap((c) => [Float64Array, Float32Array].map
   c, t, slots: kernels.map(([, kernel, maxWork]) =>
     (c.m * c.n * c.k > maxWork || (kernel !== gemmJs && !wasmAvailable()) ? undefined : slot(kernel, t, c))),
 })));
-const rounds = isQuick ? 2 : 5;
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg >= 0 ? Number(process.argv[roundsArg + 1]) : isQuick ? 2 : 5;
 for (let r = 0; r < rounds; r++) {
   for (const g of grid) for (const s of g.slots) if (s) measure(s, r === 0 ? 2 * minTimeMs : minTimeMs);
 }

@@ -22,7 +22,7 @@ const WASM_MIN_WORK_F32 = 2500;
  * `C[i,j] (+)= Σ_p op(A)[i,p] · op(B)[p,j]`. Small products run a register-blocked
  * JavaScript kernel; larger ones a WebAssembly SIMD kernel (multi-threaded for large
  * products under Node), falling back to JavaScript when WebAssembly is unavailable.
- * The kernel does not validate sizes or offsets.
+ * The kernel does not validate sizes or offsets, and C must not overlap A or B.
  *
  * @param a - op(A) is m×k: A is stored row-major as [m, k], or as [k, m] when `transA`.
  * @param b - op(B) is k×n: B is stored as [k, n], or as [n, k] when `transB`.
