@@ -3,7 +3,7 @@
  * under `jit`: W1 with `valueAndGrad` (the whole step, update included, is
  * what `jit` compiles), W2 with `np.matmul`, W4 with `grad` of the chain.
  *
- * Node 20 caveats, found by running it (see the bench README):
+ * Node 20 caveats, found by running it (also listed in the bench README):
  * - `init()` with no argument throws `ReferenceError: navigator is not defined`
  *   (it probes WebGPU through `navigator.gpu`), so only `'wasm'` is initialised.
  * - `np.array` checks `data instanceof Float16Array` before `Float64Array`, and
@@ -217,7 +217,10 @@ export function jaxW2(v: JaxVariant, data: W2Data): Workload {
 }
 
 /**
- * W4 on jax-js: `grad` of x ↦ (N times y·mul + add), at x0.
+ * W4 on jax-js: `grad` of x ↦ (N times y·mul + add), at x0. The jit variant
+ * compiles a fresh function every step: W4 measures recording and
+ * differentiating a chain of N ops, and a cached compiled function would
+ * only measure one call of the already-folded result.
  *
  * @param v - dtype and jit
  * @param n - chain length
@@ -227,37 +230,34 @@ export function jaxW2(v: JaxVariant, data: W2Data): Workload {
  * @returns the workload; `step` returns dy/dx
  */
 export function jaxW4(v: JaxVariant, n: number, mul: number, add: number, x0: number): Workload {
-  let gradFn: ((x: JArray) => JArray) | undefined;
-  let disposeGrad: (() => void) | undefined;
+  let jax: Jax | undefined;
   let x: JArray | undefined;
+  const chain = (input: JArray): JArray => {
+    let y = input;
+    for (let i = 0; i < n; i++) y = y.mul(mul).add(add);
+    return y;
+  };
   return {
     id: `W4 N=${n}`,
     engine: jaxEngineName(v),
     dtype: v.dtype,
     setup: async () => {
-      const jax = await prepare(v);
-      const chain = (input: JArray): JArray => {
-        let y = input;
-        for (let i = 0; i < n; i++) y = y.mul(mul).add(add);
-        return y;
-      };
-      const g = jax.grad(chain) as (input: JArray) => JArray;
-      if (v.isJit) {
-        const compiled = jax.jit(g);
-        gradFn = compiled as unknown as typeof g;
-        disposeGrad = () => compiled.dispose();
-      } else {
-        gradFn = g;
-      }
+      jax = await prepare(v);
       x = toArray(jax, v, Float64Array.of(x0), []);
     },
     step: () => {
-      if (!gradFn || !x) throw new BenchError('jax-js W4: step before setup');
-      return gradFn(x.ref).item();
+      if (!jax || !x) throw new BenchError('jax-js W4: step before setup');
+      const g = jax.grad(chain) as (input: JArray) => JArray;
+      if (!v.isJit) return g(x.ref).item();
+      const compiled = jax.jit(g);
+      try {
+        return (compiled as unknown as typeof g)(x.ref).item();
+      } finally {
+        compiled.dispose();
+      }
     },
     dispose: () => {
       x?.dispose();
-      disposeGrad?.();
     },
   };
 }
