@@ -5,7 +5,7 @@
  *
  * Tables (or JSON) go to stdout, progress to stderr.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import type { WorkloadKind } from './harness.js';
@@ -29,7 +29,10 @@ function parseOnly(text: string | undefined): ReadonlySet<WorkloadKind> | undefi
   return kinds;
 }
 
-async function environment(only: ReadonlySet<WorkloadKind> | undefined): Promise<Environment> {
+async function environment(
+  only: ReadonlySet<WorkloadKind> | undefined,
+  loadAtStart: number,
+): Promise<Environment> {
   const notes: string[] = [];
   const usesTf = !only || only.has('W1') || only.has('W2');
   if (usesTf) {
@@ -45,7 +48,9 @@ async function environment(only: ReadonlySet<WorkloadKind> | undefined): Promise
     'jax-js float64: Node 20 lacks `Float16Array`, which jax-js tests before `Float64Array` in ' +
       '`np.array`; the bench defines a placeholder global so float64 arrays can be created.',
     'jax-js float64 is float32-accurate in exp/log: its Wasm backend demotes float64 to float32 ' +
-      'around every unary transcendental call, so W1 float64 losses match the reference to ~1e-7 only.',
+      'around every unary transcendental call, so W1 float64 losses match the float64 reference only as closely as float32 engines do.',
+    'jax-js W4 with jit compiles a fresh function each step (recording the chain is the work measured).',
+    'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
       'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',
   );
@@ -57,6 +62,7 @@ async function environment(only: ReadonlySet<WorkloadKind> | undefined): Promise
     node: process.versions.node,
     cpu: cpuList[0]?.model.trim() ?? 'unknown CPU',
     cores: cpuList.length,
+    loadAverage: [loadAtStart, loadavg()[0] ?? 0],
     notes,
   };
 }
@@ -73,6 +79,7 @@ async function main(): Promise<void> {
   const isQuick = values.quick === true;
   const config = loadConfig();
   const t0 = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const results = await runBenchmarks({
     config,
     implementations: IMPLEMENTATIONS,
@@ -80,7 +87,7 @@ async function main(): Promise<void> {
     isQuick,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
   });
-  const env = await environment(only);
+  const env = await environment(only, loadAtStart);
   process.stderr.write(`[bench] done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   const out = values.json === true ? JSON.stringify(toJson(results, env, isQuick), null, 2) : formatReport(results, env);
   process.stdout.write(`${out}\n`);

@@ -8,6 +8,13 @@ import type { Dtype, W1Data, W2Data, W3Data, Workload } from './harness.js';
 import { jaxW1, jaxW2, jaxW4 } from './peers/jax.js';
 import { micrograd3, micrograd4 } from './peers/micrograd.js';
 import { referenceW1, referenceW2 } from './peers/reference.js';
+import {
+  tapegradTensorW4,
+  tapegradValueW4,
+  tapegradW1,
+  tapegradW2,
+  tapegradW3,
+} from './peers/tapegrad.js';
 import { tfjsW1, tfjsW2 } from './peers/tfjs.js';
 
 /** Where an implementation comes from. */
@@ -37,32 +44,38 @@ const jaxVariants = [
 
 /** All implementations, tapegrad first, in table order. */
 export const IMPLEMENTATIONS: readonly Implementation[] = [
-  // ── tapegrad slots ─────────────────────────────────────────────────────
-  // Filled in once @tapegrad/core exports `Tensor` and `Value` (and
-  // @tapegrad/nn the fast path). Each needs only the factories below.
+  // ── tapegrad ───────────────────────────────────────────────────────────
   {
     name: 'tapegrad generic float64',
     dtype: 'float64',
     group: 'tapegrad',
-    note: 'waiting for @tapegrad/core `Tensor`',
+    w1: (data) => tapegradW1('float64', data),
+    w2: (data) => tapegradW2('float64', data),
+    w4: (n, cfg) => tapegradTensorW4('float64', n, cfg.mul, cfg.add, cfg.x0),
   },
   {
     name: 'tapegrad generic float32',
     dtype: 'float32',
     group: 'tapegrad',
-    note: 'waiting for @tapegrad/core `Tensor`',
+    w1: (data) => tapegradW1('float32', data),
+    w2: (data) => tapegradW2('float32', data),
+    w4: (n, cfg) => tapegradTensorW4('float32', n, cfg.mul, cfg.add, cfg.x0),
   },
   {
+    // Slot: add `w1` once @tapegrad/nn exports the hand-derived fast path.
     name: 'tapegrad fast path',
     dtype: 'float64',
     group: 'tapegrad',
-    note: 'waiting for the hand-derived fast path in @tapegrad/nn',
+    note: 'slot only: @tapegrad/nn does not export the hand-derived fast path yet',
   },
   {
     name: 'tapegrad Value',
     dtype: 'float64',
     group: 'tapegrad',
-    note: 'waiting for @tapegrad/core `Value`',
+    w3: tapegradW3,
+    w4: (n, cfg) => tapegradValueW4(n, cfg.mul, cfg.add, cfg.x0),
+    // The scalar lane is typed arrays, so 1e7 ops fit in memory.
+    w4MaxN: 10_000_000,
   },
 
   // ── other engines ──────────────────────────────────────────────────────

@@ -9,6 +9,8 @@ export interface Environment {
   readonly node: string;
   readonly cpu: string;
   readonly cores: number;
+  /** 1-minute load average at the start and at the end; above the core count, timings are inflated. */
+  readonly loadAverage: readonly [number, number];
   readonly notes: readonly string[];
 }
 
@@ -94,7 +96,10 @@ export function formatCase(result: CaseResult): string {
  * @returns the report
  */
 export function formatReport(results: readonly CaseResult[], env: Environment): string {
-  const head = `Node ${env.node}, ${env.cpu} × ${env.cores}`;
+  const [before, after] = env.loadAverage;
+  const load = `load average ${before.toFixed(1)} at start, ${after.toFixed(1)} at end`;
+  const busy = Math.max(before, after) > env.cores ? ' (busy machine: timings inflated)' : '';
+  const head = `Node ${env.node}, ${env.cpu} × ${env.cores}, ${load}${busy}`;
   const notes = env.notes.map((n) => `- ${n}`);
   return [head, '', ...results.map((r) => `${formatCase(r)}\n`), 'Notes:', ...notes].join('\n');
 }

@@ -67,8 +67,8 @@ export interface RunOptions {
  */
 export function describeError(e: unknown): string {
   if (e instanceof RangeError && /call stack/i.test(e.message)) {
-    // Name the recursing function: the first named frame of the trace.
-    const frame = /\n\s+at ([\w$.<>]+) \(/.exec(e.stack ?? '');
+    // Name the recursing function: the first frame with a source file (skipping built-ins).
+    const frame = /\n\s+at ([\w$.<>]+) \((?!<anonymous>)/.exec(e.stack ?? '');
     return frame?.[1] === undefined ? 'stack overflow' : `stack overflow (in ${frame[1]})`;
   }
   if (e instanceof Error) return `${e.name}: ${e.message.split('\n')[0] ?? ''}`;
@@ -247,11 +247,19 @@ async function runW3(opts: RunOptions): Promise<CaseResult[]> {
         stepsPerRep: config.W3.stepsPerRep,
         reps: config.W3.reps,
       };
+  // Engines that cannot count their recorded ops run the same program, so they get the oracle's count.
+  const oracleOps = oracle.opsPerStep?.();
   const rows: RowResult[] = [];
   for (const impl of opts.implementations) {
     if (!impl.w3) continue;
     opts.log(`W3: ${impl.name}`);
-    rows.push(await measureWorkload(impl.w3(data), timing, (w) => checkLosses(w, want, 'losses')));
+    const row = await measureWorkload(impl.w3(data), timing, (w) => checkLosses(w, want, 'losses'));
+    const hasOwnCount = row.opsPerStep !== undefined;
+    rows.push(
+      hasOwnCount || row.medianMs === undefined || oracleOps === undefined
+        ? row
+        : { ...row, opsPerStep: oracleOps, opsPerSecond: oracleOps / (row.medianMs / 1000) },
+    );
   }
   return [{ id: 'W3', workload: 'W3', unit: 'ms/step', isHigherBetter: false, rows }];
 }
@@ -359,7 +367,7 @@ async function runW4(opts: RunOptions): Promise<CaseResult[]> {
       }
       rows.push(row);
     }
-    results.push({ id: `W4 N=${n}`, workload: 'W4', unit: 'ms', isHigherBetter: false, rows });
+    if (rows.length > 0) results.push({ id: `W4 N=${n}`, workload: 'W4', unit: 'ms', isHigherBetter: false, rows });
   }
   return results;
 }

@@ -1,0 +1,250 @@
+/**
+ * tapegrad's own implementations: the generic `Tensor` engine (float64 or
+ * float32) for W1, W2 and W4, and the scalar `Value` engine for W3 and W4.
+ *
+ * `@tapegrad/core` is imported lazily in `setup`, so the peers still run when
+ * the package cannot be resolved: it resolves to source only under the
+ * `source` export condition (`tsx --conditions=source …`, as `pnpm bench` does).
+ */
+import type * as CoreModule from '@tapegrad/core';
+import type { Dtype, W1Data, W2Data, W3Data, Workload } from '../harness.js';
+import { BenchError } from '../harness.js';
+
+type Core = typeof CoreModule;
+type Tensor = CoreModule.Tensor;
+type Value = CoreModule.Value;
+
+let coreModule: Promise<Core> | undefined;
+
+/**
+ * Imports `@tapegrad/core` once.
+ *
+ * @returns the core namespace
+ * @throws BenchError when it resolves to an unbuilt `dist`
+ */
+export async function loadCore(): Promise<Core> {
+  coreModule ??= import('@tapegrad/core').catch((e: unknown) => {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new BenchError(`@tapegrad/core did not load (run tsx with --conditions=source): ${reason}`);
+  });
+  return coreModule;
+}
+
+/**
+ * The generic engine's name in the tables.
+ *
+ * @param dtype - the tensors' dtype
+ * @returns e.g. `tapegrad generic float64`
+ */
+export function tapegradTensorName(dtype: Dtype): string {
+  return `tapegrad generic ${dtype}`;
+}
+
+/** Engine name of the scalar engine. */
+export const TAPEGRAD_VALUE = 'tapegrad Value';
+
+/** p ← p − lr·∂L/∂p in place, then clears the gradient. */
+function sgdInPlace(params: readonly Tensor[], lr: number): void {
+  for (const p of params) {
+    const g = p.grad;
+    if (g === null) throw new BenchError(`tapegrad: no gradient for a parameter of shape [${p.shape.join(', ')}]`);
+    const d = p.data;
+    const gd = g.data;
+    for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * gd[i]!;
+    p.bumpVersion();
+    p.grad = null;
+  }
+}
+
+/**
+ * W1 on the generic tensor engine: the same forward as every engine, then
+ * `backward()` and an in-place SGD update.
+ *
+ * @param dtype - float64 or float32
+ * @param data - W1's inputs
+ * @returns the workload
+ */
+export function tapegradW1(dtype: Dtype, data: W1Data): Workload {
+  const { batch, lr } = data.size;
+  let x: Tensor | undefined;
+  let y: Tensor | undefined;
+  let layers: { w: Tensor; b: Tensor }[] = [];
+  let params: Tensor[] = [];
+  return {
+    id: `W1 ${data.name}`,
+    engine: tapegradTensorName(dtype),
+    dtype,
+    setup: async () => {
+      const { tensor } = await loadCore();
+      x = tensor(data.x, { shape: [batch, data.size.in], dtype });
+      y = tensor(data.y, { shape: [batch, 1], dtype });
+      layers = data.layers.map((l) => ({
+        w: tensor(l.w, { shape: [l.out, l.in], dtype, requiresGrad: true }),
+        b: tensor(l.b, { shape: [l.out], dtype, requiresGrad: true }),
+      }));
+      params = layers.flatMap(({ w, b }) => [w, b]);
+    },
+    step: () => {
+      if (!x || !y) throw new BenchError('tapegrad W1: step before setup');
+      let h = x;
+      for (const { w, b } of layers) h = h.matmul(w, { transposeB: true }).add(b).sigmoid();
+      const p = h;
+      // y·log p + (1 − y)·log(1 − p), written with the same ops as the other engines
+      const logLik = y.mul(p.log()).add(y.neg().add(1).mul(p.neg().add(1).log()));
+      const loss = logLik.mean().neg();
+      loss.backward();
+      sgdInPlace(params, lr);
+      return loss.item();
+    },
+  };
+}
+
+/**
+ * W2 on the generic tensor engine: `a.matmul(b)` with gradients off.
+ *
+ * @param dtype - float64 or float32
+ * @param data - W2's inputs
+ * @returns the workload; `step` returns C[0, 0]
+ */
+export function tapegradW2(dtype: Dtype, data: W2Data): Workload {
+  const { n } = data;
+  let a: Tensor | undefined;
+  let b: Tensor | undefined;
+  let last: ArrayLike<number> = [];
+  return {
+    id: `W2 n=${n}`,
+    engine: tapegradTensorName(dtype),
+    dtype,
+    setup: async () => {
+      const { tensor } = await loadCore();
+      a = tensor(data.a, { shape: [n, n], dtype });
+      b = tensor(data.b, { shape: [n, n], dtype });
+    },
+    step: () => {
+      if (!a || !b) throw new BenchError('tapegrad W2: step before setup');
+      last = a.matmul(b).data;
+      return last[0]!;
+    },
+    output: () => last,
+  };
+}
+
+/**
+ * W4 on the generic tensor engine, with a scalar (shape `[]`) tensor.
+ *
+ * @param dtype - float64 or float32
+ * @param n - chain length
+ * @param mul - the multiplier
+ * @param add - the addend
+ * @param x0 - where to differentiate
+ * @returns the workload; `step` returns dy/dx
+ */
+export function tapegradTensorW4(dtype: Dtype, n: number, mul: number, add: number, x0: number): Workload {
+  let core: Core | undefined;
+  return {
+    id: `W4 N=${n}`,
+    engine: tapegradTensorName(dtype),
+    dtype,
+    setup: async () => {
+      core = await loadCore();
+    },
+    step: () => {
+      if (!core) throw new BenchError('tapegrad W4: step before setup');
+      const x = core.tensor(x0, { dtype, requiresGrad: true });
+      let y = x;
+      for (let i = 0; i < n; i++) y = y.mul(mul).add(add);
+      y.backward();
+      const g = x.grad;
+      if (g === null) throw new BenchError('tapegrad W4: x received no gradient');
+      return g.item();
+    },
+  };
+}
+
+/**
+ * W3 on tapegrad's `Value`: the same program as the micrograd-style engine.
+ *
+ * @param data - W3's inputs
+ * @returns the workload
+ */
+export function tapegradW3(data: W3Data): Workload {
+  const samples = data.y.length;
+  let core: Core | undefined;
+  let layers: { w: Value[]; b: Value; isRelu: boolean }[][] = [];
+  let params: Value[] = [];
+  return {
+    id: 'W3',
+    engine: TAPEGRAD_VALUE,
+    dtype: 'float64',
+    setup: async () => {
+      const c = await loadCore();
+      core = c;
+      layers = data.layers.map((l, li) =>
+        Array.from({ length: l.out }, (_, j) => ({
+          w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
+          b: c.value(l.b[j]!),
+          isRelu: li < data.layers.length - 1,
+        })),
+      );
+      params = layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b]));
+    },
+    step: () => {
+      if (!core) throw new BenchError('tapegrad W3: step before setup');
+      const { value } = core;
+      let dataLoss: Value | undefined;
+      for (let i = 0; i < samples; i++) {
+        let h: Value[] = [value(data.x[2 * i]!), value(data.x[2 * i + 1]!)];
+        for (const layer of layers) {
+          h = layer.map((neuron) => {
+            let act = neuron.b;
+            for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
+            return neuron.isRelu ? act.relu() : act;
+          });
+        }
+        const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
+        // Python's sum(): 0 + first term is one recorded add, as in the reference.
+        dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
+      }
+      let reg: Value | undefined;
+      for (const p of params) {
+        const sq = p.mul(p);
+        reg = reg === undefined ? sq.add(0) : reg.add(sq);
+      }
+      if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
+      const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
+      for (const p of params) p.grad = 0;
+      total.backward();
+      for (const p of params) p.data -= data.lr * p.grad;
+      return total.data;
+    },
+  };
+}
+
+/**
+ * W4 on tapegrad's `Value`.
+ *
+ * @param n - chain length
+ * @param mul - the multiplier
+ * @param add - the addend
+ * @param x0 - where to differentiate
+ * @returns the workload; `step` returns dy/dx
+ */
+export function tapegradValueW4(n: number, mul: number, add: number, x0: number): Workload {
+  let core: Core | undefined;
+  return {
+    id: `W4 N=${n}`,
+    engine: TAPEGRAD_VALUE,
+    dtype: 'float64',
+    setup: async () => {
+      core = await loadCore();
+    },
+    step: () => {
+      if (!core) throw new BenchError('tapegrad W4: step before setup');
+      const x = core.value(x0);
+      let y = x;
+      for (let i = 0; i < n; i++) y = y.mul(mul).add(add);
+      y.backward();
+      return x.grad;
+    },
+  };
+}
