@@ -1,0 +1,153 @@
+/**
+ * Opens the built documentation site in headless Chromium and checks it as a reader would see it:
+ * the derivation guide shows its SVG graph (the image loads and has a size), and every API page and guide
+ * loads without a console error, a page error, or a failed request.
+ *
+ * Needs the site (pnpm docs → docs/api) and Debian's chromium at /usr/bin/chromium (or $CHROMIUM).
+ * Run: pnpm docs:check. Exit code 0 when everything passes, 1 on failures, 2 when the site or the
+ * browser is missing.
+ */
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const site = join(root, 'docs', 'api');
+const executablePath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml',
+  '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+};
+
+/** A static file server for the site, on an ephemeral localhost port. */
+function serve(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    let path = normalize(join(dir, url));
+    if (!path.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
+    // Chromium asks every new origin for a favicon; the site has none, which is not an error.
+    if (url === '/favicon.ico' && !existsSync(path)) {
+      res.writeHead(204).end();
+      return;
+    }
+    if (!existsSync(path)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+    createReadStream(path).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+function htmlPages(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return name === 'assets' ? [] : htmlPages(p);
+    return name.endsWith('.html') ? [relative(site, p).split(sep).join('/')] : [];
+  });
+}
+
+export interface CheckResult {
+  readonly pages: number;
+  readonly failures: readonly string[];
+}
+
+/** Runs the check; resolves with the failures (empty when everything passed). */
+export async function checkSite(): Promise<CheckResult> {
+  const server = await serve(site);
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const browser = await chromium.launch({ executablePath, args: ARGS });
+  const failures: string[] = [];
+  const pages = htmlPages(site);
+  try {
+    const context = await browser.newContext();
+    const watch = (label: () => string): Promise<import('playwright-core').Page> =>
+      context.newPage().then((page) => {
+        page.on('console', (msg) => {
+          if (msg.type() === 'error') failures.push(`${label()}: console error: ${msg.text()}`);
+        });
+        page.on('pageerror', (err) => failures.push(`${label()}: page error: ${err.message}`));
+        page.on('requestfailed', (req) => failures.push(`${label()}: request failed: ${req.url()} (${req.failure()?.errorText ?? '?'})`));
+        page.on('response', (res) => {
+          if (res.status() >= 400) failures.push(`${label()}: HTTP ${res.status()} for ${res.url()}`);
+        });
+        return page;
+      });
+    let current = '';
+    const page = await watch(() => current);
+
+    // The derivation guide renders its graph: an <img> of an SVG that loaded with a real size, or inline SVG.
+    const guide = pages.find((p) => /(^|\/)documents\/.*derivation.*\.html$/i.test(p));
+    if (guide === undefined) failures.push('no page for the derivation guide in docs/api/documents/');
+    else {
+      current = guide;
+      await page.goto(base + guide, { waitUntil: 'load' });
+      const graphs = await page.evaluate(() => {
+        const imgs = Array.from(document.querySelectorAll('img')).filter((i) => /\.svg($|\?)/.test(i.getAttribute('src') ?? ''));
+        return {
+          images: imgs.map((i) => ({ src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0 && i.naturalHeight > 0 })),
+          inline: document.querySelectorAll('.tsd-panel svg g.node, .col-content svg g.node').length,
+        };
+      });
+      const loaded = graphs.images.filter((i) => i.ok);
+      if (loaded.length === 0 && graphs.inline === 0) failures.push(`${guide}: no SVG graph rendered (${JSON.stringify(graphs.images)})`);
+      for (const i of graphs.images.filter((i) => !i.ok)) failures.push(`${guide}: SVG image did not render: ${i.src}`);
+      // The SVG itself is a Graphviz drawing of the neuron.
+      const neuron = graphs.images.find((i) => i.src?.includes('neuron-graph'));
+      if (neuron === undefined) failures.push(`${guide}: the neuron graph image is missing`);
+      else {
+        const svg = await (await page.request.get(new URL(neuron.src!, base + guide).href)).text();
+        if (!svg.includes('class="node"') || !svg.includes('sigmoid')) failures.push(`${guide}: neuron-graph.svg is not the Graphviz drawing of the neuron`);
+      }
+    }
+
+    // Every page (API reference and guides) loads without errors; four tabs at a time.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      let at = '';
+      const tab = await watch(() => at);
+      for (let i = next++; i < pages.length; i = next++) {
+        at = pages[i]!;
+        await tab.goto(base + at, { waitUntil: 'load' });
+        if ((await tab.title()).trim() === '') failures.push(`${at}: empty title`);
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    await context.close();
+  } finally {
+    await browser.close();
+    await new Promise((resolve) => server.close(resolve));
+  }
+  return { pages: pages.length, failures };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(site, 'index.html'))) {
+    console.error(`docs-browser-check: no site at ${relative(root, site)}; run pnpm docs first`);
+    process.exitCode = 2;
+    return;
+  }
+  if (!existsSync(executablePath)) {
+    console.error(`docs-browser-check: no browser at ${executablePath}; install Debian's chromium (apt-get install -y chromium) or set CHROMIUM`);
+    process.exitCode = 2;
+    return;
+  }
+  const { pages, failures } = await checkSite();
+  for (const f of failures) console.error(`FAIL ${f}`);
+  console.log(`docs-browser-check: ${pages} pages, ${failures.length} failure${failures.length === 1 ? '' : 's'}`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
