@@ -55,7 +55,7 @@ describe('fast path vs autograd vs finite differences, random networks in float6
 });
 
 describe("the seed's two claims, asserted directly with retainGrad", () => {
-  test.each(cases.filter((c) => c.depth >= 2).map((c, i) => ({ ...c, seed: 2000 + i })))('$name', (c) => {
+  test.each(cases.map((c, i) => ({ ...c, seed: 2000 + i })))('$name', (c) => {
     const { model, X, T, m } = build(c, c.seed);
     const L = model.depth;
     const { Z, A } = model.forwardTrace(X);
@@ -123,4 +123,15 @@ describe('saturation: output logits up to ±40', () => {
     expect(pass.dZ[1]![0]).toBe(1);
     expect(outputLoss('sigmoid', tensor([[40]]), tensor([0])).item()).toBe(40);
   });
+});
+
+test('float32 networks run the fast path in float32 and agree with autograd to float32 precision', () => {
+  const model = new MLP({ sizes: [4, 5, 3], activation: 'tanh', output: 'softmax', seed: 3, dtype: 'float32' });
+  const X = randn([6, 4], { seed: 4, dtype: 'float32' });
+  const T = tensor([0, 1, 2, 2, 1, 0]);
+  const r = compareGradients(model, X, T, { numeric: false });
+  expect(r.fastVsAutograd).toBeLessThan(1e-5);
+  expect(model.layers[0]!.weight.grad).toBeNull();
+  fastStep(model, X, T);
+  expect(model.layers[0]!.weight.grad!.dtype).toBe('float32');
 });

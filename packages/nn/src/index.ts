@@ -8,7 +8,7 @@ export { Activation, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationNam
 export { MLP, outputLoss, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';
 export { heNormal, heUniform, linearDefault, uniform, xavierNormal, xavierUniform, type InitName, type InitOptions } from './init.ts';
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, mseLoss, type LossOptions, type Reduction } from './losses.ts';
-export { relu, sigmoid, tanh } from '@tapegrad/core';
+export { logSoftmax, relu, sigmoid, softmax, tanh } from '@tapegrad/core';
 export { Adam, AdamW, Optimizer, SGD, type AdamOptions, type SGDOptions } from './optim.ts';
 export {
   accuracy, confusionMatrix, DataLoader, datasetFromTable, fitStandardizer, loadDataset, parseCsv, standardize, trainTestSplit,
