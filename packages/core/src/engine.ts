@@ -1,7 +1,7 @@
 import { runCheckedRule } from './anomaly.ts';
 import { DTypeError, GradError, ShapeError } from './errors.ts';
 import { checkVersions } from './in-place.ts';
-import { fmt, sameShape, sumToShape } from './shape.ts';
+import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
 import { compactTensorTape, nodePosition, state, tensorTape, withRecording, type TapeNode } from './tape.ts';
 import { ones, Tensor } from './tensor.ts';
 
@@ -105,13 +105,18 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     grads.set(r.id, prev === undefined ? rootSeeds[k]! : prev.add(rootSeeds[k]!));
   }
   const wanted = opts.inputs === undefined ? null : new Set(opts.inputs.map((x) => x.id));
-  // With explicit inputs, nodes that do not depend on any of them are skipped.
+  // With explicit inputs, nodes that do not depend on any of them are skipped. A wanted tensor that is
+  // itself an op's output gets its gradient, but its producer runs only if it depends on another input.
   let leadsToInput: Set<number> | null = null;
+  const onPath = new Set<number>();
   if (wanted !== null) {
     leadsToInput = new Set(wanted);
     for (let i = 0; i <= start; i++) {
       const node = tensorTape[i]!;
-      if (node.inputs.some((x) => leadsToInput!.has(x.id))) leadsToInput.add(node.output.id);
+      if (node.inputs.some((x) => leadsToInput!.has(x.id))) {
+        leadsToInput.add(node.output.id);
+        onPath.add(node.id);
+      }
     }
   }
   const visited: TapeNode[] = [];
@@ -123,11 +128,12 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
       if (dy === undefined) continue;
       if (leadsToInput !== null && !leadsToInput.has(out.id)) continue;
       if (node.isReleased) throw releasedError(node);
-      visited.push(node);
       dy = applyHooks(out, dy);
       if (out.isRetainingGrad) out.grad = out.grad === null ? dy : out.grad.add(dy);
       if (wanted === null || !wanted.has(out.id)) grads.delete(out.id);
       else grads.set(out.id, dy);
+      if (wanted !== null && !onPath.has(node.id)) continue;
+      visited.push(node);
       const rule = createGraph || node.op.rawBackward === undefined ? node.op.backward : node.op.rawBackward;
       if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
       checkVersions(node);
@@ -137,10 +143,13 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
       node.inputs.forEach((x, k) => {
         const g = gs[k];
         if (g === null || g === undefined || !x.requiresGrad) return;
-        const gx = sumToShape(g, x.shape);
-        if (!sameShape(gx.shape, x.shape)) {
+        // Checked before sumToShape, which would otherwise fail with a confusing reshape error.
+        if (!broadcastsTo(x.shape, g.shape)) {
           throw new GradError(`backward of '${node.op.name}' returned ${fmt(g.shape)} for input ${k} of shape ${fmt(x.shape)}`);
         }
+        // Reaching a tensor whose producer was released would silently drop its share of the gradient.
+        if (wanted === null && x.node !== null && x.node.isReleased) throw releasedError(x.node);
+        const gx = sumToShape(g, x.shape);
         const prev = grads.get(x.id);
         grads.set(x.id, prev === undefined ? gx : prev.add(gx));
         if (x.node === null) leaves.set(x.id, x);
@@ -164,6 +173,13 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
   }
   if (wanted === null) return [];
   return opts.inputs!.map((x) => grads.get(x.id) ?? null);
+}
+
+/** Whether `shape` broadcasts to `target` (so sumToShape can bring a gradient of `target` back). */
+function broadcastsTo(shape: Shape, target: Shape): boolean {
+  const lead = target.length - shape.length;
+  if (lead < 0) return false;
+  return shape.every((d, i) => d === target[i + lead] || d === 1);
 }
 
 function copyOf(t: Tensor): Tensor {
