@@ -194,21 +194,33 @@ export class Tensor {
   broadcastTo(shape: Shape): Tensor { return ops.broadcastTo(this, shape); }
   transpose(axes?: readonly number[]): Tensor { return ops.transpose(this, axes); }
   matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
+  /** The maximum over `axis` (all axes when absent); ties share the gradient evenly. */
   max(axis?: number | readonly number[], keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
+  /** The minimum over `axis` (all axes when absent); ties share the gradient evenly. */
   min(axis?: number | readonly number[], keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
+  /** Log-sum-exp `ln Σ eˣ` over `axis`, shifted by the max so it never overflows. */
   logsumexp(axis?: number | readonly number[], keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  /** Softmax along `axis` (default the last), shifted by the max. */
   softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  /** Log-softmax along `axis` (default the last), shifted by the max. */
   logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  /** Drops the given size-1 axes, or all of them. */
   squeeze(axis?: number | readonly number[]): Tensor { return ops.squeeze(this, axis); }
+  /** Inserts a size-1 axis at `axis`. */
   unsqueeze(axis: number): Tensor { return ops.unsqueeze(this, axis); }
   /** The range `start ≤ i < end` along `axis`, as Python's `x[start:end]` (negative indices count from the end). */
   slice(axis: number, start: number, end?: number): Tensor { return ops.slice(this, axis, start, end); }
+  /** Clamp into `[min, max]`; either bound may be left out. */
   clamp(min?: number, max?: number): Tensor { return ops.clamp(this, min, max); }
   /** `where(cond, this, b)`, as PyTorch's `a.where(cond, b)`: this where cond is nonzero, else b. */
   where(cond: Tensor, b: TensorLike): Tensor { return ops.where(cond, this, b); }
+  /** Binary cross-entropy of these probabilities against targets `t` (mean by default). */
   binaryCrossEntropy(t: Tensor, opts?: LossOptions): Tensor { return ops.binaryCrossEntropy(this, t, opts); }
+  /** Binary cross-entropy of these logits against targets `t` (mean by default). */
   binaryCrossEntropyWithLogits(t: Tensor, opts?: LossOptions): Tensor { return ops.binaryCrossEntropyWithLogits(this, t, opts); }
+  /** Squared error against `t` (mean by default). */
   mseLoss(t: Tensor, opts?: LossOptions): Tensor { return ops.mseLoss(this, t, opts); }
+  /** Cross-entropy of these logits `[m, classes]` against integer class labels (mean by default). */
   crossEntropy(labels: Tensor | readonly number[], opts?: LossOptions): Tensor { return ops.crossEntropy(this, labels, opts); }
 }
 
