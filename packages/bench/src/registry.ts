@@ -9,6 +9,7 @@ import { jaxW1, jaxW2, jaxW4 } from './peers/jax.js';
 import { micrograd3, micrograd4 } from './peers/micrograd.js';
 import { referenceW1, referenceW2 } from './peers/reference.js';
 import {
+  tapegradFastW1,
   tapegradTensorW4,
   tapegradValueW4,
   tapegradW1,
@@ -62,11 +63,10 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w4: (n, cfg) => tapegradTensorW4('float32', n, cfg.mul, cfg.add, cfg.x0),
   },
   {
-    // Slot: add `w1` once @tapegrad/nn exports the hand-derived fast path.
     name: 'tapegrad fast path',
     dtype: 'float64',
     group: 'tapegrad',
-    note: 'slot only: @tapegrad/nn does not export the hand-derived fast path yet',
+    w1: (data) => tapegradFastW1('float64', data),
   },
   {
     name: 'tapegrad Value',

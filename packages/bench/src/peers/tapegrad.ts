@@ -7,10 +7,12 @@
  * `source` export condition (`tsx --conditions=source …`, as `pnpm bench` does).
  */
 import type * as CoreModule from '@tapegrad/core';
+import type * as NnModule from '@tapegrad/nn';
 import type { Dtype, W1Data, W2Data, W3Data, Workload } from '../harness.js';
 import { BenchError } from '../harness.js';
 
 type Core = typeof CoreModule;
+type Nn = typeof NnModule;
 type Tensor = CoreModule.Tensor;
 type Value = CoreModule.Value;
 
@@ -28,6 +30,22 @@ export async function loadCore(): Promise<Core> {
     throw new BenchError(`@tapegrad/core did not load (run tsx with --conditions=source): ${reason}`);
   });
   return coreModule;
+}
+
+let nnModule: Promise<Nn> | undefined;
+
+/**
+ * Imports `@tapegrad/nn` once.
+ *
+ * @returns the nn namespace
+ * @throws BenchError when it resolves to an unbuilt `dist`
+ */
+export async function loadNn(): Promise<Nn> {
+  nnModule ??= import('@tapegrad/nn').catch((e: unknown) => {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new BenchError(`@tapegrad/nn did not load (run tsx with --conditions=source): ${reason}`);
+  });
+  return nnModule;
 }
 
 /**
@@ -95,6 +113,54 @@ export function tapegradW1(dtype: Dtype, data: W1Data): Workload {
       loss.backward();
       sgdInPlace(params, lr);
       return loss.item();
+    },
+  };
+}
+
+/**
+ * W1 on the hand-derived fast path of `@tapegrad/nn` (`fastStep` writes
+ * `.grad` of the `MLP`'s parameters without recording), loaded with the
+ * shared initial weights, then the same in-place SGD.
+ *
+ * @param dtype - float64 or float32
+ * @param data - W1's inputs
+ * @returns the workload
+ */
+export function tapegradFastW1(dtype: Dtype, data: W1Data): Workload {
+  const { batch, lr } = data.size;
+  let nn: Nn | undefined;
+  let model: NnModule.MLP | undefined;
+  let x: Tensor | undefined;
+  let y: Tensor | undefined;
+  let params: Tensor[] = [];
+  return {
+    id: `W1 ${data.name}`,
+    engine: `tapegrad fast path${dtype === 'float32' ? ' float32' : ''}`,
+    dtype,
+    setup: async () => {
+      const { tensor } = await loadCore();
+      nn = await loadNn();
+      const sizes = [data.size.in, ...data.size.hidden, data.size.out];
+      const net = new nn.MLP({ sizes, activation: 'sigmoid', output: 'sigmoid', dtype });
+      params = [];
+      data.layers.forEach((l, i) => {
+        const layer = net.layers[i];
+        if (!layer?.bias) throw new BenchError(`tapegrad fast path: layer ${i + 1} missing or without bias`);
+        layer.weight.data.set(l.w);
+        layer.bias.data.set(l.b);
+        layer.weight.bumpVersion();
+        layer.bias.bumpVersion();
+        params.push(layer.weight, layer.bias);
+      });
+      model = net;
+      x = tensor(data.x, { shape: [batch, data.size.in], dtype });
+      y = tensor(data.y, { shape: [batch, 1], dtype });
+    },
+    step: () => {
+      if (!nn || !model || !x || !y) throw new BenchError('tapegrad fast path W1: step before setup');
+      const pass = nn.fastStep(model, x, y);
+      sgdInPlace(params, lr);
+      return pass.loss;
     },
   };
 }
