@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Opens the built documentation site in headless Chromium and checks it as a reader would see it:
  * the derivation guide shows its SVG graph (the image loads and has a size), and every API page and guide

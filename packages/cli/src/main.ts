@@ -6,6 +6,7 @@ import { runCheck } from './check.ts';
 import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
+import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
 
 const HELP = `tapegrad — reverse-mode autodiff in TypeScript
 
@@ -15,7 +16,7 @@ Usage:
   tapegrad check            gradient-check every op, then the fast path vs autograd vs finite differences
                             on random networks; prints a pass/fail table, exits 1 on any failure
   tapegrad neuron           the seed derivation on one scalar neuron: the tape recovers ∂L/∂z = ŷ − t
-  tapegrad help             this text (also --help, -h)
+${EXPLAIN_GRAPH_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy) or digits (softmax + cross-entropy)
@@ -102,9 +103,9 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
  * The `tapegrad` command, callable in-process.
  * @param argv The arguments after the program name, e.g. `['demo', '--json', '--epochs', '5']`.
  * @param io Where to write (default: the process's stdout and stderr).
- * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error.
+ * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg`).
  */
-export function main(argv: readonly string[], io: Io = processIo()): number {
+export function main(argv: readonly string[], io: Io = processIo()): number | Promise<number> {
   const [command = 'demo', ...rest] = argv;
   try {
     if (command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
@@ -123,11 +124,15 @@ export function main(argv: readonly string[], io: Io = processIo()): number {
         return runCheck(io);
       case 'neuron':
         return runNeuron(io);
+      case 'explain':
+        return runExplain(rest, io);
+      case 'graph':
+        return runGraph(rest, io);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
       io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
       return 2;
     }
@@ -150,4 +155,4 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) process.exitCode = main(process.argv.slice(2));
+if (isEntryPoint()) void Promise.resolve(main(process.argv.slice(2))).then((code) => (process.exitCode = code));
