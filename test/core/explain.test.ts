@@ -1,4 +1,4 @@
-import { backward, explain, GradError, tensor, Trace } from '@tapegrad/core';
+import { backward, binaryCrossEntropy, explain, GradError, tensor, Trace } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 
 /** The seed's neuron on a batch: z → σ → binary cross-entropy (summed), written with generic ops. */
@@ -88,4 +88,20 @@ describe('explain', () => {
     expect(() => explain(y)).toThrowErrorMatchingInlineSnapshot(`[GradError: explain: the graph through 'sum' was already released by backward(); call explain before backward() or pass { retainGraph: true }]`);
     expect(() => explain(tensor([1]))).toThrow(GradError);
   });
+});
+
+test('with the binaryCrossEntropy op, the loss step states ∂L/∂ŷ and sends it', () => {
+  const z = tensor([0.5, -1, 2, 0.1], { requiresGrad: true });
+  const t = tensor([1, 0, 1, 0]);
+  const yhat = z.sigmoid();
+  const L = binaryCrossEntropy(yhat, t, { reduction: 'sum' });
+  const trace = explain(L, { names: { z, t, 'ŷ': yhat, L } });
+  expect(trace.steps.map((s) => s.op)).toEqual(['sum', 'binaryCrossEntropy', 'sigmoid']);
+  const loss = trace.steps[1]!;
+  expect(loss.rule).toContain('∂ℓ/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ)');
+  const y = yhat.data;
+  const td = t.data;
+  close(loss.sends[0]!.grad!.data, Array.from(y, (v, i) => -td[i]! / v + (1 - td[i]!) / (1 - v)));
+  expect(loss.sends[1]!.grad).toBeNull();
+  close(trace.steps[2]!.sends[0]!.grad!.data, Array.from(y, (v, i) => v - td[i]!));
 });
