@@ -30,6 +30,19 @@ export interface GradFunction {
 /** What {@link grad} returns for a list of argument indices: one gradient per index. @category Autograd */
 export type MultiGradFunction = (...args: Primal[]) => Primal[];
 
+/** What {@link valueAndGrad} returns for one argument index. @category Autograd */
+export interface ValueAndGradFunction {
+  (...args: number[]): [number, number];
+  (...args: Tensor[]): [Tensor, Tensor];
+  (...args: Primal[]): [Primal, Primal];
+}
+
+/** What {@link jacobian} and {@link hessian} return for one argument index: tensors for tensors. @category Autograd */
+export interface JacobianFunction {
+  (...args: Tensor[]): Tensor;
+  (...args: Primal[]): Primal;
+}
+
 /** The pullback of {@link vjp}: maps a cotangent `u` of the output to `Jᵀ·u`, one entry per primal. @category Autograd */
 export type Pullback = (u: Primal) => Primal[];
 
@@ -228,7 +241,7 @@ function gradImpl(op: string, f: TensorFunction, argnums: ArgNums, args: readonl
  * ```ts
  * import { grad } from '@tapegrad/core';
  * const d2 = grad(grad((x) => x.sin()));
- * console.log(d2(0.5)); // −sin(0.5) ≈ -0.4794
+ * console.log(d2(0.5)); // -0.479425538604203
  * ```
  * @category Autograd
  */
@@ -256,18 +269,18 @@ export function grad(f: TensorFunction, argnums: ArgNums = 0): GradFunction | Mu
  * ```ts
  * import { tensor, valueAndGrad } from '@tapegrad/core';
  * const [loss, g] = valueAndGrad((w) => w.square().sum())(tensor([1, 2]));
- * console.log(loss, g); // tensor 5, tensor [2, 4]
+ * console.log(loss.item(), g.toArray()); // 5 [2, 4]
  * ```
  * @category Autograd
  */
-export function valueAndGrad(f: TensorFunction, argnums?: number): (...args: Primal[]) => [Primal, Primal];
+export function valueAndGrad(f: TensorFunction, argnums?: number): ValueAndGradFunction;
 export function valueAndGrad(f: TensorFunction, argnums: readonly number[]): (...args: Primal[]) => [Primal, Primal[]];
-export function valueAndGrad(f: TensorFunction, argnums: ArgNums = 0): (...args: Primal[]) => [Primal, Primal | Primal[]] {
+export function valueAndGrad(f: TensorFunction, argnums: ArgNums = 0): ValueAndGradFunction | ((...args: Primal[]) => [Primal, Primal[]]) {
   checkFunction('valueAndGrad', f);
-  return (...args: Primal[]) => {
+  return ((...args: Primal[]) => {
     const [value, gs] = gradImpl('valueAndGrad', f, argnums, args);
     return [value, typeof argnums === 'number' ? gs[0]! : gs];
-  };
+  }) as ValueAndGradFunction;
 }
 
 /**
@@ -285,11 +298,13 @@ export function valueAndGrad(f: TensorFunction, argnums: ArgNums = 0): (...args:
  * ```ts
  * import { tensor, vjp } from '@tapegrad/core';
  * const [y, pullback] = vjp((x) => x.square(), tensor([1, 2]));
- * console.log(pullback(tensor([1, 1]))[0]); // [2, 4]
+ * console.log(y.toArray(), pullback(tensor([1, 1]))[0]!.toArray()); // [1, 4] [2, 4]
  * ```
  * @category Autograd
  */
-export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback] {
+export function vjp(f: TensorFunction, ...primals: Tensor[]): [Tensor, (u: Tensor) => Tensor[]];
+export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback];
+export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback] | [Tensor, (u: Tensor) => Tensor[]] {
   checkFunction('vjp', f);
   const allNumbers = primals.every((x) => typeof x === 'number');
   return scoped((s) => {
@@ -302,7 +317,7 @@ export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback]
         const gs = withNodes(privateNodes, () => gradsOf([y], [ut], xs, ps.isTracing || s.isTracing));
         return gs.map((g, k) => exportPrimal(ps, g, typeof primals[k] === 'number'));
       });
-    return [exportPrimal(s, y, allNumbers), pullback];
+    return [exportPrimal(s, y, allNumbers), pullback] as [Primal, Pullback];
   });
 }
 
@@ -324,10 +339,12 @@ export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback]
  * ```ts
  * import { jvp, tensor } from '@tapegrad/core';
  * const [y, dy] = jvp((x) => x.square(), [tensor([1, 2])], [tensor([1, 0])]);
- * console.log(dy); // [2, 0]
+ * console.log(y.toArray(), dy.toArray()); // [1, 4] [2, 0]
  * ```
  * @category Autograd
  */
+export function jvp(f: TensorFunction, primals: readonly Tensor[], tangents: readonly Primal[]): [Tensor, Tensor];
+export function jvp(f: TensorFunction, primals: readonly Primal[], tangents: readonly Primal[]): [Primal, Primal];
 export function jvp(f: TensorFunction, primals: readonly Primal[], tangents: readonly Primal[]): [Primal, Primal] {
   checkFunction('jvp', f);
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
@@ -406,15 +423,15 @@ function assemble(pieces: readonly Tensor[], isRows: boolean, m: number, n: numb
  * @example
  * ```ts
  * import { jacobian, tensor } from '@tapegrad/core';
- * console.log(jacobian((x) => x.square())(tensor([1, 2]))); // [[2, 0], [0, 4]]
+ * console.log(jacobian((x) => x.square())(tensor([1, 2])).toArray()); // [[2, 0], [0, 4]]
  * ```
  * @category Autograd
  */
-export function jacobian(f: TensorFunction, argnums?: number): (...args: Primal[]) => Primal;
+export function jacobian(f: TensorFunction, argnums?: number): JacobianFunction;
 export function jacobian(f: TensorFunction, argnums: readonly number[]): (...args: Primal[]) => Primal[];
-export function jacobian(f: TensorFunction, argnums: ArgNums = 0): (...args: Primal[]) => Primal | Primal[] {
+export function jacobian(f: TensorFunction, argnums: ArgNums = 0): JacobianFunction | ((...args: Primal[]) => Primal[]) {
   checkFunction('jacobian', f);
-  return (...args: Primal[]) => {
+  return ((...args: Primal[]) => {
     const idx = normalizeArgnums('jacobian', argnums, args.length);
     const allNumbers = args.every((x) => typeof x === 'number');
     const js = scoped((s) => {
@@ -445,7 +462,7 @@ export function jacobian(f: TensorFunction, argnums: ArgNums = 0): (...args: Pri
       });
     });
     return typeof argnums === 'number' ? js[0]! : js;
-  };
+  }) as JacobianFunction;
 }
 
 /**
@@ -459,11 +476,11 @@ export function jacobian(f: TensorFunction, argnums: ArgNums = 0): (...args: Pri
  * @example
  * ```ts
  * import { hessian, tensor } from '@tapegrad/core';
- * console.log(hessian((x) => x.pow(3).sum())(tensor([1, 2]))); // [[6, 0], [0, 12]]
+ * console.log(hessian((x) => x.pow(3).sum())(tensor([1, 2])).toArray()); // [[6, 0], [0, 12]]
  * ```
  * @category Autograd
  */
-export function hessian(f: TensorFunction, argnums = 0): (...args: Primal[]) => Primal {
+export function hessian(f: TensorFunction, argnums = 0): JacobianFunction {
   checkFunction('hessian', f);
   if (typeof argnums !== 'number') throw new ArgumentError(`hessian: argnums must be one argument index, got ${describeArg(argnums)}`);
   return jacobian(grad(f, argnums), argnums);
@@ -482,10 +499,12 @@ export function hessian(f: TensorFunction, argnums = 0): (...args: Primal[]) => 
  * ```ts
  * import { hvp, tensor } from '@tapegrad/core';
  * const hv = hvp((x) => x.pow(3).sum(), tensor([1, 2]), tensor([1, 1]));
- * console.log(hv); // [6, 12]
+ * console.log(hv.toArray()); // [6, 12]
  * ```
  * @category Autograd
  */
+export function hvp(f: TensorFunction, primals: Tensor, tangents: Primal): Tensor;
+export function hvp(f: TensorFunction, primals: number, tangents: number): number;
 export function hvp(f: TensorFunction, primals: Primal, tangents: Primal): Primal;
 export function hvp(f: TensorFunction, primals: readonly Primal[], tangents: readonly Primal[]): Primal[];
 export function hvp(f: TensorFunction, primals: Primal | readonly Primal[], tangents: Primal | readonly Primal[]): Primal | Primal[] {

@@ -19,6 +19,6 @@ export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './gradcheck.
 export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './gradcheck.ts';
 export { gradgradcheck } from './gradgradcheck.ts';
 export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.ts';
-export type { ArgNums, GradFunction, MultiGradFunction, Primal, Pullback, TensorFunction } from './functional.ts';
+export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';
 export { customOp, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
