@@ -1,7 +1,8 @@
 import {
   DTypeError, GradError, ShapeError, addInPlace, addScaledInPlace, copyInPlace, detectAnomaly, divInPlace, fillInPlace,
-  mulInPlace, noGrad, subInPlace, tapeLength, tensor, zeroInPlace,
+  mulInPlace, noGrad, subInPlace, tapeLength, tensor, zeroInPlace, type Tensor,
 } from '@tapegrad/core';
+import { Adam, AdamW, SGD } from '@tapegrad/nn';
 import { describe, expect, test } from 'vitest';
 
 describe('in-place ops', () => {
@@ -119,5 +120,30 @@ describe('version counters: backward refuses tensors changed since they were sav
       expect(b.version).toBe(step);
       expect(tapeLength()).toBe(start);
     }
+  });
+});
+
+describe('nn optimizers bump versions', () => {
+  test.each([
+    ['SGD', (p: Tensor[]) => new SGD(p, { lr: 0.1 })],
+    ['SGD with momentum', (p: Tensor[]) => new SGD(p, { lr: 0.1, momentum: 0.9 })],
+    ['Adam', (p: Tensor[]) => new Adam(p, { lr: 0.01 })],
+    ['AdamW', (p: Tensor[]) => new AdamW(p, { lr: 0.01 })],
+  ] as const)('%s: every step bumps each updated parameter once, and a graph saved before the step refuses backward', (_name, make) => {
+    const w = tensor([[0.5, -0.3], [0.2, 0.8]], { requiresGrad: true });
+    const b = tensor([0.1, -0.1], { requiresGrad: true });
+    const x = tensor([[1, 2], [3, 4]]);
+    const opt = make([w, b]);
+    for (let step = 1; step <= 2; step++) {
+      opt.zeroGrad();
+      x.matmul(w).add(b).tanh().sum().backward();
+      opt.step();
+      expect([w.version, b.version]).toEqual([step, step]);
+    }
+    // A graph recorded before a step is stale after it.
+    const loss = x.matmul(w).add(b).tanh().sum();
+    loss.backward(undefined, { retainGraph: true });
+    opt.step();
+    expect(() => loss.backward()).toThrow(/backward of '(matmul|add)': input b \(a leaf of shape \[2(, 2)?\], float64\) was modified by an inplace operation/);
   });
 });

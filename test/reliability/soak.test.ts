@@ -1,0 +1,31 @@
+import { tapeLength } from '@tapegrad/core';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect, test } from 'vitest';
+import { makeW1 } from './w1.ts';
+
+// A full GC without starting node with --expose-gc.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const heap = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+test('W1-small for 200 steps: the tape is empty between steps, the heap does not grow, the loss goes down', () => {
+  const net = makeW1(0);
+  const start = tapeLength();
+  const losses: number[] = [];
+  let heap50 = 0;
+  for (let s = 1; s <= 200; s++) {
+    losses.push(net.step());
+    expect(tapeLength()).toBe(start);
+    if (s === 50) heap50 = heap();
+  }
+  const growth = heap() - heap50;
+  // 150 steps allocate ~150 × 1 MB of activations and gradients; none of it may stay reachable.
+  expect(growth).toBeLessThan(1 * 2 ** 20);
+  expect(losses[199]!).toBeLessThan(losses[0]!);
+  expect(losses.every(Number.isFinite)).toBe(true);
+});
