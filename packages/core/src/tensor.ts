@@ -1,6 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.ts';
 import { backward, type BackwardOptions } from './engine.ts';
-import * as ops from './ops/index.ts';
+import type { MatmulOptions } from './ops/matmul.ts';
+import { ops } from './ops/table.ts';
 import type { LossOptions } from './ops/loss-reduction.ts';
 import { Rng } from './random.ts';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.ts';
@@ -193,7 +194,7 @@ export class Tensor {
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
   broadcastTo(shape: Shape): Tensor { return ops.broadcastTo(this, shape); }
   transpose(axes?: readonly number[]): Tensor { return ops.transpose(this, axes); }
-  matmul(b: Tensor, opts?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
+  matmul(b: Tensor, opts?: MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
   /** The maximum over `axis` (all axes when absent); ties share the gradient evenly. */
   max(axis?: number | readonly number[], keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
   /** The minimum over `axis` (all axes when absent); ties share the gradient evenly. */

@@ -1,4 +1,5 @@
 import { scalarLane, type ScalarRule } from '../scalar-tape.ts';
+import { ops } from './table.ts';
 import { abs } from './abs.ts';
 import { add } from './add.ts';
 import { binaryCrossEntropy } from './binary-cross-entropy.ts';
@@ -16,8 +17,8 @@ import { ge } from './ge.ts';
 import { gt } from './gt.ts';
 import { le } from './le.ts';
 import { log } from './log.ts';
-import { logSoftmax } from './log-softmax.ts';
 import { log1p } from './log1p.ts';
+import { logSoftmax } from './log-softmax.ts';
 import { logsumexp } from './logsumexp.ts';
 import { lt } from './lt.ts';
 import { matmul } from './matmul.ts';
@@ -90,6 +91,7 @@ function buildScalarRules(list: readonly ElementwiseOp[]): ScalarRule[] {
   });
 }
 scalarLane.rules = buildScalarRules(ELEMENTWISE);
+Object.assign(ops, OPS);
 
 /** The op definitions by name (for tools such as the graph drawer). @internal */
 export type { OpDef };
