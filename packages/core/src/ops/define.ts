@@ -51,6 +51,8 @@ export interface ElementwiseOp extends OpDef {
   readonly da: (a: Num, b: Num, y: Num) => Num;
   /** ∂y/∂b, over numbers or tensors (binary ops). */
   readonly db: ((a: Num, b: Num, y: Num) => Num) | undefined;
+  /** dy/dx at (x, y), for unary ops. */
+  readonly derivative?: (x: Num, y: Num) => Num;
   /** Row code on the tape's scalar lane; set when the registry is built. */
   code: number;
 }
@@ -120,6 +122,7 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     forward: (a) => forward(a),
     da: (a, _b, y) => derivative(a, y),
     db: undefined,
+    derivative,
     code: -1,
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     rawBackward: ({ inputs: [x], output: y, dy }) => {
