@@ -172,17 +172,16 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     if (c === LEAF) continue;
     if (c === FREED) throw new GradError(RELEASED_MESSAGE);
     const g = grad[i]!;
-    const rule = rules[c]!;
     const a = inA[i]!;
     const b = inB[i]!;
-    if (a >= 0) {
-      reach[a] = 1;
-      grad[a] = grad[a]! + g * (rule.isUnary ? rule.dx(valA[i]!, valY[i]!) : rule.da(valA[i]!, valB[i]!, valY[i]!));
-    }
-    if (b >= 0) {
-      reach[b] = 1;
-      grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
-    }
+    if (a >= 0) reach[a] = 1;
+    if (b >= 0) reach[b] = 1;
+    // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
+    // or a where) from turning into NaN, as the tensor rules do.
+    if (g === 0) continue;
+    const rule = rules[c]!;
+    if (a >= 0) grad[a] = grad[a]! + g * (rule.isUnary ? rule.dx(valA[i]!, valY[i]!) : rule.da(valA[i]!, valB[i]!, valY[i]!));
+    if (b >= 0) grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
   }
   // Then hand the gradients to the handles that keep them (leaves and retained values).
   for (let i = 0; i <= s; i++) {
