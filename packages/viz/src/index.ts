@@ -7,4 +7,4 @@ export { graphOf, type Graph, type GraphEdge, type GraphNode, type GraphOptions 
 export { toDot } from './dot.ts';
 export { toMermaid } from './mermaid.ts';
 export { dotToSvg, toSvg } from './svg.ts';
-export { lossCurve, type EpochLoss, type LossCurveOptions, type LossHistory, type LossPoint, type LossSeries } from './plot.ts';
+export { lossCurve, type EpochHistory, type EpochLoss, type LossCurveOptions, type LossHistory, type LossPoint, type LossSeries } from './plot.ts';

@@ -25,11 +25,17 @@ export interface LossSeries {
   readonly test?: readonly number[];
 }
 
+/** What `@tapegrad/nn`'s `fit` returns, as far as a loss curve needs it. @category viz */
+export interface EpochHistory {
+  /** One record per epoch, in order. */
+  readonly epochs: readonly EpochLoss[];
+}
+
 /**
  * A training history: per-epoch records, parallel arrays, or what `fit` returns (`{ epochs }`).
  * @category viz
  */
-export type LossHistory = readonly LossPoint[] | LossSeries | { readonly epochs: readonly EpochLoss[] };
+export type LossHistory = readonly LossPoint[] | LossSeries | EpochHistory;
 
 /** Options of {@link lossCurve}. @category viz */
 export interface LossCurveOptions {
