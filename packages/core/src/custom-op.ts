@@ -4,8 +4,24 @@ import { noGrad } from './tape.ts';
 import { scalarLike, Tensor, tensor, type NestedArray } from './tensor.ts';
 import type { Shape } from './shape.ts';
 
+/** Flat row-major elements with their shape, as a custom forward may return them. @category Autograd */
+export interface CustomData {
+  /** The elements, row-major. */
+  readonly data: ArrayLike<number>;
+  /** The output's shape. */
+  readonly shape: Shape;
+}
+
 /** What a custom forward may return: a tensor, nested arrays, or flat data with its shape. @category Autograd */
-export type CustomOutput = Tensor | NestedArray | { readonly data: ArrayLike<number>; readonly shape: Shape };
+export type CustomOutput = Tensor | NestedArray | CustomData;
+
+/** A custom forward's output together with the values it saves for backward. @category Autograd */
+export interface CustomForwardResult<A> {
+  /** The op's output. */
+  readonly output: CustomOutput;
+  /** Saved values (masks, intermediate tensors); backward receives them as `attrs`. */
+  readonly attrs: A;
+}
 
 /**
  * Specification of a user-defined op for {@link customOp}.
@@ -18,7 +34,7 @@ export interface CustomOpSpec<A = undefined> {
    * The forward pass. Gets the inputs as tensors (their raw elements are `x.data`, row-major) and runs
    * with recording off. Returns the output, or `{ output, attrs }` to hand saved values to `backward`.
    */
-  readonly forward: (...inputs: Tensor[]) => CustomOutput | { readonly output: CustomOutput; readonly attrs: A };
+  readonly forward: (...inputs: Tensor[]) => CustomOutput | CustomForwardResult<A>;
   /**
    * The VJP: gets `{ inputs, output, dy, attrs }` and returns one gradient per input (in the output's or the
    * input's shape; the engine undoes broadcasting), `null` for none, or a single tensor for a one-input op.
@@ -39,7 +55,7 @@ export interface CustomOpFn {
   readonly op: OpDef;
 }
 
-function isOutputWithAttrs(r: unknown): r is { output: CustomOutput; attrs: unknown } {
+function isOutputWithAttrs(r: unknown): r is CustomForwardResult<unknown> {
   return typeof r === 'object' && r !== null && !(r instanceof Tensor) && !Array.isArray(r) && 'output' in r;
 }
 
@@ -48,7 +64,7 @@ function toTensor(name: string, r: unknown, dtype: Tensor['dtype']): Tensor {
   if (r instanceof Tensor) return Tensor.fromData(r.data.slice(), r.shape, r.dtype);
   if (typeof r === 'number' || Array.isArray(r)) return tensor(r as NestedArray, { dtype });
   if (typeof r === 'object' && r !== null && 'data' in r && 'shape' in r) {
-    const { data, shape } = r as { data: ArrayLike<number>; shape: Shape };
+    const { data, shape } = r as CustomData;
     return tensor(Array.from(data), { shape, dtype });
   }
   throw new ArgumentError(`${name}: forward must return a Tensor, nested arrays or { data, shape }, got ${describe(r)}`);

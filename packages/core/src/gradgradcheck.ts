@@ -9,8 +9,6 @@ import { Rng } from './random.ts';
 import { enableGrad, noGrad, state } from './tape.ts';
 import { Tensor, tensor } from './tensor.ts';
 
-type TensorFn = (...xs: Tensor[]) => Tensor;
-
 function randomLike(rng: Rng, x: { readonly shape: readonly number[]; readonly size: number }): Tensor {
   return new Tensor(Float64Array.from({ length: x.size }, () => rng.normal()), x.shape, 'float64');
 }
@@ -37,7 +35,7 @@ function randomLike(rng: Rng, x: { readonly shape: readonly number[]; readonly s
  * ```
  * @category Autograd
  */
-export function gradgradcheck(f: TensorFn, inputs: readonly Tensor[], opts: GradCheckOptions = {}): GradCheckReport {
+export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradCheckOptions = {}): GradCheckReport {
   inputs.forEach((x, k) => {
     if (!(x instanceof Tensor)) throw new ArgumentError(`gradgradcheck: input ${k} must be a Tensor, got ${typeof x}`);
   });

@@ -20,5 +20,5 @@ export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './grad
 export { gradgradcheck } from './gradgradcheck.ts';
 export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.ts';
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';
-export { customOp, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
+export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
