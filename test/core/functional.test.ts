@@ -142,6 +142,24 @@ describe('composition', () => {
     expect(arr(g2)).toEqual([12, 18]);
   });
 
+  test('jacobian(hessian(f)) is the third-derivative tensor (a traced, differentiable Jacobian)', () => {
+    // f = Σ xᵢ³ + x₀x₁x₂: T[i][j][k] = 6·[i = j = k] + [i, j, k a permutation of 0, 1, 2].
+    const f = (x: Tensor): Tensor => x.pow(3).sum().add(x.slice(0, 0, 1).mul(x.slice(0, 1, 2)).mul(x.slice(0, 2, 3)).sum());
+    const t = clean(() => jacobian(hessian(f))(tensor([0.5, -1, 2]))) as Tensor;
+    expect(t.shape).toEqual([3, 3, 3]);
+    const expected = Array.from({ length: 27 }, (_, n) => {
+      const [i, j, k] = [Math.floor(n / 9), Math.floor(n / 3) % 3, n % 3];
+      return (i === j && j === k ? 6 : 0) + (new Set([i, j, k]).size === 3 ? 1 : 0);
+    });
+    close(t.data, expected);
+  });
+
+  test('a forward-mode jacobian (more outputs than inputs) inside grad stays differentiable', () => {
+    // J of x ↦ [x, x², x³] at a scalar x is [1, 2x, 3x²]; d/dx of its sum is 2 + 6x.
+    const g = clean(() => grad((x) => (jacobian((t) => t.reshape([1]).broadcastTo([3]).pow(tensor([1, 2, 3])))(x) as Tensor).sum())(2));
+    expect(g).toBeCloseTo(14, 10);
+  });
+
   test('hvp inside grad, and hessian of a number function', () => {
     expect(clean(() => hessian((x) => x.pow(3))(2))).toBeCloseTo(12, 10);
     const third = grad((x) => hvp((t) => t.pow(4), x, tensor(1)) as Tensor)(2);
