@@ -5,6 +5,7 @@
  *
  * Tables (or JSON) go to stdout, progress to stderr.
  */
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
@@ -48,7 +49,8 @@ async function environment(
     'jax-js float64: Node 20 lacks `Float16Array`, which jax-js tests before `Float64Array` in ' +
       '`np.array`; the bench defines a placeholder global so float64 arrays can be created.',
     'jax-js float64 is float32-accurate in exp/log: its Wasm backend demotes float64 to float32 ' +
-      'around every unary transcendental call, so W1 float64 losses match the float64 reference only as closely as float32 engines do.',
+      'around every unary transcendental call, so W1 float64 losses match the float64 reference ' +
+      'only as closely as float32 engines do.',
     'jax-js W4 with jit compiles a fresh function each step (recording the chain is the work measured).',
     'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
@@ -89,11 +91,40 @@ async function main(): Promise<void> {
   });
   const env = await environment(only, loadAtStart);
   process.stderr.write(`[bench] done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-  const out = values.json === true ? JSON.stringify(toJson(results, env, isQuick), null, 2) : formatReport(results, env);
+  const out =
+    values.json === true ? JSON.stringify(toJson(results, env, isQuick), null, 2) : formatReport(results, env);
   process.stdout.write(`${out}\n`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
-});
+/**
+ * `@tapegrad/*` resolve to source only under the `source` export condition.
+ * When the runner was started without it (plain `tsx main.ts`), it runs
+ * itself again in a child process with `--conditions=source` added.
+ *
+ * @returns the child's exit code, or undefined when no restart is needed
+ */
+function rerunWithSourceCondition(): number | undefined {
+  const flags = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+  const hasSource = flags.some(
+    (f, i) => f === '--conditions=source' || ((f === '--conditions' || f === '-C') && flags[i + 1] === 'source'),
+  );
+  if (hasSource || process.env['TAPEGRAD_BENCH_CHILD'] === '1') return undefined;
+  const script = process.argv[1];
+  if (script === undefined) return undefined;
+  const args = [...process.execArgv, '--conditions=source', script, ...process.argv.slice(2)];
+  const child = spawnSync(process.execPath, args, {
+    stdio: 'inherit',
+    env: { ...process.env, TAPEGRAD_BENCH_CHILD: '1' },
+  });
+  return child.status ?? 1;
+}
+
+const childStatus = rerunWithSourceCondition();
+if (childStatus === undefined) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  });
+} else {
+  process.exitCode = childStatus;
+}

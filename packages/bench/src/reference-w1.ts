@@ -19,7 +19,14 @@ export interface ReferenceW1 {
 }
 
 /** out[B, n] = a[B, k] · w[n, k]ᵀ + bias[n] */
-function affine(a: Float64Array, w: Float64Array, bias: Float64Array, rows: number, k: number, n: number): Float64Array {
+function affine(
+  a: Float64Array,
+  w: Float64Array,
+  bias: Float64Array,
+  rows: number,
+  k: number,
+  n: number,
+): Float64Array {
   const out = new Float64Array(rows * n);
   for (let i = 0; i < rows; i++) {
     const aRow = i * k;

@@ -45,7 +45,11 @@ function pad(text: string, width: number, isRight: boolean): string {
 }
 
 /** Renders rows as aligned columns; `rightAligned[i]` right-aligns column i. */
-function renderTable(header: readonly string[], body: readonly (readonly string[])[], rightAligned: readonly boolean[]): string {
+function renderTable(
+  header: readonly string[],
+  body: readonly (readonly string[])[],
+  rightAligned: readonly boolean[],
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => pad(c, widths[i]!, rightAligned[i] ?? false)).join('  ').trimEnd();
@@ -65,7 +69,8 @@ export function formatCase(result: CaseResult): string {
   if (hasOps) header.push('ops/step', 'M ops/s');
   rows.forEach((_, k) => header.push(`vs #${k + 1}`));
   const body = rows.map((row, k) => {
-    const cells = [String(k + 1), row.implementation, row.dtype, row.value === undefined ? 'failed' : formatValue(row.value)];
+    const shown = row.value === undefined ? 'failed' : formatValue(row.value);
+    const cells = [String(k + 1), row.implementation, row.dtype, shown];
     if (hasOps) {
       cells.push(
         row.opsPerStep === undefined ? '' : String(row.opsPerStep),

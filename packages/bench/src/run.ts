@@ -123,7 +123,9 @@ function checkLosses(w: Workload, want: readonly number[], what: string): CheckO
     const err = relErr(got, want[i]!);
     if (!(err <= tol)) {
       return {
-        message: `${what} DISAGREE at step ${i + 1}: got ${got}, want ${want[i]} (rel err ${err.toExponential(1)} > ${tol})`,
+        message:
+          `${what} DISAGREE at step ${i + 1}: got ${got}, want ${want[i]} ` +
+          `(rel err ${err.toExponential(1)} > ${tol})`,
         isOk: false,
       };
     }

@@ -2,9 +2,9 @@
  * tapegrad's own implementations: the generic `Tensor` engine (float64 or
  * float32) for W1, W2 and W4, and the scalar `Value` engine for W3 and W4.
  *
- * `@tapegrad/core` is imported lazily in `setup`, so the peers still run when
- * the package cannot be resolved: it resolves to source only under the
- * `source` export condition (`tsx --conditions=source …`, as `pnpm bench` does).
+ * `@tapegrad/core` and `@tapegrad/nn` are imported lazily in `setup`, so the
+ * peers still run when they cannot be resolved: they resolve to source only
+ * under the `source` export condition (which `main.ts` makes sure of).
  */
 import type * as CoreModule from '@tapegrad/core';
 import type * as NnModule from '@tapegrad/nn';
