@@ -7,9 +7,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 const out = mkdtempSync(join(tmpdir(), 'tapegrad-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function run(...argv: string[]): { code: number; stdout: string; stderr: string } {
+/** Runs the command in-process (main returns a promise only for `graph --svg`). */
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const m = memoryIo();
-  const code = main(argv, m.io);
+  const code = await main(argv, m.io);
   return { code, stdout: m.stdout(), stderr: m.stderr() };
 }
 
@@ -17,9 +18,9 @@ describe('tapegrad demo --json', () => {
   test.each([
     ['breastCancer', []],
     ['digits', ['--dataset', 'digits']],
-  ])('%s', (dataset, extra) => {
+  ])('%s', async (dataset, extra) => {
     const dir = join(out, dataset);
-    const r = run('demo', '--json', '--epochs', '3', '--out', dir, ...extra);
+    const r = await run('demo', '--json', '--epochs', '3', '--out', dir, ...extra);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
@@ -40,8 +41,8 @@ describe('tapegrad demo --json', () => {
     expect(svg).toContain('epoch');
   });
 
-  test('options change the run: --hidden, --seed, --lr', () => {
-    const r = run('demo', '--json', '--epochs=1', '--hidden', '8,4', '--seed', '3', '--lr', '0.01', '--out', join(out, 'opts'));
+  test('options change the run: --hidden, --seed, --lr', async () => {
+    const r = await run('demo', '--json', '--epochs=1', '--hidden', '8,4', '--seed', '3', '--lr', '0.01', '--out', join(out, 'opts'));
     const report = JSON.parse(r.stdout);
     expect(report.network.sizes).toEqual([30, 8, 4, 1]);
     expect(report.options).toMatchObject({ epochs: 1, seed: 3, lr: 0.01 });
@@ -50,8 +51,8 @@ describe('tapegrad demo --json', () => {
 });
 
 describe('tapegrad demo (human output)', () => {
-  test('prints the agreement table, plain progress lines off a terminal, timings and the confusion matrix', () => {
-    const r = run('demo', '--epochs', '2', '--out', join(out, 'human'));
+  test('prints the agreement table, plain progress lines off a terminal, timings and the confusion matrix', async () => {
+    const r = await run('demo', '--epochs', '2', '--out', join(out, 'human'));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Gradient agreement on the untrained network');
     expect(r.stdout).toMatch(/fast path .* epoch 2\/2 .*done in/);
@@ -64,10 +65,10 @@ describe('tapegrad demo (human output)', () => {
 });
 
 describe('progress on a terminal', () => {
-  test('redraws one line with \\r and ends it with a newline', () => {
+  test('redraws one line with \\r and ends it with a newline', async () => {
     const m = memoryIo();
     const chunks: string[] = [];
-    const code = main(['demo', '--epochs', '3', '--out', join(out, 'tty')], { ...m.io, out: (t) => void chunks.push(t), isTTY: true });
+    const code = await main(['demo', '--epochs', '3', '--out', join(out, 'tty')], { ...m.io, out: (t) => void chunks.push(t), isTTY: true });
     expect(code).toBe(0);
     const bars = chunks.filter((c) => c.startsWith('\r'));
     expect(bars).toHaveLength(6);
@@ -77,30 +78,30 @@ describe('progress on a terminal', () => {
 });
 
 describe('usage', () => {
-  test('--help documents every option', () => {
-    const r = run('--help');
+  test('--help documents every option', async () => {
+    const r = await run('--help');
     expect(r.code).toBe(0);
     for (const flag of ['--dataset', '--epochs', '--seed', '--lr', '--hidden', '--json', '--out', 'check', 'neuron']) expect(r.stdout).toContain(flag);
-    expect(run('demo', '--help').stdout).toBe(r.stdout);
+    expect((await run('demo', '--help')).stdout).toBe(r.stdout);
   });
 
-  test('bad arguments exit 2 with a message', () => {
-    expect(run('demo', '--epochs', 'zero')).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs must be an integer ≥ 1, got 'zero'") });
-    expect(run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer or digits') });
-    expect(run('demo', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--frobnicate'") });
-    expect(run('train')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'train'") });
+  test('bad arguments exit 2 with a message', async () => {
+    expect(await run('demo', '--epochs', 'zero')).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs must be an integer ≥ 1, got 'zero'") });
+    expect(await run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer or digits') });
+    expect(await run('demo', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--frobnicate'") });
+    expect(await run('train')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'train'") });
   });
 
-  test('neuron: the scalar seed derivation still runs', () => {
-    const r = run('neuron');
+  test('neuron: the scalar seed derivation still runs', async () => {
+    const r = await run('neuron');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('The tape recovers ∂L/∂z = ŷ − t at every point.');
   });
 });
 
 describe('tapegrad check', () => {
-  test('every op and every random network passes, exit 0', () => {
-    const r = run('check');
+  test('every op and every random network passes, exit 0', async () => {
+    const r = await run('check');
     expect(r.stdout).not.toContain('FAIL');
     expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
     expect(r.stdout).toContain('4-');
