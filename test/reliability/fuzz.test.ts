@@ -5,10 +5,10 @@ import { checkProgram, decode, fuzz, printProgram } from './fuzz-program.ts';
 describe('engine fuzzer', () => {
   test('random programs (fixed seed) match finite differences, and raw rules match createGraph rules', () => {
     const started = performance.now();
-    const result = fuzz(20240611, 500);
+    const result = fuzz(20240611, 400);
     const ms = performance.now() - started;
     if (result.failed) throw new Error(result.report);
-    expect(result.checked).toBeGreaterThan(450);
+    expect(result.checked).toBeGreaterThan(360);
     console.log(`fuzz: ${result.report} in ${(ms / 1000).toFixed(1)} s`);
   });
 
