@@ -40,6 +40,13 @@ function formatRatio(r: number | undefined): string {
   return r >= 0.1 ? `${r.toFixed(2)}×` : `${r.toPrecision(2)}×`;
 }
 
+/** (slowest − fastest rep) / median, as a percentage; blank with fewer than two reps. */
+function formatSpread(row: RowResult): string {
+  const reps = row.repMs;
+  if (!reps || reps.length < 2 || row.medianMs === undefined) return '';
+  return `±${((50 * (Math.max(...reps) - Math.min(...reps))) / row.medianMs).toFixed(0)}%`;
+}
+
 function pad(text: string, width: number, isRight: boolean): string {
   return isRight ? text.padStart(width) : text.padEnd(width);
 }
@@ -65,12 +72,12 @@ function renderTable(
 export function formatCase(result: CaseResult): string {
   const { rows, unit } = result;
   const hasOps = rows.some((r) => r.opsPerStep !== undefined);
-  const header = ['#', 'implementation', 'dtype', unit];
+  const header = ['#', 'implementation', 'dtype', unit, 'spread'];
   if (hasOps) header.push('ops/step', 'M ops/s');
   rows.forEach((_, k) => header.push(`vs #${k + 1}`));
   const body = rows.map((row, k) => {
     const shown = row.value === undefined ? 'failed' : formatValue(row.value);
-    const cells = [String(k + 1), row.implementation, row.dtype, shown];
+    const cells = [String(k + 1), row.implementation, row.dtype, shown, formatSpread(row)];
     if (hasOps) {
       cells.push(
         row.opsPerStep === undefined ? '' : String(row.opsPerStep),

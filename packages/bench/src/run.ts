@@ -26,6 +26,8 @@ export interface RowResult {
   readonly dtype: Dtype;
   /** Median time per step in ms (absent when it failed). */
   readonly medianMs?: number;
+  /** Time per step of each timed rep, in ms (the spread shows how noisy the machine was). */
+  readonly repMs?: readonly number[];
   /** The headline figure in the case's unit. */
   readonly value?: number;
   readonly opsPerStep?: number;
@@ -96,6 +98,7 @@ async function measureWorkload(
     return {
       ...base,
       medianMs: t.medianMs,
+      repMs: t.repMs,
       value: flopsPerStep === undefined ? t.medianMs : flopsPerStep / (t.medianMs * 1e6),
       check: outcome.message,
       isCheckOk: outcome.isOk,
