@@ -36,7 +36,7 @@ for (let s = 1; s <= steps; s++) {
   maxTape = Math.max(maxTape, tapeLength() - startTape);
   if (s === 100) {
     heap100 = heap();
-    process.stdout.write(`step 100: loss ${loss.toFixed(6)}, heap ${mb(heap100)}, rss ${mb(process.memoryUsage().rss)}\n`);
+    process.stdout.write(`step 100: loss ${loss.toFixed(6)}, heap + array buffers ${mb(heap100)}, rss ${mb(process.memoryUsage().rss)}\n`);
   } else if (s % 1000 === 0) {
     process.stdout.write(`step ${s}: loss ${loss.toFixed(6)}, ${((performance.now() - started) / s).toFixed(2)} ms/step\n`);
   }
