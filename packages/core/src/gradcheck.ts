@@ -58,8 +58,10 @@ export interface GradCheckReport {
   readonly message: string;
 }
 
-type TensorFn = (...xs: Tensor[]) => Tensor;
-type ScalarFn = (...xs: Value[]) => Value;
+/** A function of tensors to a tensor, as {@link gradcheck} and {@link gradgradcheck} check it. @category Autograd */
+export type TensorFn = (...xs: Tensor[]) => Tensor;
+/** A function of {@link Value}s to a value, as {@link gradcheck} checks it. @category Autograd */
+export type ScalarFn = (...xs: Value[]) => Value;
 
 /**
  * Checks a function's gradients against central finite differences, `(f(x + ε) − f(x − ε)) / 2ε`, in

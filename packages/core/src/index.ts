@@ -16,7 +16,7 @@ export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
 export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './gradcheck.ts';
-export type { GradCheckElement, GradCheckOptions, GradCheckReport } from './gradcheck.ts';
+export type { GradCheckElement, GradCheckOptions, GradCheckReport, ScalarFn, TensorFn } from './gradcheck.ts';
 export { gradgradcheck } from './gradgradcheck.ts';
 export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.ts';
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';

@@ -1,5 +1,6 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.ts';
 import { backward, type BackwardOptions } from './engine.ts';
+import type { FloatArray } from './kernels/gemm.ts';
 import type { MatmulOptions } from './ops/matmul.ts';
 import { ops } from './ops/table.ts';
 import type { LossOptions } from './ops/loss-reduction.ts';
@@ -10,8 +11,8 @@ import { state, type TapeNode } from './tape.ts';
 /** Element type of a tensor. `float64` is the default: gradient checks need it. @category Autograd */
 export type DType = 'float64' | 'float32';
 
-/** The typed array behind a tensor. @category Autograd */
-export type FloatArray = Float64Array | Float32Array;
+// One FloatArray for tensors and the GEMM kernel, so the docs show a single symbol.
+export type { FloatArray };
 
 /** Nested arrays of numbers, as `tensor()` accepts them. @category Autograd */
 export type NestedArray = number | readonly NestedArray[];
@@ -142,7 +143,10 @@ export class Tensor {
    * replacement gradient.
    * @returns A handle whose `remove()` unregisters the hook.
    */
-  registerHook(hook: GradHook): { remove(): void } {
+  registerHook(hook: GradHook): {
+    /** Unregisters the hook. */
+    remove(): void;
+  } {
     if (!this.requiresGrad) throw new ArgumentError('registerHook: the tensor does not require grad');
     (this.hooks ??= []).push(hook);
     return {
@@ -169,31 +173,57 @@ export class Tensor {
     return new Tensor(data, this.shape, dtype, false);
   }
 
+  /** Elementwise a + b with broadcasting; see {@link @tapegrad/core!add | add}. */
   add(b: TensorLike): Tensor { return ops.add(this, b); }
+  /** Elementwise a − b with broadcasting; see {@link @tapegrad/core!sub | sub}. */
   sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  /** Elementwise a · b with broadcasting; see {@link @tapegrad/core!mul | mul}. */
   mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  /** Elementwise a / b with broadcasting; see {@link @tapegrad/core!div | div}. */
   div(b: TensorLike): Tensor { return ops.div(this, b); }
+  /** Elementwise aᵇ with broadcasting; see {@link @tapegrad/core!pow | pow}. */
   pow(b: TensorLike): Tensor { return ops.pow(this, b); }
+  /** Elementwise max(a, b) with broadcasting (ties split the gradient evenly); see {@link @tapegrad/core!maximum | maximum}. */
   maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  /** Elementwise min(a, b) with broadcasting (ties split the gradient evenly); see {@link @tapegrad/core!minimum | minimum}. */
   minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  /** Elementwise −x; see {@link @tapegrad/core!neg | neg}. */
   neg(): Tensor { return ops.neg(this); }
+  /** Elementwise eˣ; see {@link @tapegrad/core!exp | exp}. */
   exp(): Tensor { return ops.exp(this); }
+  /** Elementwise ln x; see {@link @tapegrad/core!log | log}. */
   log(): Tensor { return ops.log(this); }
+  /** Elementwise ln(1 + x), accurate for small x; see {@link @tapegrad/core!log1p | log1p}. */
   log1p(): Tensor { return ops.log1p(this); }
+  /** Elementwise √x; see {@link @tapegrad/core!sqrt | sqrt}. */
   sqrt(): Tensor { return ops.sqrt(this); }
+  /** Elementwise |x| (subgradient 0 at x = 0); see {@link @tapegrad/core!abs | abs}. */
   abs(): Tensor { return ops.abs(this); }
+  /** Elementwise x²; see {@link @tapegrad/core!square | square}. */
   square(): Tensor { return ops.square(this); }
+  /** Elementwise σ(x) = 1 / (1 + e⁻ˣ); see {@link @tapegrad/core!sigmoid | sigmoid}. */
   sigmoid(): Tensor { return ops.sigmoid(this); }
+  /** Elementwise tanh x; see {@link @tapegrad/core!tanh | tanh}. */
   tanh(): Tensor { return ops.tanh(this); }
+  /** Elementwise max(x, 0) (subgradient 0 at x = 0); see {@link @tapegrad/core!relu | relu}. */
   relu(): Tensor { return ops.relu(this); }
+  /** Elementwise ln(1 + eˣ), computed without overflow; see {@link @tapegrad/core!softplus | softplus}. */
   softplus(): Tensor { return ops.softplus(this); }
+  /** Elementwise sin x; see {@link @tapegrad/core!sin | sin}. */
   sin(): Tensor { return ops.sin(this); }
+  /** Elementwise cos x; see {@link @tapegrad/core!cos | cos}. */
   cos(): Tensor { return ops.cos(this); }
+  /** The sum Σᵢ xᵢ over `axis` (all axes when absent); see {@link @tapegrad/core!sum | sum}. */
   sum(axis?: number | readonly number[], keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
+  /** The mean (1/n) Σᵢ xᵢ over `axis` (all axes when absent); see {@link @tapegrad/core!mean | mean}. */
   mean(axis?: number | readonly number[], keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
+  /** The same elements in a new shape (one dimension may be -1); see {@link @tapegrad/core!reshape | reshape}. */
   reshape(shape: Shape): Tensor { return ops.reshape(this, shape); }
+  /** Repeats this tensor along size-1 and new leading axes to reach `shape`; see {@link @tapegrad/core!broadcastTo | broadcastTo}. */
   broadcastTo(shape: Shape): Tensor { return ops.broadcastTo(this, shape); }
+  /** Permutes the axes (default: swaps the last two); see {@link @tapegrad/core!transpose | transpose}. */
   transpose(axes?: readonly number[]): Tensor { return ops.transpose(this, axes); }
+  /** The matrix product Y = A·B, NumPy-style, with optional transpose flags; see {@link @tapegrad/core!matmul | matmul}. */
   matmul(b: Tensor, opts?: MatmulOptions): Tensor { return ops.matmul(this, b, opts); }
   /** The maximum over `axis` (all axes when absent); ties share the gradient evenly. */
   max(axis?: number | readonly number[], keepdims = false): Tensor { return ops.max(this, axis, keepdims); }

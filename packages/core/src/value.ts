@@ -67,6 +67,11 @@ export class Value {
     return this.isLeaf || this.isRetainingGrad ? this.accGrad : rowGrad(this);
   }
 
+  /**
+   * Overwrites the held gradient, as `p.grad = 0` does to zero a leaf (or a value that called
+   * {@link Value.retainGrad}). An intermediate value that does not retain its gradient reads it from the
+   * tape, so the write does not show there.
+   */
   set grad(g: number) {
     this.accGrad = g;
   }

@@ -5,7 +5,7 @@
  */
 import { setWasmThreads, wasmGemm, wasmReady } from './wasm/gemm-wasm.js';
 
-/** Element storage accepted by the kernels. @category Linear algebra */
+/** The typed array behind a tensor, and the element storage the kernels accept. @category Autograd */
 export type FloatArray = Float64Array | Float32Array;
 
 /**

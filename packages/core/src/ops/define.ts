@@ -86,23 +86,31 @@ export interface BinaryFn {
 
 /** Specification of a unary elementwise op. @category Autograd */
 export interface UnarySpec {
+  /** The op's one name: file, function, registry key and graph label. */
   readonly name: string;
+  /** The derivation of the backward rule, e.g. `y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²)`. */
   readonly rule: string;
+  /** The forward on one number, y = f(x). */
   readonly forward: (x: number) => number;
   /** dy/dx at (x, y), written with public ops so it works on numbers and on tensors. */
   readonly derivative: (x: Num, y: Num) => Num;
+  /** Set for ops without a gradient (comparisons, sign): they record nothing. */
   readonly isNondifferentiable?: boolean;
 }
 
 /** Specification of a binary elementwise op. @category Autograd */
 export interface BinarySpec {
+  /** The op's one name: file, function, registry key and graph label. */
   readonly name: string;
+  /** The derivation of the backward rule, e.g. `y = a·b ⇒ da = dy·b, db = dy·a`. */
   readonly rule: string;
+  /** The forward on two numbers, y = f(a, b). */
   readonly forward: (a: number, b: number) => number;
   /** ∂y/∂a at (a, b, y). */
   readonly da: (a: Num, b: Num, y: Num) => Num;
   /** ∂y/∂b at (a, b, y). */
   readonly db: (a: Num, b: Num, y: Num) => Num;
+  /** Set for ops without a gradient (comparisons): they record nothing. */
   readonly isNondifferentiable?: boolean;
 }
 
