@@ -2,7 +2,7 @@
  * GEMM micro benchmark: GFLOP/s (2·m·n·k / time) of the JavaScript kernel, the Wasm kernel
  * on one thread, and the Wasm kernel with worker threads.
  *
- * Run: `pnpm exec tsx packages/bench/src/gemm-bench.ts [--quick] [--rounds N]`. More rounds
+ * Run: `pnpm exec tsx packages/bench/src/gemm-bench.ts [--quick] [--rounds N] [--only 1024]`. More rounds
  * help on a shared machine: each cell reports its best run over all rounds.
  * It imports the kernel file by path because `gemm` is an internal kernel that the core
  * package does not export.
@@ -90,7 +90,9 @@ const kernels: [string, Kernel, number][] = [
   ['Wasm auto-T', wasmAll, Infinity],
   ['gemm()', auto, Infinity],
 ];
-const grid = [...square, ...mlp].flatMap((c) => [Float64Array, Float32Array].map((t) => ({
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? process.argv[onlyArg + 1] ?? '' : '';
+const grid = [...square, ...mlp].filter((c) => c.label.includes(only)).flatMap((c) => [Float64Array, Float32Array].map((t) => ({
   c, t, slots: kernels.map(([, kernel, maxWork]) =>
     (c.m * c.n * c.k > maxWork || (kernel !== gemmJs && !wasmAvailable()) ? undefined : slot(kernel, t, c))),
 })));
