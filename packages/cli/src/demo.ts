@@ -11,15 +11,25 @@ import { ProgressBar } from './progress.ts';
 
 /** Options of the demo, as the command line sets them. */
 export interface DemoOptions {
+  /** The data set (`--dataset`): `breastCancer` or `digits`. */
   readonly dataset: DatasetName;
+  /** Training epochs (`--epochs`). */
   readonly epochs: number;
+  /** Seed of the split, the initial weights and the minibatch order (`--seed`). */
   readonly seed: number;
+  /** Adam learning rate (`--lr`). */
   readonly lr: number;
+  /** Hidden layer widths (`--hidden`). */
   readonly hidden: readonly number[];
+  /** Minibatch size (`--batch-size`). */
   readonly batchSize: number;
+  /** Hidden activation (`--activation`). */
   readonly activation: 'relu' | 'tanh' | 'sigmoid';
+  /** Training examples in the gradient agreement check (`--agreement-examples`). */
   readonly agreementExamples: number;
+  /** Print one JSON object (the report) instead of the tables and progress bar (`--json`). */
   readonly isJson: boolean;
+  /** Folder that receives `loss.svg` and `report.json` (`--out`). */
   readonly outDir: string;
 }
 
@@ -39,28 +49,89 @@ export const DEMO_DEFAULTS: DemoOptions = {
 
 /** What the demo measured; printed with `--json` and written to `out/report.json`. */
 export interface DemoReport {
+  /** The data set trained on. */
   readonly dataset: DatasetName;
-  readonly network: { readonly sizes: readonly number[]; readonly activation: string; readonly output: string; readonly parameters: number };
-  readonly split: { readonly train: number; readonly test: number };
-  readonly options: { readonly epochs: number; readonly seed: number; readonly lr: number; readonly batchSize: number; readonly optimizer: 'adam' };
+  /** The network that was trained. */
+  readonly network: {
+    /** Layer widths, input to output. */
+    readonly sizes: readonly number[];
+    /** Hidden activation. */
+    readonly activation: string;
+    /** Output nonlinearity: `sigmoid` (two classes) or `softmax`. */
+    readonly output: string;
+    /** Number of trainable scalars. */
+    readonly parameters: number;
+  };
+  /** Sizes of the train/test split. */
+  readonly split: {
+    /** Training examples. */
+    readonly train: number;
+    /** Test examples. */
+    readonly test: number;
+  };
+  /** The training options used. */
+  readonly options: {
+    /** Training epochs. */
+    readonly epochs: number;
+    /** Seed of split, weights and batches. */
+    readonly seed: number;
+    /** Learning rate. */
+    readonly lr: number;
+    /** Minibatch size. */
+    readonly batchSize: number;
+    /** The optimizer (always Adam). */
+    readonly optimizer: 'adam';
+  };
   /** Test accuracy of the network trained on the fast path. */
   readonly testAccuracy: number;
   /** Test accuracy of the same network trained the same epochs with the generic engine. */
   readonly testAccuracyAutograd: number;
+  /** Gradient agreement of the untrained network, as {@link @tapegrad/nn!compareGradients | compareGradients} measures it. */
   readonly agreement: {
+    /** Largest relative difference of fast path vs autograd. */
     readonly fastVsAutograd: number;
+    /** Largest relative difference of autograd vs finite differences. */
     readonly autogradVsNumeric: number;
+    /** Largest relative difference of fast path vs finite differences. */
     readonly fastVsNumeric: number;
+    /** Both analytic gradients within gradcheck tolerance of the numeric one everywhere. */
     readonly isWithinTolerance: boolean;
+    /** Training examples in the check. */
     readonly examples: number;
+    /** One entry per parameter tensor. */
     readonly parameters: GradientAgreement['parameters'];
   };
   /** Median training milliseconds per epoch (robust to JIT warm-up, GC pauses and load spikes), their ratio, and the means. */
-  readonly msPerEpoch: { readonly fast: number; readonly autograd: number; readonly ratio: number; readonly meanFast: number; readonly meanAutograd: number };
+  readonly msPerEpoch: {
+    /** Median ms per epoch on the fast path. */
+    readonly fast: number;
+    /** Median ms per epoch with the generic engine. */
+    readonly autograd: number;
+    /** autograd / fast. */
+    readonly ratio: number;
+    /** Mean ms per epoch on the fast path. */
+    readonly meanFast: number;
+    /** Mean ms per epoch with the generic engine. */
+    readonly meanAutograd: number;
+  };
+  /** Class names, in label order. */
   readonly classes: readonly string[];
+  /** Test-set confusion matrix of the fast-path model: rows are true classes, columns predicted. */
   readonly confusionMatrix: number[][];
-  readonly history: { readonly fast: readonly EpochInfo[]; readonly autograd: readonly EpochInfo[] };
-  readonly files: { readonly lossSvg: string; readonly report: string };
+  /** Per-epoch training history of each run. */
+  readonly history: {
+    /** The fast-path run. */
+    readonly fast: readonly EpochInfo[];
+    /** The generic-engine run. */
+    readonly autograd: readonly EpochInfo[];
+  };
+  /** Paths of the written files. */
+  readonly files: {
+    /** The loss curve, `loss.svg`. */
+    readonly lossSvg: string;
+    /** This report, `report.json`. */
+    readonly report: string;
+  };
 }
 
 const sci = (x: number): string => (Number.isNaN(x) ? 'n/a' : x === 0 ? '0' : x.toExponential(2));

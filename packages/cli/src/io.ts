@@ -24,7 +24,14 @@ export function processIo(): Io {
  * An in-memory {@link Io}, for tests and embedding.
  * @returns The Io and the text written so far.
  */
-export function memoryIo(): { io: Io; stdout: () => string; stderr: () => string } {
+export function memoryIo(): {
+  /** The Io to pass to a command. */
+  io: Io;
+  /** Everything written to stdout so far. */
+  stdout: () => string;
+  /** Everything written to stderr so far. */
+  stderr: () => string;
+} {
   let out = '';
   let err = '';
   return {

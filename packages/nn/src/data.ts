@@ -28,7 +28,7 @@ export interface CsvOptions {
  * @param text The file's contents.
  * @param opts `hasHeader`, `source`.
  * @returns The table.
- * @throws {@link ArgumentError} naming the line (1-based, as an editor shows it) for a wrong column count or a field that is not a number.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} naming the line (1-based, as an editor shows it) for a wrong column count or a field that is not a number.
  * @example
  * ```ts
  * import { parseCsv } from '@tapegrad/nn';
@@ -88,7 +88,7 @@ export type DatasetName = 'breastCancer' | 'digits';
  * @param name The data set's name.
  * @param classes Class names (default `'0'`, `'1'`, … up to the largest label).
  * @returns The data set.
- * @throws {@link ArgumentError} when a label is not an integer ≥ 0 or has no class name.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} when a label is not an integer ≥ 0 or has no class name.
  * @example
  * ```ts
  * import { datasetFromTable, parseCsv } from '@tapegrad/nn';
@@ -129,7 +129,7 @@ const FILES: Record<DatasetName, string> = { breastCancer: 'breast_cancer.csv', 
  * `'breastCancer'` (569 × 30, classes malignant/benign) or `'digits'` (1797 × 64 pixels 0..16, classes 0–9).
  * @param name The data set.
  * @returns The data set, unnormalized.
- * @throws {@link ArgumentError} for an unknown name or a file that does not match its header.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for an unknown name or a file that does not match its header.
  * @example
  * ```ts
  * import { loadDataset } from '@tapegrad/nn';
@@ -175,9 +175,13 @@ export interface SplitOptions {
 
 /** The four parts of a split. @category nn */
 export interface Split {
+  /** Training features, `[mTrain, n]`. */
   readonly xTrain: Tensor;
+  /** Training labels, `[mTrain]`. */
   readonly yTrain: Tensor;
+  /** Test features, `[mTest, n]`. */
   readonly xTest: Tensor;
+  /** Test labels, `[mTest]`. */
   readonly yTest: Tensor;
 }
 
@@ -188,7 +192,7 @@ export interface Split {
  * @param y Labels `[m]`.
  * @param opts `testSize`, `seed`, `stratify`.
  * @returns `{ xTrain, yTrain, xTest, yTest }`.
- * @throws {@link ShapeError} when x and y have different lengths; {@link ArgumentError} for testSize outside (0, 1).
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when x and y have different lengths; {@link @tapegrad/core!ArgumentError | ArgumentError} for testSize outside (0, 1).
  * @example
  * ```ts
  * import { loadDataset, trainTestSplit } from '@tapegrad/nn';
@@ -238,7 +242,7 @@ export interface Standardizer {
  * Fits a {@link Standardizer} on `[m, n]` training features.
  * @param x Training features.
  * @returns The fitted standardizer.
- * @throws {@link ShapeError} for a tensor that is not 2-D with at least one row.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for a tensor that is not 2-D with at least one row.
  * @example
  * ```ts
  * import { tensor } from '@tapegrad/core';
@@ -273,7 +277,7 @@ export function fitStandardizer(x: Tensor): Standardizer {
  * @param xTrain Training features `[m, n]` (fitted and transformed).
  * @param xTest Test features (transformed with the training statistics).
  * @returns The transformed splits and the standardizer.
- * @throws {@link ShapeError} for mismatched feature counts.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for mismatched feature counts.
  * @example
  * ```ts
  * import { tensor } from '@tapegrad/core';
@@ -283,7 +287,14 @@ export function fitStandardizer(x: Tensor): Standardizer {
  * ```
  * @category nn
  */
-export function standardize(xTrain: Tensor, xTest: Tensor): { xTrain: Tensor; xTest: Tensor; standardizer: Standardizer } {
+export function standardize(xTrain: Tensor, xTest: Tensor): {
+  /** The training features, standardized. */
+  xTrain: Tensor;
+  /** The test features, standardized with the training statistics. */
+  xTest: Tensor;
+  /** The standardizer fitted on the training features. */
+  standardizer: Standardizer;
+} {
   const standardizer = fitStandardizer(xTrain);
   return { xTrain: standardizer.transform(xTrain), xTest: standardizer.transform(xTest), standardizer };
 }
@@ -336,7 +347,7 @@ export class DataLoader implements Iterable<Batch> {
    * @param x Features `[m, …]`.
    * @param y Labels or targets with m rows.
    * @param opts `batchSize`, `shuffle`, `seed`, `dropLast`.
-   * @throws {@link ShapeError} when x and y have different numbers of rows; {@link ArgumentError} for a bad batch size.
+   * @throws {@link @tapegrad/core!ShapeError | ShapeError} when x and y have different numbers of rows; {@link @tapegrad/core!ArgumentError | ArgumentError} for a bad batch size.
    */
   constructor(x: Tensor, y: Tensor, opts: DataLoaderOptions = {}) {
     if (x.rank < 1 || y.rank < 1 || x.shape[0] !== y.shape[0]) {
@@ -384,7 +395,7 @@ function labelArray(op: string, name: string, v: Tensor | ArrayLike<number>): Ar
  * @param predicted Predicted class indices.
  * @param labels True class indices, as many.
  * @returns A number in [0, 1] (NaN for no examples).
- * @throws {@link ShapeError} when the lengths differ.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the lengths differ.
  * @example
  * ```ts
  * import { accuracy } from '@tapegrad/nn';
@@ -407,7 +418,7 @@ export function accuracy(predicted: Tensor | ArrayLike<number>, labels: Tensor |
  * @param labels True class indices.
  * @param numClasses Matrix size (default: largest index seen + 1).
  * @returns A `numClasses × numClasses` array of counts; rows are true classes.
- * @throws {@link ShapeError} when the lengths differ; {@link ArgumentError} for an index outside [0, numClasses).
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the lengths differ; {@link @tapegrad/core!ArgumentError | ArgumentError} for an index outside [0, numClasses).
  * @example
  * ```ts
  * import { confusionMatrix } from '@tapegrad/nn';

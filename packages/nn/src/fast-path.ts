@@ -188,7 +188,7 @@ function reductionConstant(output: OutputName, m: number, k: number): number {
  * @param model The network whose parameters are used.
  * @param X Input `[m, n_0]`, examples as rows (the fast path reads it as `A_0 = Xᵀ`).
  * @returns The pass (Z, A, Ŷ; `loss` is NaN and `dZ`, `dA` are stale).
- * @throws {@link ShapeError} when X is not `[m, n_0]`.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when X is not `[m, n_0]`.
  * @example
  * ```ts
  * import { randn } from '@tapegrad/core';
@@ -211,7 +211,7 @@ export function fastForward(model: MLP, X: Tensor): FastPass {
  * @param X Input `[m, n_0]`.
  * @param t Targets, as {@link MLP.loss} takes them.
  * @returns The mean loss.
- * @throws {@link ShapeError} for mis-shaped inputs or targets.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for mis-shaped inputs or targets.
  * @example
  * ```ts
  * import { randn, tensor } from '@tapegrad/core';
@@ -245,7 +245,7 @@ export function fastLoss(model: MLP, X: Tensor, t: Tensor): number {
  * @param X Input `[m, n_0]`, examples as rows (read as `A_0 = Xᵀ`).
  * @param t Targets, as {@link MLP.loss} takes them.
  * @returns The pass, with the loss and every intermediate.
- * @throws {@link ShapeError} for mis-shaped inputs or targets; {@link ArgumentError} for bad labels.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for mis-shaped inputs or targets; {@link @tapegrad/core!ArgumentError | ArgumentError} for bad labels.
  * @example
  * ```ts
  * import { randn, tensor } from '@tapegrad/core';

@@ -90,7 +90,7 @@ function makeOptimizer(model: MLP, opt: FitOptions['optimizer'], lr: number | un
  * @param data `{ x, y, xTest?, yTest? }`.
  * @param opts `engine`, `epochs`, `lr`, `batchSize`, `optimizer`, `seed`, `onEpoch`.
  * @returns Per-epoch metrics and the mean time per epoch.
- * @throws {@link ArgumentError} for a bad option.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a bad option.
  * @example
  * ```ts
  * import { loadDataset, fit, MLP, standardize, trainTestSplit } from '@tapegrad/nn';
@@ -192,7 +192,12 @@ function classesOfColumns(Y: ArrayLike<number>, m: number, k: number): Int32Arra
  * ```
  * @category nn
  */
-export function evaluate(model: MLP, engine: Engine, x: Tensor | undefined, y: Tensor | undefined): { loss: number; accuracy: number } {
+export function evaluate(model: MLP, engine: Engine, x: Tensor | undefined, y: Tensor | undefined): {
+  /** The model's loss on (x, y); NaN without data. */
+  loss: number;
+  /** The fraction of correctly classified rows; NaN for regression or without data. */
+  accuracy: number;
+} {
   if (x === undefined || y === undefined) return { loss: NaN, accuracy: NaN };
   const m = x.shape[0]!;
   const k = model.sizes[model.sizes.length - 1]!;

@@ -56,7 +56,7 @@ export function uniform(t: Tensor, lo: number, hi: number, opts: InitOptions = {
  * @param t A weight of at least 2 dimensions, `[out, in, ...]`.
  * @param opts `rng` or `seed`, `gain`.
  * @returns `t`.
- * @throws {@link ArgumentError} for a tensor of rank < 2.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a tensor of rank < 2.
  * @example
  * ```ts
  * import { zeros } from '@tapegrad/core';
@@ -76,7 +76,7 @@ export function xavierUniform(t: Tensor, opts: InitOptions = {}): Tensor {
  * @param t A weight of at least 2 dimensions.
  * @param opts `rng` or `seed`, `gain`.
  * @returns `t`.
- * @throws {@link ArgumentError} for a tensor of rank < 2.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a tensor of rank < 2.
  * @example
  * ```ts
  * import { zeros } from '@tapegrad/core';
@@ -96,7 +96,7 @@ export function xavierNormal(t: Tensor, opts: InitOptions = {}): Tensor {
  * @param t A weight of at least 2 dimensions.
  * @param opts `rng` or `seed`; `gain` replaces the relu gain √2.
  * @returns `t`.
- * @throws {@link ArgumentError} for a tensor of rank < 2.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a tensor of rank < 2.
  * @example
  * ```ts
  * import { zeros } from '@tapegrad/core';
@@ -116,7 +116,7 @@ export function heUniform(t: Tensor, opts: InitOptions = {}): Tensor {
  * @param t A weight of at least 2 dimensions.
  * @param opts `rng` or `seed`; `gain` replaces the relu gain √2.
  * @returns `t`.
- * @throws {@link ArgumentError} for a tensor of rank < 2.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a tensor of rank < 2.
  * @example
  * ```ts
  * import { zeros } from '@tapegrad/core';
@@ -138,7 +138,7 @@ export function heNormal(t: Tensor, opts: InitOptions = {}): Tensor {
  * @param opts `rng` or `seed`.
  * @param fanIn The layer's fan_in (default: from `t`, which must then be 2-D).
  * @returns `t`.
- * @throws {@link ArgumentError} without `fanIn` for a tensor of rank < 2.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} without `fanIn` for a tensor of rank < 2.
  * @example
  * ```ts
  * import { zeros } from '@tapegrad/core';

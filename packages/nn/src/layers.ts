@@ -42,7 +42,7 @@ export class Linear extends Module {
    * @param inFeatures Input features (≥ 1).
    * @param outFeatures Output features (≥ 1).
    * @param opts `bias`, `init`, `rng`/`seed`, `dtype`.
-   * @throws {@link ArgumentError} for non-positive sizes or an unknown initializer.
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for non-positive sizes or an unknown initializer.
    */
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super();
@@ -63,7 +63,7 @@ export class Linear extends Module {
    * `x·Wᵀ + b`, reading `W` through matmul's transpose flag (no copy).
    * @param x Input `[m, in]`.
    * @returns Output `[m, out]`.
-   * @throws {@link ShapeError} when x's last dimension is not `in`.
+   * @throws {@link @tapegrad/core!ShapeError | ShapeError} when x's last dimension is not `in`.
    */
   forward(x: Tensor): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
@@ -104,7 +104,7 @@ export class Activation extends Module {
   /** The activation's name. */
   readonly name: ActivationName;
   readonly #fn: (x: Tensor) => Tensor;
-  /** @param name `'sigmoid'`, `'tanh'`, `'relu'` or `'identity'`. @throws {@link ArgumentError} for another name. */
+  /** @param name `'sigmoid'`, `'tanh'`, `'relu'` or `'identity'`. @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for another name. */
   constructor(name: ActivationName) {
     super();
     this.#fn = activationFn(name);

@@ -63,7 +63,7 @@ export class MLP extends Module {
 
   /**
    * @param opts `sizes`, `activation`, `output`, `init`, `seed`, `dtype`.
-   * @throws {@link ArgumentError} for fewer than two sizes, non-positive widths, unknown names.
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for fewer than two sizes, non-positive widths, unknown names.
    */
   constructor(opts: MLPOptions) {
     super();
@@ -98,7 +98,7 @@ export class MLP extends Module {
    * their gradients after backward).
    * @param x Input `[m, n_0]`, examples as rows.
    * @returns The pre-activations and activations.
-   * @throws {@link ShapeError} when x is not `[m, n_0]`.
+   * @throws {@link @tapegrad/core!ShapeError | ShapeError} when x is not `[m, n_0]`.
    */
   forwardTrace(x: Tensor): ForwardTrace {
     if (x.rank !== 2 || x.shape[1] !== this.sizes[0]) {
@@ -223,7 +223,7 @@ export function applyOutput(output: OutputName, z: Float64Array | Float32Array, 
  * @param z Logits `[m, k]`.
  * @param t Targets: 0/1 for sigmoid, class indices `[m]` for softmax, values for identity.
  * @returns The scalar mean loss.
- * @throws {@link ShapeError} when the targets do not fit the logits.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the targets do not fit the logits.
  * @example
  * ```ts
  * import { tensor } from '@tapegrad/core';

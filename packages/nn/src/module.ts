@@ -113,8 +113,8 @@ export abstract class Module {
    * Copies a state dict into the parameters, in place (under `noGrad`, bumping each version).
    * Every entry is checked before anything is written, so a bad state dict changes nothing.
    * @param state As produced by {@link Module.stateDict}, possibly through `JSON.parse`.
-   * @throws {@link ArgumentError} for missing or unexpected entries, or malformed data.
-   * @throws {@link ShapeError} for an entry whose shape differs from the parameter's.
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for missing or unexpected entries, or malformed data.
+   * @throws {@link @tapegrad/core!ShapeError | ShapeError} for an entry whose shape differs from the parameter's.
    */
   loadStateDict(state: StateDict): void {
     if (typeof state !== 'object' || state === null) {

@@ -21,7 +21,7 @@ export abstract class Optimizer {
   /**
    * @param params The tensors to update (at least one).
    * @param lr Learning rate (≥ 0).
-   * @throws {@link ArgumentError} for no parameters, a non-tensor, or a negative or non-finite lr.
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for no parameters, a non-tensor, or a negative or non-finite lr.
    */
   constructor(params: readonly Tensor[], lr: number) {
     const name = new.target.name;
@@ -104,7 +104,7 @@ export class SGD extends Optimizer {
   /**
    * @param params The tensors to update.
    * @param opts `lr`, `momentum`, `dampening`, `nesterov`, `weightDecay`.
-   * @throws {@link ArgumentError} for bad hyper-parameters (negative values; Nesterov without momentum).
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for bad hyper-parameters (negative values; Nesterov without momentum).
    */
   constructor(params: readonly Tensor[], opts: SGDOptions = {}) {
     super(params, opts.lr ?? 0.01);
@@ -178,7 +178,7 @@ export class Adam extends Optimizer {
   /**
    * @param params The tensors to update.
    * @param opts `lr`, `betas`, `eps`, `weightDecay`.
-   * @throws {@link ArgumentError} for bad hyper-parameters (betas outside [0, 1), eps ≤ 0, negative values).
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for bad hyper-parameters (betas outside [0, 1), eps ≤ 0, negative values).
    */
   constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
     super(params, opts.lr ?? 0.001);
@@ -229,7 +229,7 @@ export class AdamW extends Adam {
   /**
    * @param params The tensors to update.
    * @param opts `lr`, `betas`, `eps`, `weightDecay` (default 0.01).
-   * @throws {@link ArgumentError} for bad hyper-parameters.
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for bad hyper-parameters.
    */
   constructor(params: readonly Tensor[], opts: AdamOptions = {}) {
     super(params, { ...opts, weightDecay: opts.weightDecay ?? 0.01 });

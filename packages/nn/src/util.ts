@@ -5,7 +5,7 @@ export function fmt(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
-/** Throws an {@link ArgumentError} unless `x` is a finite number ≥ `min`. @internal */
+/** Throws an {@link @tapegrad/core!ArgumentError | ArgumentError} unless `x` is a finite number ≥ `min`. @internal */
 export function checkNumber(op: string, name: string, x: unknown, min = 0, exclusive = false): number {
   if (typeof x !== 'number' || !Number.isFinite(x) || (exclusive ? x <= min : x < min)) {
     const what = min === 0 ? (exclusive ? 'a positive number' : 'a non-negative number') : `a number ${exclusive ? '>' : '≥'} ${min}`;
@@ -14,7 +14,7 @@ export function checkNumber(op: string, name: string, x: unknown, min = 0, exclu
   return x;
 }
 
-/** Throws an {@link ArgumentError} unless `x` is an integer ≥ `min`. @internal */
+/** Throws an {@link @tapegrad/core!ArgumentError | ArgumentError} unless `x` is an integer ≥ `min`. @internal */
 export function checkInt(op: string, name: string, x: unknown, min = 1): number {
   if (typeof x !== 'number' || !Number.isInteger(x) || x < min) {
     throw new ArgumentError(`${op}: ${name} must be an integer ≥ ${min}, got ${String(x)}`);

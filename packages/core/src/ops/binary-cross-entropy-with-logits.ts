@@ -22,8 +22,8 @@ const elementwise: BinaryFn = defineBinary({
  * @param t Targets in [0, 1], of z's shape and dtype.
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'`.
  * @returns The loss: a scalar, or z's shape for `'none'`.
- * @throws {@link ShapeError} when the shapes differ; {@link DTypeError} when the dtypes differ.
- * @throws {@link ArgumentError} for a target outside [0, 1] or an unknown reduction.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the shapes differ; {@link @tapegrad/core!DTypeError | DTypeError} when the dtypes differ.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a target outside [0, 1] or an unknown reduction.
  * @example
  * ```ts
  * import { binaryCrossEntropyWithLogits, tensor } from '@tapegrad/core';

@@ -28,8 +28,8 @@ const elementwise: BinaryFn = defineBinary({
  * @param t Targets (usually 0 or 1), of yhat's shape and dtype.
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'`.
  * @returns The loss: a scalar, or yhat's shape for `'none'`.
- * @throws {@link ShapeError} when the shapes differ; {@link DTypeError} when the dtypes differ.
- * @throws {@link ArgumentError} for an element of yhat or t outside [0, 1], or an unknown reduction.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the shapes differ; {@link @tapegrad/core!DTypeError | DTypeError} when the dtypes differ.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for an element of yhat or t outside [0, 1], or an unknown reduction.
  * @example
  * ```ts
  * import { binaryCrossEntropy, tensor } from '@tapegrad/core';

@@ -47,8 +47,8 @@ function checkLabels(labels: Tensor | readonly number[], m: number, c: number): 
  * @param labels m class indices in `[0, classes)`: a tensor of integer values (any dtype) or a number array.
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'` (shape `[m]`).
  * @returns The loss: a scalar, or shape `[m]` for `'none'`.
- * @throws {@link ShapeError} when logits are not 2-D or labels do not have m entries.
- * @throws {@link ArgumentError} for a label that is not an integer in range, or an unknown reduction.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when logits are not 2-D or labels do not have m entries.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a label that is not an integer in range, or an unknown reduction.
  * @example
  * ```ts
  * import { crossEntropy, tensor } from '@tapegrad/core';

@@ -22,7 +22,7 @@ const op = defineOp<LogSoftmaxAttrs>({
  * @param x The tensor (at least 1-D).
  * @param axis The axis to normalize over (default −1, the last).
  * @returns Log-probabilities in x's shape.
- * @throws {@link ShapeError} for a 0-d tensor or an axis out of range.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for a 0-d tensor or an axis out of range.
  * @example
  * ```ts
  * import { logSoftmax, tensor } from '@tapegrad/core';

@@ -18,8 +18,8 @@ const elementwise: BinaryFn = defineBinary({
  * @param t Targets, of yhat's shape and dtype.
  * @param opts `reduction`: `'mean'` (default), `'sum'` or `'none'`.
  * @returns The loss: a scalar, or yhat's shape for `'none'`.
- * @throws {@link ShapeError} when the shapes differ; {@link DTypeError} when the dtypes differ.
- * @throws {@link ArgumentError} for an unknown reduction.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the shapes differ; {@link @tapegrad/core!DTypeError | DTypeError} when the dtypes differ.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for an unknown reduction.
  * @example
  * ```ts
  * import { mseLoss, tensor } from '@tapegrad/core';

@@ -56,7 +56,7 @@ export function softmaxKernel(x: Tensor, axis: number, isLog: boolean): FloatArr
  * @param x The tensor (at least 1-D).
  * @param axis The axis to normalize over (default −1, the last).
  * @returns Probabilities in x's shape, summing to 1 along the axis.
- * @throws {@link ShapeError} for a 0-d tensor or an axis out of range.
+ * @throws {@link @tapegrad/core!ShapeError | ShapeError} for a 0-d tensor or an axis out of range.
  * @example
  * ```ts
  * import { softmax, tensor } from '@tapegrad/core';
