@@ -2,7 +2,7 @@ import { runCheckedRule } from './anomaly.ts';
 import { DTypeError, GradError, ShapeError } from './errors.ts';
 import { checkVersions } from './in-place.ts';
 import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { compactTensorTape, nodePosition, state, tensorTape, withRecording, type TapeNode } from './tape.ts';
+import { releaseNode, state, tapeOf, withRecording, type TapeNode } from './tape.ts';
 import { ones, Tensor } from './tensor.ts';
 
 /** Options of a tensor backward pass. @category Autograd */
@@ -92,15 +92,14 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
   const retainGraph = opts.retainGraph ?? createGraph;
   const grads = new Map<number, Tensor>();
   const leaves = new Map<number, Tensor>();
-  let start = -1;
+  // The part of the tape that leads to the roots, in creation order.
+  const tape = tapeOf(roots);
+  const start = tape.length - 1;
   // Every check comes before any gradient is written, so a failing call changes nothing.
   const rootSeeds = roots.map((r, k) => seedFor(r, seeds?.[k]));
   for (const [k, r] of roots.entries()) {
     if (r.node === null) leaves.set(r.id, r);
-    else {
-      if (r.node.isReleased) throw releasedError(r.node);
-      start = Math.max(start, nodePosition(r.node.id));
-    }
+    else if (r.node.isReleased) throw releasedError(r.node);
     const prev = grads.get(r.id);
     grads.set(r.id, prev === undefined ? rootSeeds[k]! : prev.add(rootSeeds[k]!));
   }
@@ -112,7 +111,7 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
   if (wanted !== null) {
     leadsToInput = new Set(wanted);
     for (let i = 0; i <= start; i++) {
-      const node = tensorTape[i]!;
+      const node = tape[i]!;
       if (node.inputs.some((x) => leadsToInput!.has(x.id))) {
         leadsToInput.add(node.output.id);
         onPath.add(node.id);
@@ -122,7 +121,7 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
   const visited: TapeNode[] = [];
   withRecording(createGraph, () => {
     for (let i = start; i >= 0; i--) {
-      const node = tensorTape[i]!;
+      const node = tape[i]!;
       const out = node.output;
       let dy = grads.get(out.id);
       if (dy === undefined) continue;
@@ -165,11 +164,7 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     }
   });
   if (!retainGraph) {
-    for (const node of visited) {
-      node.isReleased = true;
-      (node as { inputs: readonly Tensor[] }).inputs = [];
-    }
-    compactTensorTape();
+    for (const node of visited) releaseNode(node);
   }
   if (wanted === null) return [];
   return opts.inputs!.map((x) => grads.get(x.id) ?? null);

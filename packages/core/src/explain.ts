@@ -1,7 +1,7 @@
 import { ArgumentError, GradError, ShapeError } from './errors.ts';
 import type { ElementwiseOp } from './ops/define.ts';
 import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { nodePosition, tensorTape, withRecording } from './tape.ts';
+import { tapeOf, withRecording } from './tape.ts';
 import { ones, Tensor } from './tensor.ts';
 
 /** Options of {@link explain}. @category Autograd */
@@ -147,11 +147,12 @@ export function explain(root: Tensor, opts: ExplainOptions = {}): Trace {
   for (const [name, t] of Object.entries(opts.names ?? {})) given.set(t.id, name);
   const grads = new Map<number, Tensor>([[root.id, seed]]);
   const raw: { op: ElementwiseOp | null; name: string; rule: string; out: Tensor; dy: Tensor; inputs: readonly Tensor[]; sends: { local: Tensor | number | null; grad: Tensor | null }[] }[] = [];
-  const start = root.node === null ? -1 : nodePosition(root.node.id);
-  if (root.node !== null && (root.node.isReleased || start < 0)) throw released(root.node.op.name);
+  const tape = tapeOf([root]);
+  const start = tape.length - 1;
+  if (root.node !== null && root.node.isReleased) throw released(root.node.op.name);
   withRecording(false, () => {
     for (let i = start; i >= 0; i--) {
-      const node = tensorTape[i]!;
+      const node = tape[i]!;
       const out = node.output;
       const dy = grads.get(out.id);
       if (dy === undefined) continue;

@@ -4,7 +4,7 @@ import { add } from './ops/add.ts';
 import { mul } from './ops/mul.ts';
 import { reshape } from './ops/reshape.ts';
 import { fmt, sameShape, type Shape } from './shape.ts';
-import { compactTensorTape, enableGrad, state, tensorTape, type TapeNode } from './tape.ts';
+import { enableGrad, journal, journaled, releaseNode, state, uncountNode, type TapeNode } from './tape.ts';
 import { Tensor, tensor, zeros } from './tensor.ts';
 
 /**
@@ -67,60 +67,51 @@ function scoped<R>(body: (s: Scope) => R): R {
   const s: Scope = { entryId: state.nextId, isTracing: depth > 0 && state.isRecording };
   depth++;
   try {
-    return enableGrad(() => body(s));
+    return journaled(() => {
+      try {
+        return enableGrad(() => body(s));
+      } finally {
+        if (!s.isTracing) releaseNodesFrom(s.entryId);
+      }
+    });
   } finally {
     depth--;
-    if (!s.isTracing) releaseNodesFrom(s.entryId);
   }
 }
 
-/** Position of the first tape node with id ≥ `id` (the tape is sorted by id). */
+/** Position of the first journaled node with id ≥ `id` (the journal is sorted by id). */
 function lowerBound(id: number): number {
+  const nodes = journal.nodes;
   let lo = 0;
-  let hi = tensorTape.length;
+  let hi = nodes.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (tensorTape[mid]!.id < id) lo = mid + 1;
+    if (nodes[mid]!.id < id) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** Releases every node recorded since `entryId` and drops it from the tape. @internal */
+/** Releases every node recorded since `entryId` (inside this transform) and forgets it. @internal */
 export function releaseNodesFrom(entryId: number): void {
   const from = lowerBound(entryId);
-  if (from === tensorTape.length) return;
-  for (let i = from; i < tensorTape.length; i++) {
-    const node = tensorTape[i]!;
-    node.isReleased = true;
-    (node as { inputs: readonly Tensor[] }).inputs = [];
-  }
-  compactTensorTape();
+  for (let i = from; i < journal.nodes.length; i++) releaseNode(journal.nodes[i]!);
+  journal.nodes.length = from;
 }
 
-/** Removes the nodes recorded since `entryId` from the tape without releasing them (a private graph). */
+/** Takes the nodes recorded since `entryId` out of the journal without releasing them (a private graph). */
 function takeNodesFrom(entryId: number): TapeNode[] {
-  const from = lowerBound(entryId);
-  return tensorTape.splice(from);
+  const nodes = journal.nodes.splice(lowerBound(entryId));
+  for (const node of nodes) uncountNode(node);
+  return nodes;
 }
 
-/** Runs `fn` with a private graph put back on the tape at its place, and takes it off again afterwards. */
-function withNodes<T>(nodes: readonly TapeNode[], fn: () => T): T {
-  if (nodes.length === 0) return fn();
-  const tail = tensorTape.splice(lowerBound(nodes[0]!.id));
-  for (const node of nodes) tensorTape.push(node);
-  for (const node of tail) tensorTape.push(node);
-  try {
-    return fn();
-  } finally {
-    const own = new Set(nodes);
-    let j = 0;
-    for (let i = 0; i < tensorTape.length; i++) {
-      const node = tensorTape[i]!;
-      if (!own.has(node)) tensorTape[j++] = node;
-    }
-    tensorTape.length = j;
-  }
+/**
+ * Runs `fn` on a private graph. Backward finds a graph from its root, so nothing needs to be put back
+ * on a tape; the nodes `fn` records are journaled (and released) as usual.
+ */
+function withNodes<T>(_nodes: readonly TapeNode[], fn: () => T): T {
+  return fn();
 }
 
 /** A result leaving a scope: itself when traced, else a detached copy (results may alias each other or inputs). */

@@ -6,7 +6,7 @@ import { add } from './ops/add.ts';
 import { mul } from './ops/mul.ts';
 import { sum } from './ops/sum.ts';
 import { Rng } from './random.ts';
-import { enableGrad, noGrad, state } from './tape.ts';
+import { enableGrad, journaled, noGrad, state } from './tape.ts';
 import { Tensor, tensor } from './tensor.ts';
 
 function randomLike(rng: Rng, x: { readonly shape: readonly number[]; readonly size: number }): Tensor {
@@ -65,12 +65,13 @@ export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: readonly T
       if (!isAnalytic) releaseNodesFrom(local);
       return total;
     });
-  let report: GradCheckReport;
-  try {
-    report = gradcheck(firstOrder, [...xs, u], { ...opts, raise: false, name });
-  } finally {
-    releaseNodesFrom(entry);
-  }
+  const report: GradCheckReport = journaled(() => {
+    try {
+      return gradcheck(firstOrder, [...xs, u], { ...opts, raise: false, name });
+    } finally {
+      releaseNodesFrom(entry);
+    }
+  });
   const w = report.worst;
   const atol = opts.atol ?? DEFAULT_ATOL;
   const rtol = opts.rtol ?? DEFAULT_RTOL;

@@ -52,8 +52,28 @@ export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: numb
   scope: null,
 };
 
-/** The tensor lane of the tape, in creation order. @internal */
-export const tensorTape: TapeNode[] = [];
+/**
+ * The tensor lane holds no global list of nodes: each tensor points to the node that made it, and a
+ * backward pass gathers the nodes that lead to its root ({@link tapeOf}) and walks them in creation
+ * order. So a graph nobody backpropagates through (an evaluation outside `noGrad`, the input of a
+ * `detach`) is garbage collected with its tensors instead of staying on the tape forever.
+ * `liveNodes` counts nodes recorded and neither released by a backward pass nor collected.
+ */
+let liveNodes = 0;
+const collected = new FinalizationRegistry<{ isLive: boolean }>((cell) => {
+  if (cell.isLive) {
+    cell.isLive = false;
+    liveNodes--;
+  }
+});
+const liveCells = new WeakMap<TapeNode, { isLive: boolean }>();
+
+/**
+ * Nodes recorded while a functional transform is running, in creation order, so the transform can
+ * release what it recorded when it returns. Empty outside transforms.
+ * @internal
+ */
+export const journal: { nodes: TapeNode[]; depth: number } = { nodes: [], depth: 0 };
 
 /**
  * Runs `fn` without recording anything on the tape (as PyTorch's `torch.no_grad()`).
@@ -141,38 +161,89 @@ export function withScope<T>(name: string, fn: () => T): T {
   }
 }
 
-/** Appends a node to the tensor lane. @internal */
+/**
+ * Runs `fn` with the journal on, so the nodes it records can be released by id when it is done
+ * (functional transforms, gradgradcheck). The journal is emptied when the outermost call returns.
+ * @internal
+ */
+export function journaled<T>(fn: () => T): T {
+  journal.depth++;
+  try {
+    return fn();
+  } finally {
+    journal.depth--;
+    if (journal.depth === 0) journal.nodes.length = 0;
+  }
+}
+
+/** Counts a freshly recorded node as live (and journals it inside a transform). @internal */
 export function pushNode(node: TapeNode): void {
-  tensorTape.push(node);
+  liveNodes++;
+  const cell = { isLive: true };
+  liveCells.set(node, cell);
+  collected.register(node, cell);
+  if (journal.depth > 0) journal.nodes.push(node);
 }
 
-/** Removes released nodes from the tensor lane, keeping creation order. @internal */
-export function compactTensorTape(): void {
-  let j = 0;
-  for (let i = 0; i < tensorTape.length; i++) {
-    const node = tensorTape[i]!;
-    if (!node.isReleased) tensorTape[j++] = node;
+/** Releases a node: backward will refuse to run through it again, and it keeps no inputs alive. @internal */
+export function releaseNode(node: TapeNode): void {
+  if (node.isReleased) return;
+  node.isReleased = true;
+  (node as { inputs: readonly Tensor[] }).inputs = [];
+  const cell = liveCells.get(node);
+  if (cell !== undefined && cell.isLive) {
+    cell.isLive = false;
+    liveNodes--;
   }
-  tensorTape.length = j;
-}
-
-/** Finds the position of the node with the given id (ids increase along the tape). @internal */
-export function nodePosition(id: number): number {
-  let lo = 0;
-  let hi = tensorTape.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = tensorTape[mid]!.id;
-    if (m === id) return mid;
-    if (m < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 /**
- * How many recorded nodes the tensor lane of the tape holds right now. Backward releases the nodes
- * it ran through, so between training steps this is 0; a failing op adds nothing.
+ * Stops counting a node as live without releasing it: for a graph a transform keeps privately (a
+ * `vjp` pullback owns its forward graph, which lives exactly as long as the pullback).
+ * @internal
+ */
+export function uncountNode(node: TapeNode): void {
+  const cell = liveCells.get(node);
+  if (cell !== undefined && cell.isLive) {
+    cell.isLive = false;
+    liveNodes--;
+  }
+}
+
+/**
+ * The tape a backward pass from `roots` walks: every recorded node that leads to one of them, in
+ * creation order (ids increase, so this is a topological order). Gathered with an explicit stack,
+ * never recursion, so a chain of millions of ops is fine. Released nodes are included, so the engine
+ * can refuse them with a clear error.
+ * @internal
+ */
+export function tapeOf(roots: readonly Tensor[]): TapeNode[] {
+  const seen = new Set<TapeNode>();
+  const stack: TapeNode[] = [];
+  for (const r of roots) {
+    if (r.node !== null && !seen.has(r.node)) {
+      seen.add(r.node);
+      stack.push(r.node);
+    }
+  }
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    for (const x of node.inputs) {
+      const n = x.node;
+      if (n !== null && !seen.has(n)) {
+        seen.add(n);
+        stack.push(n);
+      }
+    }
+  }
+  return [...seen].sort((a, b) => a.id - b.id);
+}
+
+/**
+ * How many recorded tensor nodes are live: recorded, not yet released by a backward pass, and not yet
+ * garbage collected. Backward releases the nodes it ran through, so between training steps this is 0;
+ * a failing op adds nothing. A graph you drop without backward is collected by the JavaScript garbage
+ * collector and leaves this count some time after.
  * @returns The number of live nodes.
  * @example
  * ```ts
@@ -185,5 +256,5 @@ export function nodePosition(id: number): number {
  * @category Autograd
  */
 export function tapeLength(): number {
-  return tensorTape.length;
+  return liveNodes;
 }
