@@ -147,3 +147,14 @@ describe('nn optimizers bump versions', () => {
     expect(() => loss.backward()).toThrow(/backward of '(matmul|add)': input b \(a leaf of shape \[2(, 2)?\], float64\) was modified by an inplace operation/);
   });
 });
+
+describe('a detached view shares the version counter', () => {
+  test('an in-place change through detach() is seen by backward', () => {
+    const x = tensor([0.5, 1.5], { requiresGrad: true });
+    const y = x.exp();
+    const view = y.detach();
+    noGrad(() => mulInPlace(view, 2));
+    expect(y.version).toBe(1);
+    expect(() => y.sum().backward()).toThrow(/backward of 'exp': its output y .*modified/);
+  });
+});

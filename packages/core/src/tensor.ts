@@ -62,8 +62,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** @internal The tape node that produced this tensor; null for leaves. */
   node: TapeNode | null = null;
-  /** Bumped by every in-place change; backward refuses tensors changed since they were recorded. */
-  version = 0;
+  /** @internal The version counter, shared by every tensor that views the same storage (see {@link Tensor.detach}). */
+  versionCell: { value: number } = { value: 0 };
   /** @internal Gradient hooks, in registration order. */
   hooks: GradHook[] | null = null;
   /** @internal Whether a non-leaf keeps its gradient in `.grad`. */
@@ -127,9 +127,19 @@ export class Tensor {
     backward(this, grad ?? undefined, opts);
   }
 
-  /** A new leaf sharing this tensor's data, cut out of the graph (no grad). */
+  /** Bumped by every in-place change; backward refuses tensors changed since they were recorded. */
+  get version(): number {
+    return this.versionCell.value;
+  }
+
+  /**
+   * A new leaf sharing this tensor's data, cut out of the graph (no grad). It shares the version
+   * counter too, so an in-place change through either one is seen by backward.
+   */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.dtype, false);
+    const t = new Tensor(this.data, this.shape, this.dtype, false);
+    t.versionCell = this.versionCell;
+    return t;
   }
 
   /** Keeps this non-leaf's gradient in `.grad` after backward (as PyTorch's `retain_grad`). */
@@ -159,7 +169,7 @@ export class Tensor {
 
   /** Marks an in-place change of `.data` so backward can refuse stale saved tensors. */
   bumpVersion(): void {
-    this.version++;
+    this.versionCell.value++;
   }
 
   /** A copy with its own storage, on the tape like any op. */
