@@ -43,6 +43,14 @@ const engine = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Ui
 new engine.Module(shared);
 new engine.Module(unshared);
 
+// Chrome refuses synchronous `new WebAssembly.Module` of more than 4 KiB on its main thread,
+// and the loader compiles synchronously so that `gemm` stays synchronous.
+for (const [name, bytes] of [['shared', shared], ['unshared', unshared]] as const) {
+  if (bytes.length > 4096) {
+    process.stderr.write(`build-wasm: warning: ${name} module is ${bytes.length} bytes (> 4096); browsers' main thread cannot compile it synchronously\n`);
+  }
+}
+
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 writeFileSync(
   outFile,

@@ -110,6 +110,8 @@ function createEngine(): Engine | undefined {
   ];
   for (const [b64, isShared, maximum] of attempts) {
     try {
+      // Synchronous compile keeps `gemm` synchronous; the module stays under the 4 KiB that
+      // browsers allow on their main thread (the build step warns if it grows past that).
       const module = new wasmApi.Module(decodeBase64(b64));
       const memory = new wasmApi.Memory({ initial: 16, maximum, shared: isShared });
       const ex = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
