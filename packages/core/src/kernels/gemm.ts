@@ -72,7 +72,8 @@ export function gemm(
  * @param bOffset - See {@link gemm}.
  * @param cOffset - See {@link gemm}.
  * @param accumulate - See {@link gemm}.
- * @returns True when the Wasm kernel ran, false when it fell back to JavaScript.
+ * @returns True when the Wasm path handled the product (empty products and k = 0, which need
+ *   no arithmetic, count as handled once Wasm is loaded); false when it fell back to JavaScript.
  * @example
  * ```ts
  * const ranWasm = gemmWasm(a, b, c, 64, 64, 64, false, false);
