@@ -1,5 +1,5 @@
 import { scalarLane, type ScalarRule } from '../scalar-tape.ts';
-import { ops } from './table.ts';
+import { bindOps } from './table.ts';
 import { abs } from './abs.ts';
 import { add } from './add.ts';
 import { binaryCrossEntropy } from './binary-cross-entropy.ts';
@@ -91,7 +91,7 @@ function buildScalarRules(list: readonly ElementwiseOp[]): ScalarRule[] {
   });
 }
 scalarLane.rules = buildScalarRules(ELEMENTWISE);
-Object.assign(ops, OPS);
+bindOps(OPS);
 
 /** The op definitions by name (for tools such as the graph drawer). @internal */
 export type { OpDef };
