@@ -42,7 +42,7 @@ export interface CustomOpSpec<A = undefined> {
    * derivatives); written on raw arrays, its gradient is treated as a constant.
    */
   readonly backward: (ctx: BackwardContext<A>) => readonly (Tensor | null)[] | Tensor | null;
-  /** The derivation, shown by the chain-rule trace (default: "custom op"). */
+  /** The derivation, shown by the chain-rule trace (default: `custom op '<name>': user-supplied backward`). */
   readonly rule?: string;
   /** An op with no gradient (as comparisons): nothing is recorded. */
   readonly isNondifferentiable?: boolean;

@@ -19,7 +19,9 @@ export interface ScalarBackwardOptions {
  * new handle. Leaves (values you create) live across any number of steps; each `backward()` releases
  * the graph it ran through, so the tape does not grow from step to step.
  *
- * Gradients accumulate: every `backward()` adds into `.grad` of each value it reaches, until you zero it.
+ * Gradients accumulate: every `backward()` adds into `.grad` of each leaf it reaches (and of values that
+ * called {@link Value.retainGrad}), until you zero it. An intermediate value's `.grad` is the most recent
+ * backward's, readable until newer operations reuse its row on the tape.
  * @example
  * ```ts
  * import { value } from '@tapegrad/core';
