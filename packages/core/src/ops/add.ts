@@ -1,3 +1,4 @@
+import { addLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 
 /**
@@ -19,4 +20,7 @@ export const add: BinaryFn = defineBinary({
   rule: 'y = a + b, ∂y/∂a = 1, ∂y/∂b = 1 ⇒ da = dy, db = dy',
   da: () => 1,
   db: () => 1,
+  kernel: addLoop,
+  // da = db = dy itself, in the output's shape: the engine sums it back to each input's shape.
+  rawGrads: [(dy) => dy, (dy) => dy],
 });

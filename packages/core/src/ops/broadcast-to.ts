@@ -1,5 +1,6 @@
 import { ShapeError } from '../errors.ts';
-import { broadcastIndex, checkShape, fmt, type Shape } from '../shape.ts';
+import { broadcastLoop, planBinary } from '../kernels/elementwise.ts';
+import { broadcastIndex, checkShape, fmt, sizeOf, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
@@ -30,9 +31,13 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   if (lead < 0 || x.shape.some((d, i) => d !== 1 && d !== shape[lead + i])) {
     throw new ShapeError(`broadcastTo: x must broadcast to the shape, got x ${fmt(x.shape)} and shape ${fmt(shape)}`);
   }
-  const idx = broadcastIndex(shape, x.shape);
-  const out = alloc(x.dtype, idx.length);
   const xd = x.data;
-  for (let i = 0; i < idx.length; i++) out[i] = xd[idx[i]!]!;
+  const p = planBinary(shape, x.shape, []);
+  const out = alloc(x.dtype, sizeOf(shape));
+  if (p !== null) broadcastLoop(xd, out, p);
+  else {
+    const idx = broadcastIndex(shape, x.shape);
+    for (let i = 0; i < idx.length; i++) out[i] = xd[idx[i]!]!;
+  }
   return record(op, [x], Tensor.fromData(out, [...shape], x.dtype), undefined);
 }

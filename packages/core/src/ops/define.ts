@@ -1,5 +1,6 @@
 import { captureStack, checkForward } from '../anomaly.ts';
 import { ArgumentError, DTypeError } from '../errors.ts';
+import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
 import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
 import { pushNode, state, type TapeNode } from '../tape.ts';
 import { ops } from './table.ts';
@@ -96,7 +97,22 @@ export interface UnarySpec {
   readonly derivative: (x: Num, y: Num) => Num;
   /** Set for ops without a gradient (comparisons, sign): they record nothing. */
   readonly isNondifferentiable?: boolean;
+  /** @internal Optional forward loop over whole arrays, y = f(x); must equal `forward` element by element. */
+  readonly kernel?: (x: FloatArray, y: FloatArray) => void;
+  /**
+   * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off;
+   * must agree with `derivative` (including dx = 0 where dy = 0).
+   * @internal
+   */
+  readonly rawBackward?: (x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray) => void;
 }
+
+/**
+ * A raw gradient loop of a binary op: from the upstream gradient `dy` and the operands, ∂L/∂a (or b)
+ * in the output's shape. `p` maps a and b onto the output. It may return `dy` itself (no copy).
+ * @internal
+ */
+export type BinaryGradKernel = (dy: FloatArray, a: FloatArray, b: FloatArray, y: FloatArray, p: BroadcastPlan) => FloatArray;
 
 /** Specification of a binary elementwise op. @category Autograd */
 export interface BinarySpec {
@@ -112,6 +128,10 @@ export interface BinarySpec {
   readonly db: (a: Num, b: Num, y: Num) => Num;
   /** Set for ops without a gradient (comparisons): they record nothing. */
   readonly isNondifferentiable?: boolean;
+  /** @internal Optional forward loop under a broadcast plan; must equal `forward` element by element. */
+  readonly kernel?: (a: FloatArray, b: FloatArray, out: FloatArray, p: BroadcastPlan) => void;
+  /** @internal Optional raw loops for da and db, used when `createGraph` is off; must agree with `da`, `db`. */
+  readonly rawGrads?: readonly [BinaryGradKernel, BinaryGradKernel];
 }
 
 /**
@@ -134,6 +154,11 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     code: -1,
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     rawBackward: ({ inputs: [x], output: y, dy }) => {
+      if (spec.rawBackward !== undefined) {
+        const dx = alloc(y.dtype, y.size);
+        spec.rawBackward(x!.data, y.data, dy.data, dx);
+        return [Tensor.fromData(dx, y.shape, y.dtype)];
+      }
       const xd = x!.data;
       const yd = y.data;
       const g = dy.data;
@@ -151,7 +176,8 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     if (x instanceof Tensor) {
       const xd = x.data;
       const out = alloc(x.dtype, xd.length);
-      for (let i = 0; i < out.length; i++) out[i] = forward(xd[i]!);
+      if (spec.kernel !== undefined) spec.kernel(xd, out);
+      else for (let i = 0; i < out.length; i++) out[i] = forward(xd[i]!);
       return record(op, [x], Tensor.fromData(out, x.shape, x.dtype), undefined);
     }
     throw new ArgumentError(`${spec.name}: x must be a number, Value or Tensor, got ${describe(x)}`);
@@ -168,7 +194,7 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
  */
 export function defineBinary(spec: BinarySpec): BinaryFn {
   const forward = spec.forward;
-  const { da, db } = spec;
+  const { da, db, kernel, rawGrads } = spec;
   const op: ElementwiseOp = {
     name: spec.name,
     rule: spec.rule,
@@ -183,6 +209,14 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
       b!.requiresGrad ? scaleBy(dy, db(a!, b!, y)) : null,
     ],
     rawBackward: ({ inputs: [a, b], output: y, dy }) => {
+      const p = rawGrads === undefined ? null : planBinary(y.shape, a!.shape, b!.shape);
+      if (p !== null) {
+        return [a!, b!].map((x, k) => {
+          if (!x.requiresGrad) return null;
+          const g = rawGrads![k]!(dy.data, a!.data, b!.data, y.data, p);
+          return g === dy.data ? dy : Tensor.fromData(g, y.shape, y.dtype);
+        });
+      }
       const n = y.size;
       const ia = sameShape(a!.shape, y.shape) ? null : broadcastIndex(y.shape, a!.shape);
       const ib = sameShape(b!.shape, y.shape) ? null : broadcastIndex(y.shape, b!.shape);
@@ -222,13 +256,13 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
     }
     const ta = a instanceof Tensor ? a : scalarLike(a, (b as Tensor).dtype);
     const tb = b instanceof Tensor ? b : scalarLike(b, ta.dtype);
-    return applyBinaryTensor(op, ta, tb);
+    return applyBinaryTensor(op, ta, tb, kernel);
   }) as BinaryFn;
   Object.defineProperty(fn, 'op', { value: op });
   return fn;
 }
 
-function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor): Tensor {
+function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor, kernel: BinarySpec['kernel']): Tensor {
   if (a.dtype !== b.dtype) {
     throw new DTypeError(`${op.name}: operands must have the same dtype, got a ${a.dtype} and b ${b.dtype}`);
   }
@@ -238,7 +272,9 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor): Tensor {
   const ad = a.data;
   const bd = b.data;
   const f = op.forward;
-  if (ad.length === n && bd.length === n) {
+  const p = kernel === undefined ? null : planBinary(shape, a.shape, b.shape);
+  if (p !== null) kernel!(ad, bd, out, p);
+  else if (ad.length === n && bd.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(ad[i]!, bd[i]!);
   } else if (bd.length === 1 && ad.length === n) {
     const bv = bd[0]!;

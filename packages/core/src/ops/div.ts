@@ -1,3 +1,4 @@
+import { allocLike, divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';
 
@@ -20,4 +21,23 @@ export const div: BinaryFn = defineBinary({
   rule: 'y = a / b, ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b ⇒ da = dy/b, db = −dy·y/b',
   da: (_a, b) => div(1, b),
   db: (_a, b, y) => neg(div(y, b)),
+  kernel: divLoop,
+  rawGrads: [
+    (dy, _a, b, _y, p) => {
+      const da = allocLike(dy, dy.length);
+      divLoop(dy, b, da, gradPlan(p, 'b'), true);
+      return da;
+    },
+    (dy, _a, b, y, p) => {
+      const db = allocLike(dy, dy.length);
+      const { outer, inner, bOuter, bInner } = p;
+      for (let o = 0, k = 0; o < outer; o++) {
+        for (let e = k + inner, j = o * bOuter; k < e; k++, j += bInner) {
+          const g = dy[k]!;
+          db[k] = g === 0 ? 0 : (-g * y[k]!) / b[j]!;
+        }
+      }
+      return db;
+    },
+  ],
 });

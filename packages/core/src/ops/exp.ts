@@ -16,4 +16,14 @@ export const exp: UnaryFn = defineUnary({
   forward: Math.exp,
   rule: 'y = eˣ, dy/dx = eˣ = y ⇒ dx = dy·y (reuses the output)',
   derivative: (_x, y) => y,
+  kernel: (x, y) => {
+    for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]!);
+  },
+  // A zero upstream gradient gives 0 even where y overflowed to ∞.
+  rawBackward: (_x, y, dy, dx) => {
+    for (let i = 0; i < y.length; i++) {
+      const g = dy[i]!;
+      dx[i] = g === 0 ? 0 : g * y[i]!;
+    }
+  },
 });

@@ -17,4 +17,14 @@ export const log: UnaryFn = defineUnary({
   forward: Math.log,
   rule: 'y = ln x, dy/dx = 1/x ⇒ dx = dy/x',
   derivative: (x) => div(1, x),
+  kernel: (x, y) => {
+    for (let i = 0; i < x.length; i++) y[i] = Math.log(x[i]!);
+  },
+  // A zero upstream gradient gives 0 even at x = 0, where 1/x is infinite.
+  rawBackward: (x, _y, dy, dx) => {
+    for (let i = 0; i < x.length; i++) {
+      const g = dy[i]!;
+      dx[i] = g === 0 ? 0 : g / x[i]!;
+    }
+  },
 });

@@ -1,3 +1,4 @@
+import { allocLike, mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 
 /**
@@ -19,4 +20,17 @@ export const mul: BinaryFn = defineBinary({
   rule: 'y = a·b, ∂y/∂a = b, ∂y/∂b = a ⇒ da = dy·b, db = dy·a',
   da: (_a, b) => b,
   db: (a) => a,
+  kernel: mulLoop,
+  rawGrads: [
+    (dy, _a, b, _y, p) => {
+      const da = allocLike(dy, dy.length);
+      mulLoop(dy, b, da, gradPlan(p, 'b'), true);
+      return da;
+    },
+    (dy, a, _b, _y, p) => {
+      const db = allocLike(dy, dy.length);
+      mulLoop(dy, a, db, gradPlan(p, 'a'), true);
+      return db;
+    },
+  ],
 });

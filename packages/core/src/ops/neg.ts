@@ -1,3 +1,4 @@
+import { negLoop } from '../kernels/elementwise.ts';
 import { defineUnary, type UnaryFn } from './define.ts';
 
 /**
@@ -16,4 +17,6 @@ export const neg: UnaryFn = defineUnary({
   forward: (x) => -x,
   rule: 'y = −x, dy/dx = −1 ⇒ dx = −dy',
   derivative: () => -1,
+  kernel: negLoop,
+  rawBackward: (_x, _y, dy, dx) => negLoop(dy, dx),
 });

@@ -17,4 +17,10 @@ export const relu: UnaryFn = defineUnary({
   forward: (x) => (x > 0 ? x : 0),
   rule: 'y = max(x, 0), dy/dx = [x > 0] (subgradient 0 at x = 0, as PyTorch) ⇒ dx = dy·[x > 0]',
   derivative: (x) => gt(x, 0),
+  kernel: (x, y) => {
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+  },
+  rawBackward: (x, _y, dy, dx) => {
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
+  },
 });

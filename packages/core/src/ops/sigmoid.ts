@@ -25,4 +25,18 @@ export const sigmoid: UnaryFn = defineUnary({
   forward: stableSigmoid,
   rule: 'y = σ(x) = 1/(1 + e⁻ˣ), dy/dx = σ(x)(1 − σ(x)) = y(1 − y) ⇒ dx = dy·y·(1 − y) (reuses the output)',
   derivative: (_x, y) => mul(y, sub(1, y)),
+  kernel: (x, y) => {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (v >= 0) y[i] = 1 / (1 + Math.exp(-v));
+      else {
+        const e = Math.exp(v);
+        y[i] = e / (1 + e);
+      }
+    }
+  },
+  // y(1 − y) ∈ [0, 1/4] is finite, so dy = 0 already gives 0.
+  rawBackward: (_x, y, dy, dx) => {
+    for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * (y[i]! * (1 - y[i]!));
+  },
 });

@@ -1,3 +1,4 @@
+import { allocLike, negLoop, subLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 
 /**
@@ -19,4 +20,13 @@ export const sub: BinaryFn = defineBinary({
   rule: 'y = a − b, ∂y/∂a = 1, ∂y/∂b = −1 ⇒ da = dy, db = −dy',
   da: () => 1,
   db: () => -1,
+  kernel: subLoop,
+  rawGrads: [
+    (dy) => dy,
+    (dy) => {
+      const db = allocLike(dy, dy.length);
+      negLoop(dy, db);
+      return db;
+    },
+  ],
 });

@@ -1,5 +1,6 @@
 import { asTensor, defineOp, record } from './define.ts';
 import { alloc } from './define.ts';
+import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { broadcastTo } from './broadcast-to.ts';
@@ -13,6 +14,13 @@ const op = defineOp<SumAttrs>({
   name: 'sum',
   rule: 'y = Σᵢ xᵢ over the axes, ∂y/∂xᵢ = 1 ⇒ dx = dy broadcast back over the summed axes',
   backward: ({ inputs: [x], dy, attrs }) => [broadcastTo(reshape(dy, attrs.kept), x!.shape)],
+  rawBackward: ({ inputs: [x], dy, attrs }) => {
+    const p = planBinary(x!.shape, attrs.kept, []);
+    if (p === null) return [broadcastTo(reshape(dy, attrs.kept), x!.shape)];
+    const dx = alloc(x!.dtype, x!.size);
+    broadcastLoop(dy.data, dx, p);
+    return [Tensor.fromData(dx, x!.shape, x!.dtype)];
+  },
 });
 
 /**
@@ -51,10 +59,14 @@ export function sumKernel(x: Tensor, kept: readonly number[]): Float64Array | Fl
   }
   // Summing in float64 and rounding once keeps float32 sums accurate.
   const acc = x.dtype === 'float32' ? new Float64Array(n) : out;
-  const idx = broadcastIndex(x.shape, kept);
-  for (let i = 0; i < xd.length; i++) {
-    const j = idx[i]!;
-    acc[j] = acc[j]! + xd[i]!;
+  const p = planBinary(x.shape, kept, []);
+  if (p !== null) sumBackLoop(xd, acc, p);
+  else {
+    const idx = broadcastIndex(x.shape, kept);
+    for (let i = 0; i < xd.length; i++) {
+      const j = idx[i]!;
+      acc[j] = acc[j]! + xd[i]!;
+    }
   }
   if (acc !== out) out.set(acc);
   return out;

@@ -18,4 +18,10 @@ export const tanh: UnaryFn = defineUnary({
   forward: Math.tanh,
   rule: 'y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²) (reuses the output)',
   derivative: (_x, y) => sub(1, square(y)),
+  kernel: (x, y) => {
+    for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
+  },
+  rawBackward: (_x, y, dy, dx) => {
+    for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
+  },
 });
