@@ -23,6 +23,13 @@ export function processIo(): Io {
 /**
  * An in-memory {@link Io}, for tests and embedding.
  * @returns The Io and the text written so far.
+ * @example
+ * ```ts
+ * import { memoryIo } from '@tapegrad/cli';
+ * const { io, stdout } = memoryIo();
+ * io.out('hello\n');
+ * console.log(JSON.stringify(stdout())); // "hello\n"
+ * ```
  */
 export function memoryIo(): {
   /** The Io to pass to a command. */

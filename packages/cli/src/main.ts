@@ -104,6 +104,12 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
  * @param argv The arguments after the program name, e.g. `['demo', '--json', '--epochs', '5']`.
  * @param io Where to write (default: the process's stdout and stderr).
  * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg`).
+ * @example
+ * ```ts
+ * import { main, memoryIo } from '@tapegrad/cli';
+ * const { io, stdout } = memoryIo();
+ * console.log(main(['help'], io), stdout().startsWith('tapegrad')); // 0 true
+ * ```
  */
 export function main(argv: readonly string[], io: Io = processIo()): number | Promise<number> {
   const [command = 'demo', ...rest] = argv;

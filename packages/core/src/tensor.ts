@@ -500,6 +500,7 @@ export function eye(n: number, opts: Omit<TensorOptions, 'shape'> = {}): Tensor 
  * @param start The first value (or the stop, when it is the only argument).
  * @param stop The end (excluded).
  * @param step The spacing (default 1).
+ * @param opts `dtype`, `requiresGrad`.
  * @returns A 1-D tensor.
  * @example
  * ```ts
@@ -525,6 +526,7 @@ export function arange(start: number, stop?: number, step = 1, opts: Omit<Tensor
  * @param start The first value.
  * @param stop The last value.
  * @param num How many values (at least 1).
+ * @param opts `dtype`, `requiresGrad`.
  * @returns A 1-D tensor.
  * @example
  * ```ts

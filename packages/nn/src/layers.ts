@@ -116,17 +116,47 @@ export class Activation extends Module {
   }
 }
 
-/** `ReLU()`: max(x, 0) as a module. @returns An {@link Activation}. @category nn */
+/**
+ * `ReLU()`: max(x, 0) as a module.
+ * @returns An {@link Activation}.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { ReLU } from '@tapegrad/nn';
+ * console.log(ReLU().forward(tensor([-1, 2])).toArray()); // [0, 2]
+ * ```
+ * @category nn
+ */
 export function ReLU(): Activation {
   return new Activation('relu');
 }
 
-/** `Tanh()`: tanh as a module. @returns An {@link Activation}. @category nn */
+/**
+ * `Tanh()`: tanh as a module.
+ * @returns An {@link Activation}.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { Tanh } from '@tapegrad/nn';
+ * console.log(Tanh().forward(tensor([0])).toArray()); // [0]
+ * ```
+ * @category nn
+ */
 export function Tanh(): Activation {
   return new Activation('tanh');
 }
 
-/** `Sigmoid()`: the logistic function as a module. @returns An {@link Activation}. @category nn */
+/**
+ * `Sigmoid()`: the logistic function σ(x) = 1 / (1 + e⁻ˣ) as a module.
+ * @returns An {@link Activation}.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { Sigmoid } from '@tapegrad/nn';
+ * console.log(Sigmoid().forward(tensor([0])).toArray()); // [0.5]
+ * ```
+ * @category nn
+ */
 export function Sigmoid(): Activation {
   return new Activation('sigmoid');
 }
