@@ -58,7 +58,12 @@ export interface ElementwiseOp extends OpDef {
   code: number;
 }
 
-/** Defines a general op for the engine. @category Autograd */
+/**
+ * Defines a general op for the engine (what an op file passes to `record`).
+ * @param def The op's name, derivation `rule`, `backward` VJP and optional `rawBackward`.
+ * @returns The same definition, typed with its attributes `A`.
+ * @category Autograd
+ */
 export function defineOp<A = unknown>(def: OpDef<A>): OpDef<A> {
   return def;
 }
@@ -137,6 +142,19 @@ export interface BinarySpec {
 /**
  * Defines a unary elementwise op from its number forward and its derivative. The VJP
  * `dx = dy · f′(x, y)` is derived here once, in a differentiable form and a fused raw-loop form.
+ * @param spec The name, derivation `rule`, number `forward` and `derivative` (written with public ops).
+ * @returns The op as a function of numbers, `Value`s and tensors.
+ * @example
+ * ```ts
+ * import { defineUnary, gradcheck, mul, square, tensor } from '@tapegrad/core';
+ * const cube = defineUnary({
+ *   name: 'cube',
+ *   rule: 'y = x³, dy/dx = 3x² ⇒ dx = dy·3x²',
+ *   forward: (x) => x ** 3,
+ *   derivative: (x) => mul(3, square(x)),
+ * });
+ * console.log(cube(2), gradcheck((x) => cube(x), [tensor([0.5, -2])]).ok); // 8 true
+ * ```
  * @category Autograd
  */
 export function defineUnary(spec: UnarySpec): UnaryFn {
@@ -190,6 +208,20 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
  * Defines a binary elementwise op with NumPy broadcasting from its number forward and its two partial
  * derivatives. The VJPs `da = dy · ∂y/∂a`, `db = dy · ∂y/∂b` stay in the output's shape; the engine sums
  * them back to each input's shape.
+ * @param spec The name, derivation `rule`, number `forward` and partials `da`, `db` (written with public ops).
+ * @returns The op as a broadcasting function of numbers, `Value`s and tensors.
+ * @example
+ * ```ts
+ * import { defineBinary, gradcheck, mul, sub, tensor } from '@tapegrad/core';
+ * const sqdiff = defineBinary({
+ *   name: 'sqdiff',
+ *   rule: 'y = (a − b)², ∂y/∂a = 2(a − b), ∂y/∂b = −2(a − b) ⇒ da = dy·2(a − b), db = −dy·2(a − b)',
+ *   forward: (a, b) => (a - b) ** 2,
+ *   da: (a, b) => mul(2, sub(a, b)),
+ *   db: (a, b) => mul(-2, sub(a, b)),
+ * });
+ * console.log(sqdiff(3, 1), gradcheck((a, b) => sqdiff(a, b), [tensor([1, 2]), tensor([0.5])]).ok); // 4 true
+ * ```
  * @category Autograd
  */
 export function defineBinary(spec: BinarySpec): BinaryFn {
