@@ -2,14 +2,14 @@
  * GEMM micro benchmark: GFLOP/s (2·m·n·k / time) of the JavaScript kernel, the Wasm kernel
  * on one thread, and the Wasm kernel with worker threads.
  *
- * Run: `pnpm exec tsx packages/bench/src/gemm-bench.ts [--quick] [--rounds N] [--only 1024]`. More rounds
+ * Run: `pnpm exec tsx scripts/gemm-bench.ts [--quick] [--rounds N] [--only 1024]`. More rounds
  * help on a shared machine: each cell reports its best run over all rounds.
- * It imports the kernel file by path because `gemm` is an internal kernel that the core
+ * It lives in scripts/ and imports the kernel file by path because `gemm` is an internal kernel that the core
  * package does not export.
  */
 import {
   gemm, gemmJs, gemmWasm, setGemmThreads, wasmAvailable, type FloatArray,
-} from '../../core/src/kernels/gemm.ts';
+} from '../packages/core/src/kernels/gemm.ts';
 
 type Kernel = (a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
   transA: boolean, transB: boolean) => unknown;
