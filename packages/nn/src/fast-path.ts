@@ -105,43 +105,47 @@ function forwardInto(model: MLP, x: FloatArray, ws: Workspace): void {
     // Z_l = W_l·A_{l−1} + b_l; for l = 1, A_0 = Xᵀ: X is [m, n_0], read transposed
     if (l === 1) gemm(W, x, Zl, n[1]!, m, n[0]!, false, true);
     else gemm(W, A[l - 1]!, Zl, n[l]!, m, n[l - 1]!, false, false);
-    if (b !== undefined) {
-      for (let j = 0; j < n[l]!; j++) {
-        const bj = b[j]!;
-        for (let i = j * m; i < (j + 1) * m; i++) Zl[i] = Zl[i]! + bj;
-      }
-    }
-    if (l < L) activate(model.activation, Zl, A[l]!);
+    // One pass per layer: add the bias row by row, then activate (the output sigmoid included).
+    const g = l < L ? model.activation : model.output === 'sigmoid' ? 'sigmoid' : 'identity';
+    activate(g, Zl, l < L ? A[l]! : ws.Yhat, b, m);
   }
-  const Yhat = ws.Yhat;
-  Yhat.set(Z[L]!);
-  outputColumns(model.output, Yhat, m, n[L]!);
+  if (model.output === 'softmax') outputColumns(ws.Yhat, m, n[L]!);
 }
 
-/** A = g(Z), elementwise. */
-function activate(g: MLP['activation'], Z: FloatArray, A: FloatArray): void {
-  const len = Z.length;
-  if (g === 'relu') for (let i = 0; i < len; i++) A[i] = Z[i]! > 0 ? Z[i]! : 0;
-  else if (g === 'tanh') for (let i = 0; i < len; i++) A[i] = Math.tanh(Z[i]!);
-  else if (g === 'sigmoid') {
-    for (let i = 0; i < len; i++) {
-      const z = Z[i]!;
-      A[i] = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-    }
-  } else A.set(Z);
+/**
+ * Z_j += b_j along each row j of `[n, m]`, then A = g(Z), in one pass (no bias when b is undefined).
+ * σ is computed as 1/(1 + e) or e/(1 + e) with e = e^{−|z|}, which never overflows.
+ */
+function activate(g: MLP['activation'] | 'identity', Z: FloatArray, A: FloatArray, b: FloatArray | undefined, m: number): void {
+  const rows = Z.length / m;
+  for (let j = 0; j < rows; j++) {
+    const bj = b === undefined ? 0 : b[j]!;
+    const end = (j + 1) * m;
+    if (g === 'sigmoid') {
+      for (let i = j * m; i < end; i++) {
+        const z = Z[i]! + bj;
+        Z[i] = z;
+        const e = Math.exp(-Math.abs(z));
+        A[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+      }
+    } else if (g === 'relu') {
+      for (let i = j * m; i < end; i++) {
+        const z = (Z[i] = Z[i]! + bj);
+        A[i] = z > 0 ? z : 0;
+      }
+    } else if (g === 'tanh') for (let i = j * m; i < end; i++) A[i] = Math.tanh((Z[i] = Z[i]! + bj));
+    else for (let i = j * m; i < end; i++) A[i] = Z[i] = Z[i]! + bj;
+  }
 }
 
-/** Ŷ = out(Z_L) in place on `[k, m]` columns; softmax runs down each column. */
-function outputColumns(output: OutputName, Y: FloatArray, m: number, k: number): void {
-  if (output === 'sigmoid') activate('sigmoid', Y, Y);
-  else if (output === 'softmax') {
-    for (let i = 0; i < m; i++) {
-      let mx = -Infinity;
-      for (let j = 0; j < k; j++) mx = Math.max(mx, Y[j * m + i]!);
-      let s = 0;
-      for (let j = 0; j < k; j++) s += (Y[j * m + i] = Math.exp(Y[j * m + i]! - mx));
-      for (let j = 0; j < k; j++) Y[j * m + i] = Y[j * m + i]! / s;
-    }
+/** Ŷ = softmax(Z_L) in place on `[k, m]` columns: softmax runs down each column. */
+function outputColumns(Y: FloatArray, m: number, k: number): void {
+  for (let i = 0; i < m; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < k; j++) mx = Math.max(mx, Y[j * m + i]!);
+    let s = 0;
+    for (let j = 0; j < k; j++) s += (Y[j * m + i] = Math.exp(Y[j * m + i]! - mx));
+    for (let j = 0; j < k; j++) Y[j * m + i] = Y[j * m + i]! / s;
   }
 }
 
@@ -263,7 +267,7 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
   const L = n.length - 1;
   const k = n[L]!;
   const ws = workspace(model, m);
-  const { Z, A, dZ, dA, dW, db, T, Yhat } = ws;
+  const { Z, A, dZ, dA, T, Yhat } = ws;
   fillTargets(model.output, t, T, m, k);
   forwardInto(model, x, ws);
   const loss = lossOf(model.output, Z[L]!, T, m, k);
@@ -275,16 +279,22 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
     const dZl = dZ[l]!;
     const nl = n[l]!;
     const nPrev = n[l - 1]!;
-    // dW_l = dZ_l·A_{l−1}ᵀ; for l = 1, A_0ᵀ = X itself
-    if (l === 1) gemm(dZl, x, dW[1]!, nl, nPrev, m, false, false);
-    else gemm(dZl, A[l - 1]!, dW[l]!, nl, nPrev, m, false, true);
+    const layer = model.layers[l - 1]!;
+    // dW_l = dZ_l·A_{l−1}ᵀ; for l = 1, A_0ᵀ = X itself. Written straight into a new .grad when there is none.
+    const dWl = gradTarget(layer.weight, ws.dW[l]!);
+    if (l === 1) gemm(dZl, x, dWl, nl, nPrev, m, false, false);
+    else gemm(dZl, A[l - 1]!, dWl, nl, nPrev, m, false, true);
     // db_l = Σ_columns dZ_l
-    const dbl = db[l]!;
+    const dbl = layer.bias === null ? ws.db[l]! : gradTarget(layer.bias, ws.db[l]!);
     for (let j = 0; j < nl; j++) {
       let s = 0;
       for (let i = j * m; i < (j + 1) * m; i++) s += dZl[i]!;
       dbl[j] = s;
     }
+    noGrad(() => {
+      addGrad(layer.weight, dWl);
+      if (layer.bias !== null) addGrad(layer.bias, dbl);
+    });
     if (l === 1) break;
     // dA_{l−1} = W_lᵀ·dZ_l, then dZ_{l−1} = dA_{l−1} ⊙ g′(Z_{l−1})
     const dAp = dA[l - 1]!;
@@ -298,20 +308,18 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
     else if (g === 'sigmoid') for (let i = 0; i < dAp.length; i++) dZp[i] = dAp[i]! * (Ap[i]! * (1 - Ap[i]!));
     else dZp.set(dAp);
   }
-  noGrad(() => {
-    for (let l = 1; l <= L; l++) {
-      const layer = model.layers[l - 1]!;
-      addGrad(layer.weight, dW[l]!);
-      if (layer.bias !== null) addGrad(layer.bias, db[l]!);
-    }
-  });
   return { m, loss, Z, A, Yhat, dZ, dA };
 }
 
+/** Where a parameter's gradient is computed: a fresh array that becomes `.grad` when there is none yet, else the workspace. */
+function gradTarget(p: Tensor, scratch: FloatArray): FloatArray {
+  return p.grad === null ? (p.dtype === 'float32' ? new Float32Array(scratch.length) : new Float64Array(scratch.length)) : scratch;
+}
+
+/** `.grad += g`, or `.grad = g` when g is the fresh array {@link gradTarget} gave. */
 function addGrad(p: Tensor, g: FloatArray): void {
   if (p.grad === null) {
-    const data = p.dtype === 'float32' ? Float32Array.from(g) : Float64Array.from(g);
-    p.grad = Tensor.fromData(data, p.shape, p.dtype);
+    p.grad = Tensor.fromData(g, p.shape, p.dtype);
     return;
   }
   const d = p.grad.data;

@@ -25,14 +25,12 @@ export const sigmoid: UnaryFn = defineUnary({
   forward: stableSigmoid,
   rule: 'y = σ(x) = 1/(1 + e⁻ˣ), dy/dx = σ(x)(1 − σ(x)) = y(1 − y) ⇒ dx = dy·y·(1 − y) (reuses the output)',
   derivative: (_x, y) => mul(y, sub(1, y)),
+  // The same values as stableSigmoid: e^{−|x|} is e⁻ˣ for x ≥ 0 and eˣ below; a select, not a branch.
   kernel: (x, y) => {
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
-      if (v >= 0) y[i] = 1 / (1 + Math.exp(-v));
-      else {
-        const e = Math.exp(v);
-        y[i] = e / (1 + e);
-      }
+      const e = Math.exp(-Math.abs(v));
+      y[i] = v >= 0 ? 1 / (1 + e) : e / (1 + e);
     }
   },
   // y(1 − y) ∈ [0, 1/4] is finite, so dy = 0 already gives 0.
