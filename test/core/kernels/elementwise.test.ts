@@ -1,5 +1,5 @@
 import {
-  add, backward, broadcastShapes, broadcastTo, div, exp, log, mean, mul, neg, relu, Rng, sigmoid, sub, sum, tanh, tensor,
+  add, backward, binaryCrossEntropyWithLogits, broadcastShapes, broadcastTo, div, exp, log, matmul, mean, mul, neg, relu, Rng, sigmoid, sub, sum, tanh, tensor,
   type BinaryFn, type Tensor, type UnaryFn,
 } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
@@ -177,6 +177,27 @@ describe.each(DTYPES)('op kernels against their number forms and differentiable 
       raw.forEach((g, k) => g.forEach((v, i) => expect(recorded[k]![i]!).toBeCloseTo(v, digits)));
     },
   );
+
+  test.each(['mean', 'sum', 'none'] as const)('binaryCrossEntropyWithLogits, reduction %s: forward and raw gradients of z and t', (reduction) => {
+    const rng = new Rng(19);
+    const z = tensor(Array.from({ length: 12 }, () => 6 * rng.normal()).concat([40, -40, 0, 1000]), { shape: [4, 4], dtype });
+    const t = tensor(Array.from({ length: 16 }, () => rng.uniform()), { shape: [4, 4], dtype });
+    const loss = binaryCrossEntropyWithLogits(z, t, { reduction: 'none' });
+    const ctor = dtype === 'float32' ? Float32Array : Float64Array;
+    const f = (v: number, w: number): number => (v > 0 ? v : 0) - v * w + Math.log1p(Math.exp(-Math.abs(v)));
+    expect(loss.data).toEqual(ctor.from(z.data, (v, i) => f(v, t.data[i]!)));
+    const [raw, recorded] = bothGrads((p, q) => binaryCrossEntropyWithLogits(p!, q!, { reduction }), [z, t]);
+    raw.forEach((g, k) => g.forEach((v, i) => expect(recorded[k]![i]!).toBeCloseTo(v, digits)));
+  });
+
+  test.each([[false, false], [false, true], [true, false], [true, true]])('matmul transposeA %s transposeB %s: raw gemm backward, Wasm-sized', (ta, tb) => {
+    const rng = new Rng(23);
+    const [m, n, k] = [40, 24, 30];
+    const a = tensor(Array.from({ length: m * k }, () => rng.normal()), { shape: ta ? [k, m] : [m, k], dtype });
+    const b = tensor(Array.from({ length: k * n }, () => rng.normal()), { shape: tb ? [n, k] : [k, n], dtype });
+    const [raw, recorded] = bothGrads((p, q) => matmul(p!, q!, { transposeA: ta, transposeB: tb }), [a, b]);
+    raw.forEach((g, i) => g.forEach((v, j) => expect(recorded[i]![j]!).toBeCloseTo(v, digits - 2)));
+  });
 
   test.each([[[512, 64], [0]], [[4, 2, 3], [0, 1]], [[4, 2, 3], [2]], [[4, 2, 3], [1]], [[4, 2, 3], [0, 2]], [[6], [0]]] as const)(
     'sum and mean of %j over %j: raw gradient, broadcastTo',

@@ -2,7 +2,7 @@ import { DTypeError, ShapeError } from '../errors.ts';
 import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 import { reshape } from './reshape.ts';
 
 /** Transpose flags of {@link matmul}: multiply by a stored matrix's transpose without copying it. @category Linear algebra */
@@ -18,7 +18,7 @@ interface MatmulAttrs {
   readonly transB: boolean;
 }
 
-const op = defineOp<MatmulAttrs>({
+const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
   name: 'matmul',
   rule: 'Y = A·B, ∂L/∂A = ∂L/∂Y·Bᵀ, ∂L/∂B = Aᵀ·∂L/∂Y ⇒ dA = dY·Bᵀ, dB = Aᵀ·dY (transpose flags, no copies)',
   backward: ({ inputs: [a, b], dy, attrs: { transA, transB } }) => [
@@ -33,6 +33,29 @@ const op = defineOp<MatmulAttrs>({
         : matmul(a!, dy, { transposeA: !transA })
       : null,
   ],
+  // The same products as above, straight to gemm for plain matrices (the shapes were checked forward).
+  rawBackward: ({ inputs: [a, b], output: y, dy, attrs: { transA, transB } }) => {
+    if (a!.rank !== 2 || b!.rank !== 2) return op.backward!({ inputs: [a!, b!], output: y, dy, attrs: { transA, transB } });
+    const [m, n] = y.shape as [number, number];
+    const k = a!.shape[transA ? 0 : 1]!;
+    let da: Tensor | null = null;
+    let db: Tensor | null = null;
+    if (a!.requiresGrad) {
+      // A stored [m, k]: dA = dY·op(B)ᵀ; stored [k, m] (transA): dA = op(B)·dYᵀ
+      const out = alloc(a!.dtype, a!.size);
+      if (transA) gemm(b!.data, dy.data, out, k, m, n, transB, true);
+      else gemm(dy.data, b!.data, out, m, k, n, false, !transB);
+      da = Tensor.fromData(out, a!.shape, a!.dtype);
+    }
+    if (b!.requiresGrad) {
+      // B stored [k, n]: dB = op(A)ᵀ·dY; stored [n, k] (transB): dB = dYᵀ·op(A)
+      const out = alloc(b!.dtype, b!.size);
+      if (transB) gemm(dy.data, a!.data, out, n, k, m, true, transA);
+      else gemm(a!.data, dy.data, out, k, n, m, !transA, false);
+      db = Tensor.fromData(out, b!.shape, b!.dtype);
+    }
+    return [da, db];
+  },
 });
 
 /**
