@@ -96,7 +96,8 @@ function push(c: number, a: number, b: number, xa: number, xb: number, y: number
 function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
   const s = v.slot;
-  if (isLive(v) && code[s] !== FREED) return s;
+  // The common case, written out so it stays inline: the value's row is still its own and live.
+  if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s] !== FREED) return s;
   return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v.data, v);
 }
 
