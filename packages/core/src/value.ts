@@ -32,8 +32,6 @@ export interface ScalarBackwardOptions {
  * ```
  * @category Autograd
  */
-let ADD: ElementwiseOp | undefined;
-let MUL: ElementwiseOp | undefined;
 export class Value {
   /** The number this value holds. */
   data: number;
@@ -90,11 +88,11 @@ export class Value {
   }
 
   /** this + b */
-  add(b: Value | number): Value { return applyScalar(ADD ??= ops.add.op, this, b); }
+  add(b: Value | number): Value { return applyScalar(ops.add.op, this, b); }
   /** this − b */
   sub(b: Value | number): Value { return applyScalar(ops.sub.op, this, b); }
   /** this · b */
-  mul(b: Value | number): Value { return applyScalar(MUL ??= ops.mul.op, this, b); }
+  mul(b: Value | number): Value { return applyScalar(ops.mul.op, this, b); }
   /** this / b */
   div(b: Value | number): Value { return applyScalar(ops.div.op, this, b); }
   /** thisᵇ */
