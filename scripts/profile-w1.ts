@@ -5,7 +5,7 @@
  * the process's CPU time per step (all threads, gemm workers included) is printed too, as it varies less
  * than wall time on a loaded machine.
  *
- *     tsx --conditions=source scripts/profile-w1.ts [--size small|big] [--rows generic64,fast32] [--reps 9] [--steps 40]
+ *     tsx --conditions=source scripts/profile-w1.ts [--size small|big] [--rows generic64,fast32] [--reps 9] [--steps 40] [--threads 1]
  *     node --cpu-prof --cpu-prof-dir=scratch/prof --conditions=source --import tsx scripts/profile-w1.ts --rows generic64 --reps 30
  */
 import { loadavg } from 'node:os';
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { tensor, type Tensor } from '@tapegrad/core';
 import { fastStep, MLP } from '@tapegrad/nn';
 import { loadConfig, makeW1Data, median, type W1Data } from '@tapegrad/bench';
+import { setGemmThreads } from '../packages/core/src/kernels/gemm.ts';
 
 type Dtype = 'float64' | 'float32';
 
@@ -82,8 +83,10 @@ const { values } = parseArgs({
     rows: { type: 'string', default: Object.keys(ROWS).join(',') },
     reps: { type: 'string', default: '9' },
     steps: { type: 'string' },
+    threads: { type: 'string', default: '0' },
   },
 });
+setGemmThreads(Number(values.threads));
 const cfg = loadConfig();
 const load0 = loadavg()[0]!;
 for (const name of values.size!.split(',')) {
