@@ -271,10 +271,18 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
   fillTargets(model.output, t, T, m, k);
   forwardInto(model, x, ws);
   const loss = lossOf(model.output, Z[L]!, T, m, k);
-  // dZ_L = c·(Ŷ − T)
+  // dZ_L = c·(Ŷ − T), and db_L = Σ_columns dZ_L in the same pass
   const c = reductionConstant(model.output, m, k);
   const dZL = dZ[L]!;
-  for (let i = 0; i < dZL.length; i++) dZL[i] = c * (Yhat[i]! - T[i]!);
+  let dbl = biasGrad(model, L, ws);
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let i = j * m; i < (j + 1) * m; i++) {
+      dZL[i] = c * (Yhat[i]! - T[i]!);
+      s += dZL[i]!;
+    }
+    if (dbl !== null) dbl[j] = s;
+  }
   for (let l = L; l >= 1; l--) {
     const dZl = dZ[l]!;
     const nl = n[l]!;
@@ -284,31 +292,42 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
     const dWl = gradTarget(layer.weight, ws.dW[l]!);
     if (l === 1) gemm(dZl, x, dWl, nl, nPrev, m, false, false);
     else gemm(dZl, A[l - 1]!, dWl, nl, nPrev, m, false, true);
-    // db_l = Σ_columns dZ_l
-    const dbl = layer.bias === null ? ws.db[l]! : gradTarget(layer.bias, ws.db[l]!);
-    for (let j = 0; j < nl; j++) {
-      let s = 0;
-      for (let i = j * m; i < (j + 1) * m; i++) s += dZl[i]!;
-      dbl[j] = s;
-    }
     noGrad(() => {
       addGrad(layer.weight, dWl);
-      if (layer.bias !== null) addGrad(layer.bias, dbl);
+      if (dbl !== null) addGrad(layer.bias!, dbl);
     });
     if (l === 1) break;
-    // dA_{l−1} = W_lᵀ·dZ_l, then dZ_{l−1} = dA_{l−1} ⊙ g′(Z_{l−1})
+    // dA_{l−1} = W_lᵀ·dZ_l, then dZ_{l−1} = dA_{l−1} ⊙ g′(Z_{l−1}) and db_{l−1} = Σ_columns dZ_{l−1}, row by row
     const dAp = dA[l - 1]!;
-    gemm(model.layers[l - 1]!.weight.data, dZl, dAp, nPrev, m, nl, true, false);
-    const dZp = dZ[l - 1]!;
-    const Ap = A[l - 1]!;
-    const Zp = Z[l - 1]!;
-    const g = model.activation;
-    if (g === 'relu') for (let i = 0; i < dAp.length; i++) dZp[i] = Zp[i]! > 0 ? dAp[i]! : 0;
-    else if (g === 'tanh') for (let i = 0; i < dAp.length; i++) dZp[i] = dAp[i]! * (1 - Ap[i]! * Ap[i]!);
-    else if (g === 'sigmoid') for (let i = 0; i < dAp.length; i++) dZp[i] = dAp[i]! * (Ap[i]! * (1 - Ap[i]!));
-    else dZp.set(dAp);
+    gemm(layer.weight.data, dZl, dAp, nPrev, m, nl, true, false);
+    dbl = biasGrad(model, l - 1, ws);
+    derivativeRows(model.activation, dAp, A[l - 1]!, Z[l - 1]!, dZ[l - 1]!, dbl, m);
   }
   return { m, loss, Z, A, Yhat, dZ, dA };
+}
+
+/** dZ = dA ⊙ g′ (from A, or Z for relu) over `[n, m]`, with each row's sum written to db when given. */
+function derivativeRows(g: MLP['activation'], dA: FloatArray, A: FloatArray, Z: FloatArray, dZ: FloatArray, db: FloatArray | null, m: number): void {
+  const rows = dA.length / m;
+  for (let j = 0; j < rows; j++) {
+    const end = (j + 1) * m;
+    if (g === 'sigmoid') for (let i = j * m; i < end; i++) dZ[i] = dA[i]! * (A[i]! * (1 - A[i]!));
+    else if (g === 'tanh') for (let i = j * m; i < end; i++) dZ[i] = dA[i]! * (1 - A[i]! * A[i]!);
+    else if (g === 'relu') for (let i = j * m; i < end; i++) dZ[i] = Z[i]! > 0 ? dA[i]! : 0;
+    else for (let i = j * m; i < end; i++) dZ[i] = dA[i]!;
+    // The row is still in cache: its sum (of the stored, possibly float32, values) is db_j.
+    if (db !== null) {
+      let s = 0;
+      for (let i = j * m; i < end; i++) s += dZ[i]!;
+      db[j] = s;
+    }
+  }
+}
+
+/** Where layer l's bias gradient is computed ({@link gradTarget}), or null for a layer without bias. */
+function biasGrad(model: MLP, l: number, ws: Workspace): FloatArray | null {
+  const bias = model.layers[l - 1]!.bias;
+  return bias === null ? null : gradTarget(bias, ws.db[l]!);
 }
 
 /** Where a parameter's gradient is computed: a fresh array that becomes `.grad` when there is none yet, else the workspace. */
