@@ -1,7 +1,7 @@
 import { ArgumentError, DTypeError, GradError } from './errors.ts';
 import { describe, record, type BackwardContext, type OpDef } from './ops/define.ts';
 import { noGrad } from './tape.ts';
-import { scalarLike, Tensor, tensor, type NestedArray } from './tensor.ts';
+import { Tensor, tensor, type NestedArray } from './tensor.ts';
 import type { Shape } from './shape.ts';
 
 /** Flat row-major elements with their shape, as a custom forward may return them. @category Autograd */
@@ -128,7 +128,7 @@ export function customOp<A = undefined>(spec: CustomOpSpec<A>): CustomOpFn {
         if (x.dtype !== dtype) throw new DTypeError(`${name}: inputs must have the same dtype, got input 0 ${dtype} and input ${k} ${x.dtype}`);
         return x;
       }
-      if (typeof x === 'number') return scalarLike(x, dtype);
+      if (typeof x === 'number') return tensor(x, { dtype });
       throw new ArgumentError(`${name}: input ${k} must be a Tensor or a number, got ${describe(x)}`);
     });
     const r = noGrad(() => spec.forward(...inputs));

@@ -26,6 +26,10 @@ export interface TapeNode {
   stack: string | undefined;
   /** The innermost {@link withScope} the op ran in (a module call, say), or null. */
   readonly scope: Scope | null;
+  /** @internal Whether the node still counts as live (shared with the garbage-collection watcher). */
+  liveCell?: { isLive: boolean };
+  /** @internal The stamp of the last {@link tapeOf} walk that reached this node. */
+  mark?: number;
 }
 
 /**
@@ -60,13 +64,13 @@ export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: numb
  * `liveNodes` counts nodes recorded and neither released by a backward pass nor collected.
  */
 let liveNodes = 0;
+let walkStamp = 0;
 const collected = new FinalizationRegistry<{ isLive: boolean }>((cell) => {
   if (cell.isLive) {
     cell.isLive = false;
     liveNodes--;
   }
 });
-const liveCells = new WeakMap<TapeNode, { isLive: boolean }>();
 
 /**
  * Nodes recorded while a functional transform is running, in creation order, so the transform can
@@ -180,7 +184,7 @@ export function journaled<T>(fn: () => T): T {
 export function pushNode(node: TapeNode): void {
   liveNodes++;
   const cell = { isLive: true };
-  liveCells.set(node, cell);
+  node.liveCell = cell;
   collected.register(node, cell);
   if (journal.depth > 0) journal.nodes.push(node);
 }
@@ -190,7 +194,7 @@ export function releaseNode(node: TapeNode): void {
   if (node.isReleased) return;
   node.isReleased = true;
   (node as { inputs: readonly Tensor[] }).inputs = [];
-  const cell = liveCells.get(node);
+  const cell = node.liveCell;
   if (cell !== undefined && cell.isLive) {
     cell.isLive = false;
     liveNodes--;
@@ -203,7 +207,7 @@ export function releaseNode(node: TapeNode): void {
  * @internal
  */
 export function uncountNode(node: TapeNode): void {
-  const cell = liveCells.get(node);
+  const cell = node.liveCell;
   if (cell !== undefined && cell.isLive) {
     cell.isLive = false;
     liveNodes--;
@@ -212,31 +216,31 @@ export function uncountNode(node: TapeNode): void {
 
 /**
  * The tape a backward pass from `roots` walks: every recorded node that leads to one of them, in
- * creation order (ids increase, so this is a topological order). Gathered with an explicit stack,
- * never recursion, so a chain of millions of ops is fine. Released nodes are included, so the engine
+ * creation order (ids increase, so this is a topological order). Gathered with a worklist, never
+ * recursion, so a chain of millions of ops is fine. Released nodes are included, so the engine
  * can refuse them with a clear error.
  * @internal
  */
 export function tapeOf(roots: readonly Tensor[]): TapeNode[] {
-  const seen = new Set<TapeNode>();
-  const stack: TapeNode[] = [];
+  // A fresh stamp marks the nodes seen by this walk (cheaper than a Set on graphs of millions of ops).
+  const mark = ++walkStamp;
+  const found: TapeNode[] = [];
   for (const r of roots) {
-    if (r.node !== null && !seen.has(r.node)) {
-      seen.add(r.node);
-      stack.push(r.node);
+    if (r.node !== null && r.node.mark !== mark) {
+      r.node.mark = mark;
+      found.push(r.node);
     }
   }
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    for (const x of node.inputs) {
+  for (let i = 0; i < found.length; i++) {
+    for (const x of found[i]!.inputs) {
       const n = x.node;
-      if (n !== null && !seen.has(n)) {
-        seen.add(n);
-        stack.push(n);
+      if (n !== null && n.mark !== mark) {
+        n.mark = mark;
+        found.push(n);
       }
     }
   }
-  return [...seen].sort((a, b) => a.id - b.id);
+  return found.sort((a, b) => a.id - b.id);
 }
 
 /**

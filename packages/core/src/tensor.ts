@@ -63,7 +63,7 @@ export class Tensor {
   /** @internal The tape node that produced this tensor; null for leaves. */
   node: TapeNode | null = null;
   /** @internal The version counter, shared by every tensor that views the same storage (see {@link Tensor.detach}). */
-  versionCell: { value: number } = { value: 0 };
+  versionCell: { value: number } | null = null;
   /** @internal Gradient hooks, in registration order. */
   hooks: GradHook[] | null = null;
   /** @internal Whether a non-leaf keeps its gradient in `.grad`. */
@@ -129,7 +129,7 @@ export class Tensor {
 
   /** Bumped by every in-place change; backward refuses tensors changed since they were recorded. */
   get version(): number {
-    return this.versionCell.value;
+    return this.versionCell === null ? 0 : this.versionCell.value;
   }
 
   /**
@@ -138,7 +138,7 @@ export class Tensor {
    */
   detach(): Tensor {
     const t = new Tensor(this.data, this.shape, this.dtype, false);
-    t.versionCell = this.versionCell;
+    t.versionCell = this.versionCell ??= { value: 0 };
     return t;
   }
 
@@ -169,7 +169,7 @@ export class Tensor {
 
   /** Marks an in-place change of `.data` so backward can refuse stale saved tensors. */
   bumpVersion(): void {
-    this.versionCell.value++;
+    (this.versionCell ??= { value: 0 }).value++;
   }
 
   /** A copy with its own storage, on the tape like any op. */
@@ -412,11 +412,24 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOption
   return new Tensor(arr, shape, dtype, opts.requiresGrad ?? false);
 }
 
+const constants64 = new Map<number, Tensor>();
+const constants32 = new Map<number, Tensor>();
+
 /** A 0-d constant tensor of the given dtype. @internal */
 export function scalarLike(x: number, dtype: DType): Tensor {
-  const data = dtype === 'float32' ? new Float32Array(1) : new Float64Array(1);
-  data[0] = x;
-  return new Tensor(data, [], dtype, false);
+  // Number operands (`y.mul(2)`) become constant 0-d tensors; the same few constants recur in every
+  // step of a loop, so each is made once. Nobody holds a handle to them to change them in place.
+  // −0 is not cached: the Map would hand back +0 for it, and 1/−0 differs from 1/+0.
+  const cache = dtype === 'float32' ? constants32 : constants64;
+  let t = Object.is(x, -0) ? undefined : cache.get(x);
+  if (t === undefined) {
+    if (cache.size >= 512) cache.clear();
+    const data = dtype === 'float32' ? new Float32Array(1) : new Float64Array(1);
+    data[0] = x;
+    t = new Tensor(data, [], dtype, false);
+    cache.set(x, t);
+  }
+  return t;
 }
 
 function filled(op: string, shape: Shape, value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
