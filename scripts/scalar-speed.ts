@@ -74,7 +74,7 @@ const times: number[] = [];
 backwardMs = 0;
 let ops = 0;
 let loss = 0;
-for (let r = 0; r < 15; r++) {
+for (let r = 0; r < Number(process.env.REPS ?? 15); r++) {
   const t0 = performance.now();
   for (let k = 0; k < 3; k++) ({ ops, loss } = step());
   times.push((performance.now() - t0) / 3);
