@@ -1,5 +1,5 @@
 import {
-  backward, enableGrad, grad, isGradEnabled, noGrad, randn, tapeLength, tensor, Tensor,
+  backward, enableGrad, grad, isGradEnabled, noGrad, randn, stopGradient, tapeLength, tensor, Tensor, value,
 } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 // computeGrads (gradients of chosen inputs, .grad untouched) is internal; the transforms are built on it.
@@ -168,5 +168,17 @@ describe('engine fixes found while building the transforms', () => {
     expect(x.grad!.toArray()).toEqual([2, 2]);
     expect(() => h.square().sum().backward()).toThrowErrorMatchingInlineSnapshot(`[GradError: backward: the graph through 'mul' was already released by an earlier backward(); pass { retainGraph: true } to the first backward() to run it twice]`);
     expect(x.grad!.toArray()).toEqual([2, 2]);
+  });
+});
+
+describe('stopGradient', () => {
+  test('is detach under JAX’s name, for tensors and values', () => {
+    const x = tensor([3, -2], { requiresGrad: true });
+    x.mul(stopGradient(x)).sum().backward();
+    expect(x.grad!.toArray()).toEqual([3, -2]);
+    const v = value(4);
+    v.mul(stopGradient(v)).backward();
+    expect(v.grad).toBe(4);
+    expect(stopGradient(v).requiresGrad).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, t
 export { Rng } from './random.ts';
 export { Value, value, type ScalarBackwardOptions } from './value.ts';
 export {
-  Tensor, arange, eye, full, linspace, ones, rand, randn, tensor, zeros,
+  Tensor, arange, eye, full, linspace, ones, rand, randn, stopGradient, tensor, zeros,
   type DType, type FloatArray, type GradHook, type NestedArray, type RandomOptions, type TensorLike, type TensorOptions,
 } from './tensor.ts';
 export { backward, type BackwardOptions } from './engine.ts';

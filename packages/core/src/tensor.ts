@@ -600,3 +600,21 @@ export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
   for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal();
   return t;
 }
+
+/**
+ * JAX's name for {@link Tensor.detach}: the same values, cut out of the graph, so no gradient flows
+ * back through them (`∂ stopGradient(x) / ∂x = 0`). Works on tensors and on scalar `Value`s.
+ * @param x The tensor (or value) to stop.
+ * @returns A leaf that does not require grad, sharing x's data (and, for tensors, its version counter).
+ * @example
+ * ```ts
+ * import { stopGradient, tensor } from '@tapegrad/core';
+ * const x = tensor([3], { requiresGrad: true });
+ * x.mul(stopGradient(x)).sum().backward();
+ * console.log(x.grad!.toArray()); // [3]
+ * ```
+ * @category Autograd
+ */
+export function stopGradient<T extends { detach(): T }>(x: T): T {
+  return x.detach();
+}
