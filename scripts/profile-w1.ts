@@ -5,7 +5,7 @@
  * the process's CPU time per step (all threads, gemm workers included) is printed too, as it varies less
  * than wall time on a loaded machine.
  *
- *     tsx --conditions=source scripts/profile-w1.ts [--size small|big] [--rows generic64,fast32] [--reps 9] [--steps 40] [--threads 1]
+ *     tsx --conditions=source scripts/profile-w1.ts [--size small|big] [--rows generic64,fast32] [--reps 9] [--steps 40] [--threads 1] [--ballast 200]
  *     node --cpu-prof --cpu-prof-dir=scratch/prof --conditions=source --import tsx scripts/profile-w1.ts --rows generic64 --reps 30
  */
 import { loadavg } from 'node:os';
@@ -84,8 +84,11 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '9' },
     steps: { type: 'string' },
     threads: { type: 'string', default: '0' },
+    ballast: { type: 'string', default: '0' },
   },
 });
+// Live JS objects (MB), as in a process that also holds other engines: full GCs then cost more.
+const ballast = Array.from({ length: Number(values.ballast) * 1024 }, (_, i) => Array.from({ length: 16 }, (_, j) => ({ i, j })));
 setGemmThreads(Number(values.threads));
 const cfg = loadConfig();
 const load0 = loadavg()[0]!;
@@ -121,4 +124,4 @@ for (const name of values.size!.split(',')) {
     );
   }
 }
-console.log(`load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);
+console.log(`load average ${load0.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}${ballast.length > 0 ? `, ballast ${values.ballast} × 16k objects` : ''}`);
