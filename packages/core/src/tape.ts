@@ -185,7 +185,9 @@ export function pushNode(node: TapeNode): void {
   liveNodes++;
   const cell = { isLive: true };
   node.liveCell = cell;
-  collected.register(node, cell);
+  // The cell doubles as the unregister token: a released node leaves the registry at once, so a
+  // synchronous training loop (where finalization callbacks never get to run) does not pile up entries.
+  collected.register(node, cell, cell);
   if (journal.depth > 0) journal.nodes.push(node);
 }
 
@@ -198,6 +200,7 @@ export function releaseNode(node: TapeNode): void {
   if (cell !== undefined && cell.isLive) {
     cell.isLive = false;
     liveNodes--;
+    collected.unregister(cell);
   }
 }
 
@@ -211,6 +214,7 @@ export function uncountNode(node: TapeNode): void {
   if (cell !== undefined && cell.isLive) {
     cell.isLive = false;
     liveNodes--;
+    collected.unregister(cell);
   }
 }
 
