@@ -3,6 +3,7 @@ import { backward, type BackwardOptions } from './engine.ts';
 import type { FloatArray } from './kernels/gemm.ts';
 import type { MatmulOptions } from './ops/matmul.ts';
 import { ops } from './ops/table.ts';
+import type { Value } from './value.ts';
 import type { LossOptions } from './ops/loss-reduction.ts';
 import { Rng } from './random.ts';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.ts';
@@ -615,6 +616,8 @@ export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
  * ```
  * @category Autograd
  */
-export function stopGradient<T extends { detach(): T }>(x: T): T {
+export function stopGradient(x: Tensor): Tensor;
+export function stopGradient(x: Value): Value;
+export function stopGradient(x: Tensor | Value): Tensor | Value {
   return x.detach();
 }
