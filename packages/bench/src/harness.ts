@@ -5,6 +5,18 @@
  */
 import type { W1Size, WorkloadsConfig } from './config.js';
 import { createRng } from './rng.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+// A full collection on demand without starting node with --expose-gc.
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
+/** Runs a full garbage collection (twice, so finalizers' garbage goes too). */
+export function collectGarbage(): void {
+  fullGc();
+  fullGc();
+}
 
 /** An error raised by the bench itself (setup misuse, failed checks). */
 export class BenchError extends Error {
@@ -240,6 +252,8 @@ export function median(values: readonly number[]): number {
  * @returns the median time per step and the samples
  */
 export function timeSteps(step: () => number, options: TimingOptions): Timing {
+  // Start every implementation from a collected heap, so none pays for the garbage of the one before.
+  collectGarbage();
   let last = Number.NaN;
   for (let i = 0; i < options.warmupSteps; i++) last = step();
   let stepsPerRep = Math.max(1, options.stepsPerRep);
