@@ -5,8 +5,9 @@ import type { Value } from './value.ts';
 /**
  * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
  *
- * A row holds the op code, the rows of its inputs (-1 for a constant), the input and output values
- * captured at record time, the gradient slot used during backward, and a generation number that tells
+ * A row holds the op code, the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
+ * ∂y/∂b that the op's rule gives when the row is recorded (the inputs and the output are at hand then,
+ * so backward needs no call per row), the gradient slot used during backward, and a generation number that tells
  * a `Value` handle whether the row is still its own. Leaves are referenced from `refs[row]` so backward
  * can accumulate into their `.grad`. Recording allocates nothing but the `Value` itself (the arrays grow
  * by doubling and are reused from step to step).
@@ -34,9 +35,10 @@ let cap = 1024;
 let code = new Uint8Array(cap);
 let inA = new Int32Array(cap);
 let inB = new Int32Array(cap);
-let valA = new Float64Array(cap);
-let valB = new Float64Array(cap);
-let valY = new Float64Array(cap);
+// The local partials ∂y/∂a and ∂y/∂b of each row, evaluated by the op's rule when the row is recorded
+// (the inputs and output are at hand then), so the backward loop is plain multiply-adds.
+let partialA = new Float64Array(cap);
+let partialB = new Float64Array(cap);
 let grad = new Float64Array(cap);
 let reach = new Uint8Array(cap);
 let rowGen = new Int32Array(cap);
@@ -59,9 +61,8 @@ function grow(): void {
   code = grown(code, (k) => new Uint8Array(k));
   inA = grown(inA, (k) => new Int32Array(k));
   inB = grown(inB, (k) => new Int32Array(k));
-  valA = grown(valA, (k) => new Float64Array(k));
-  valB = grown(valB, (k) => new Float64Array(k));
-  valY = grown(valY, (k) => new Float64Array(k));
+  partialA = grown(partialA, (k) => new Float64Array(k));
+  partialB = grown(partialB, (k) => new Float64Array(k));
   grad = grown(grad, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
@@ -69,15 +70,14 @@ function grow(): void {
   cap = n;
 }
 
-function push(c: number, a: number, b: number, xa: number, xb: number, y: number, out: Value): number {
+function push(c: number, a: number, b: number, pa: number, pb: number, out: Value): number {
   if (scalarLane.length === cap) grow();
   const row = scalarLane.length++;
   code[row] = c;
   inA[row] = a;
   inB[row] = b;
-  valA[row] = xa;
-  valB[row] = xb;
-  valY[row] = y;
+  partialA[row] = pa;
+  partialB[row] = pb;
   grad[row] = 0;
   const gen = nextGen;
   nextGen = (nextGen + 1) | 0;
@@ -98,7 +98,7 @@ function rowOf(v: Value): number {
   const s = v.slot;
   // The common case, written out so it stays inline: the value's row is still its own and live.
   if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s] !== FREED) return s;
-  return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v.data, v);
+  return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v);
 }
 
 /** Whether the value's row on the lane is still its own (rows are reused after a release). */
@@ -134,7 +134,11 @@ export function recordScalar(c: number, a: Value | number, b: Value | number, xa
     out.requiresGrad = false;
     return;
   }
-  push(c, ra, rb, xa, xb, out.data, out);
+  const rule = scalarLane.rules[c]!;
+  const y = out.data;
+  const pa = ra < 0 ? 0 : rule.isUnary ? rule.dx(xa, y) : rule.da(xa, xb, y);
+  const pb = rb < 0 ? 0 : rule.db!(xa, xb, y);
+  push(c, ra, rb, pa, pb, out);
 }
 
 const RELEASED_MESSAGE =
@@ -162,46 +166,55 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   // One loop from the root down: mark the rows that lead to the root and accumulate their gradients
   // in the lane's own array. Nothing the user sees changes until the loop has finished, so a released
   // row met on the way throws with every `.grad` untouched.
-  reach.fill(0, 0, s + 1);
-  reach[s] = 1;
-  const rules = scalarLane.rules;
-  grad.fill(0, 0, s + 1);
-  grad[s] = seed;
+  // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
+  const codes = code;
+  const as = inA;
+  const bs = inB;
+  const pas = partialA;
+  const pbs = partialB;
+  const marks = reach;
+  const g = grad;
+  marks.fill(0, 0, s + 1);
+  marks[s] = 1;
+  g.fill(0, 0, s + 1);
+  g[s] = seed;
   for (let i = s; i >= 0; i--) {
-    if (reach[i] === 0) continue;
-    const c = code[i]!;
+    if (marks[i] === 0) continue;
+    const c = codes[i]!;
     if (c === LEAF) continue;
     if (c === FREED) throw new GradError(RELEASED_MESSAGE);
-    const g = grad[i]!;
-    const a = inA[i]!;
-    const b = inB[i]!;
-    if (a >= 0) reach[a] = 1;
-    if (b >= 0) reach[b] = 1;
+    const gi = g[i]!;
+    const a = as[i]!;
+    const b = bs[i]!;
+    if (a >= 0) marks[a] = 1;
+    if (b >= 0) marks[b] = 1;
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
-    if (g === 0) continue;
-    const rule = rules[c]!;
-    if (a >= 0) grad[a] = grad[a]! + g * (rule.isUnary ? rule.dx(valA[i]!, valY[i]!) : rule.da(valA[i]!, valB[i]!, valY[i]!));
-    if (b >= 0) grad[b] = grad[b]! + g * rule.db!(valA[i]!, valB[i]!, valY[i]!);
+    if (gi === 0) continue;
+    if (a >= 0) g[a] = g[a]! + gi * pas[i]!;
+    if (b >= 0) g[b] = g[b]! + gi * pbs[i]!;
   }
   // Then hand the gradients to the handles that keep them (leaves and retained values).
   for (let i = 0; i <= s; i++) {
-    if (reach[i] === 0) continue;
+    if (marks[i] === 0) continue;
     const ref = refs[i];
-    if (ref !== undefined) ref.grad += grad[i]!;
+    if (ref !== undefined) ref.grad += g[i]!;
   }
   if (!retainGraph) release(s);
 }
 
 /** Marks the reached rows as released and drops the released rows at the top of the lane. */
 function release(s: number): void {
+  const marks = reach;
+  const codes = code;
   for (let i = s; i >= 0; i--) {
-    if (reach[i] === 1 && code[i] !== LEAF) code[i] = FREED;
+    if (marks[i] === 1 && codes[i] !== LEAF) codes[i] = FREED;
   }
   let n = scalarLane.length;
-  while (n > 0 && (code[n - 1] === FREED || code[n - 1] === LEAF)) {
+  while (n > 0 && (codes[n - 1] === FREED || codes[n - 1] === LEAF)) {
     n--;
-    refs[n] = undefined;
+    // Only leaf rows hold a handle; reading first avoids a store per row.
+    if (refs[n] !== undefined) refs[n] = undefined;
   }
   scalarLane.length = n;
 }
