@@ -79,8 +79,6 @@ export function broadcastShapes(a: Shape, b: Shape, op = 'broadcast'): Shape {
  * @internal
  */
 export function broadcastIndex(outShape: Shape, inShape: Shape): Int32Array {
-  const n = sizeOf(outShape);
-  const idx = new Int32Array(n);
   const rank = outShape.length;
   const inStrides = stridesOf(inShape);
   // Stride 0 on broadcast dimensions, aligned from the right.
@@ -89,10 +87,23 @@ export function broadcastIndex(outShape: Shape, inShape: Shape): Int32Array {
     const j = rank - inShape.length + i;
     strides[j] = inShape[i] === 1 ? 0 : inStrides[i]!;
   }
-  if (rank === 0) return idx;
+  return stridedIndex(outShape, strides);
+}
+
+/**
+ * For each element of `shape` in row-major order, the offset `Σ index[d]·strides[d]` into a flat
+ * array: the one odometer walk behind broadcasting (stride 0 on repeated axes) and permuting axes
+ * (permuted strides).
+ * @internal
+ */
+export function stridedIndex(shape: Shape, strides: readonly number[]): Int32Array {
+  const n = sizeOf(shape);
+  const idx = new Int32Array(n);
+  const rank = shape.length;
+  if (rank === 0 || n === 0) return idx;
   const counter = new Array<number>(rank).fill(0);
   const last = rank - 1;
-  const lastDim = outShape[last]!;
+  const lastDim = shape[last]!;
   const lastStride = strides[last]!;
   let base = 0;
   for (let i = 0; i < n; ) {
@@ -102,8 +113,8 @@ export function broadcastIndex(outShape: Shape, inShape: Shape): Int32Array {
     while (d >= 0) {
       counter[d]!++;
       base += strides[d]!;
-      if (counter[d]! < outShape[d]!) break;
-      base -= strides[d]! * outShape[d]!;
+      if (counter[d]! < shape[d]!) break;
+      base -= strides[d]! * shape[d]!;
       counter[d] = 0;
       d--;
     }

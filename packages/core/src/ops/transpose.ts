@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.ts';
-import { stridesOf } from '../shape.ts';
+import { stridedIndex, stridesOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
@@ -46,28 +46,10 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
   const shape = perm.map((p) => x.shape[p]!);
   const inStrides = stridesOf(x.shape);
   const strides = perm.map((p) => inStrides[p]!);
+  // Output element i reads the input at the permuted-stride offset of its index.
+  const idx = stridedIndex(shape, strides);
   const out = alloc(x.dtype, x.size);
   const xd = x.data;
-  if (rank === 0) out[0] = xd[0]!;
-  else {
-    // Walk the output in order with an odometer over the permuted input strides.
-    const counter = new Array<number>(rank).fill(0);
-    const last = rank - 1;
-    const lastDim = shape[last]!;
-    const lastStride = strides[last]!;
-    let base = 0;
-    for (let i = 0; i < out.length; ) {
-      for (let j = 0; j < lastDim; j++) out[i++] = xd[base + j * lastStride]!;
-      let d = last - 1;
-      while (d >= 0) {
-        counter[d]!++;
-        base += strides[d]!;
-        if (counter[d]! < shape[d]!) break;
-        base -= strides[d]! * shape[d]!;
-        counter[d] = 0;
-        d--;
-      }
-    }
-  }
+  for (let i = 0; i < out.length; i++) out[i] = xd[idx[i]!]!;
   return record(op, [x], Tensor.fromData(out, shape, x.dtype), { perm });
 }
