@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  gemm, gemmJs, gemmReference, gemmWasm, setGemmThreads, wasmAvailable, type FloatArray,
+  gemm, gemmFmaActive, gemmJs, gemmReference, gemmWasm, setGemmFma, setGemmThreads, wasmAvailable, type FloatArray,
 } from '../../../packages/core/src/kernels/gemm.ts';
 
 type Ctor = typeof Float64Array | typeof Float32Array;
@@ -15,6 +15,9 @@ const DTYPES: { name: string; ctor: Ctor; rtol: number }[] = [
   { name: 'float64', ctor: Float64Array, rtol: 1e-12 },
   { name: 'float32', ctor: Float32Array, rtol: 1e-5 },
 ];
+// The fused multiply-add kernels (relaxed SIMD) and the mul + add ones; only the latter
+// round like the reference loop, so only they are held to bit-for-bit equality.
+const FLAVOURS = [{ flavour: 'fma', isFma: true }, { flavour: 'mul+add', isFma: false }];
 const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
 
 // [m, n, k]: the odd sizes 1…130, mixed so every edge (ragged MR rows, NR columns, k = 1)
@@ -114,23 +117,43 @@ describe.each(DTYPES)('$name', ({ ctor, rtol }) => {
       expect(sameBits(run(gemmJs, p), p.expected)).toBe(true);
     });
 
-  it.each(cases)('Wasm kernel matches the reference: $shape tA=$transA tB=$transB acc=$accumulate',
-    ({ shape, transA, transB, accumulate }) => {
-      const p = problem(ctor, shape, transA, transB, accumulate);
-      const c = run(wasmPath, p);
-      expect(firstMismatch(c, p, rtol)).toBe(-1);
-      const k = shape[2];
-      if (ctor === Float64Array && k <= 256) {
-        // One KC block: same summation order as the reference, and f64 arithmetic.
-        expect(sameBits(c, p.expected)).toBe(true);
-      }
-      if (ctor === Float32Array && k <= 512) {
-        // Same order, but f32x4 rounds every step: equal to a float32-arithmetic loop.
-        const f32 = p.c0.slice();
-        referenceF32(p.a, p.b, f32, p.m, p.n, p.k, transA, transB, accumulate);
-        expect(sameBits(c, f32)).toBe(true);
-      }
+  describe.each(FLAVOURS)('$flavour Wasm kernels', ({ isFma }) => {
+    beforeAll(() => setGemmFma(isFma));
+    afterAll(() => setGemmFma(true));
+
+    it('are the ones running', () => {
+      expect(gemmFmaActive()).toBe(isFma);
     });
+
+    it.each(cases)('Wasm kernel matches the reference: $shape tA=$transA tB=$transB acc=$accumulate',
+      ({ shape, transA, transB, accumulate }) => {
+        const p = problem(ctor, shape, transA, transB, accumulate);
+        const c = run(wasmPath, p);
+        expect(firstMismatch(c, p, rtol)).toBe(-1);
+        const k = shape[2];
+        if (isFma) return;
+        if (ctor === Float64Array && k <= 256) {
+          // One KC block: same summation order as the reference, and f64 arithmetic.
+          expect(sameBits(c, p.expected)).toBe(true);
+        }
+        if (ctor === Float32Array && k <= 512) {
+          // Same order, but f32x4 rounds every step: equal to a float32-arithmetic loop.
+          const f32 = p.c0.slice();
+          referenceF32(p.a, p.b, f32, p.m, p.n, p.k, transA, transB, accumulate);
+          expect(sameBits(c, f32)).toBe(true);
+        }
+      });
+
+    it('gives the same bits on one thread and on worker threads', () => {
+      const p = problem(ctor, [300, 130, 200], true, false, true);
+      setGemmThreads(1);
+      const one = run(wasmPath, p);
+      setGemmThreads(0);
+      const many = run(wasmPath, p);
+      expect(sameBits(one, many)).toBe(true);
+      expect(firstMismatch(many, p, rtol)).toBe(-1);
+    });
+  });
 
   it.each(TRANSPOSES)('honours offsets and leaves neighbouring elements alone (tA=%s tB=%s)', (transA, transB) => {
     for (const kernel of [gemm, gemmJs, wasmPath]) {
@@ -152,16 +175,6 @@ describe.each(DTYPES)('$name', ({ ctor, rtol }) => {
     }
   });
 
-  it('gives the same bits on one thread and on worker threads', () => {
-    const p = problem(ctor, [300, 130, 200], true, false, true);
-    setGemmThreads(1);
-    const one = run(wasmPath, p);
-    setGemmThreads(0);
-    const many = run(wasmPath, p);
-    expect(sameBits(one, many)).toBe(true);
-    expect(firstMismatch(many, p, rtol)).toBe(-1);
-  });
-
   it('dispatches small and large products to kernels that agree with the reference', () => {
     for (const shape of [[3, 4, 5], [64, 64, 64], [200, 150, 100]] as [number, number, number][]) {
       const p = problem(ctor, shape, false, true, false);
@@ -180,6 +193,30 @@ describe.each(DTYPES)('$name', ({ ctor, rtol }) => {
       kernel(new ctor(0), new ctor(6), c, 0, 3, 2, false, false);
       kernel(new ctor(6), new ctor(0), c, 3, 0, 2, false, false);
       expect(Array.from(c)).toEqual([7, 7, 7, 7, 7, 7]);
+    }
+  });
+});
+
+describe('fused multiply-add switch', () => {
+  afterAll(() => {
+    setGemmFma(true);
+    setGemmThreads(0);
+  });
+  // Every C element: 1·(−1) + (1 + 2⁻³⁰)(1 − 2⁻³⁰) = −2⁻⁶⁰ exactly. Fused, the second product is
+  // not rounded (to 1) before the add, so C = −2⁻⁶⁰; with mul + add, C = 0.
+  // m·n·k = 4096·256·2 is past the size from which products are split over worker threads.
+  const [m, n] = [4096, 256];
+  const a = new Float64Array(2 * m);
+  for (let i = 0; i < m; i++) a.set([1, 1 + 2 ** -30], 2 * i);
+  const b = new Float64Array(2 * n);
+  for (let j = 0; j < n; j++) b.set([-1, 1 - 2 ** -30], 2 * j);
+  it.each([1, 0])('selects the kernels on the main thread and in workers (threads=%i)', (threads) => {
+    setGemmThreads(threads);
+    for (const isFma of [true, false, true]) {
+      setGemmFma(isFma);
+      const c = new Float64Array(m * n);
+      for (let rep = 0; rep < 3; rep++) expect(gemmWasm(a, b, c, m, n, 2, false, true)).toBe(true);
+      expect(new Set(c)).toEqual(new Set([isFma ? -(2 ** -60) : 0]));
     }
   });
 });

@@ -3,7 +3,7 @@
  * row-major buffers, sizes and transpose flags, and validate them beforehand.
  * @packageDocumentation
  */
-import { setWasmThreads, wasmGemm, wasmReady } from './wasm/gemm-wasm.js';
+import { setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmReady } from './wasm/gemm-wasm.js';
 
 /** The typed array behind a tensor, and the element storage the kernels accept. @category Autograd */
 export type FloatArray = Float64Array | Float32Array;
@@ -119,6 +119,38 @@ export function wasmAvailable(): boolean {
  */
 export function setGemmThreads(threads: number): void {
   setWasmThreads(threads);
+}
+
+/**
+ * Allows (the default) or forbids the fused multiply-add WebAssembly kernels. They run where
+ * the engine has relaxed SIMD (Node 22+, current browsers; Node 20 after setting a V8 flag,
+ * which the loader tries); forbidding them selects the mul + add kernels, whose results
+ * equal {@link gemmReference} bit for bit when k fits one cache block.
+ *
+ * @param isAllowed - False forces the mul + add kernels, in worker threads too.
+ * @returns Nothing.
+ * @example
+ * ```ts
+ * setGemmFma(false); // reproducible, reference-identical sums
+ * ```
+ * @internal
+ */
+export function setGemmFma(isAllowed: boolean): void {
+  setWasmFma(isAllowed);
+}
+
+/**
+ * Whether WebAssembly products currently use the fused multiply-add kernels.
+ *
+ * @returns True when relaxed SIMD is available and {@link setGemmFma} has not forbidden it.
+ * @example
+ * ```ts
+ * console.log(gemmFmaActive() ? 'FMA' : 'mul + add');
+ * ```
+ * @internal
+ */
+export function gemmFmaActive(): boolean {
+  return wasmFmaActive();
 }
 
 /**

@@ -35,6 +35,7 @@ interface WasmMemory {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
+  validate(bytes: Uint8Array): boolean;
   Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
 }
@@ -43,6 +44,9 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 interface GeneratedModule {
   GEMM_WASM_BASE64: string;
   GEMM_WASM_SHARED_BASE64: string;
+  /** Absent in a generated file from before the FMA kernels. */
+  GEMM_WASM_FMA_BASE64?: string;
+  GEMM_WASM_FMA_SHARED_BASE64?: string;
 }
 
 /** Minimal view of `node:worker_threads` that this file uses. */
@@ -55,12 +59,15 @@ interface WorkerThreadsLike {
 }
 
 /**
- * Cache blocking per element type, in elements. KC·NR of B (≤ 16 KiB) stays in L1 while a
- * micro-panel is reused across the A block; MC·KC of A (≤ 256 KiB) stays in L2.
+ * Cache blocking per element type and kernel flavour, in elements. KC·NR of B (≤ 16 KiB)
+ * stays in L1 while a micro-panel is reused across the A block; MC·KC of A (≤ 256 KiB) stays
+ * in L2. MC is a multiple of the kernel's MR so only the last block has a ragged panel.
+ * For the FMA kernels KC ∈ {128, 256, 384} × MC ∈ {64, 128, 240} measured within noise
+ * of each other on W1 big's 256×256×784 (15.5–17.9 GFLOP/s on one core).
  */
 const BLOCKING = {
-  f64: { kc: 256, mc: 128 },
-  f32: { kc: 512, mc: 128 },
+  plain: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
+  fma: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
 } as const;
 
 /** Most workers ever started; the speed-up is memory-bound beyond a few cores. */
@@ -79,6 +86,30 @@ const generated: GeneratedModule | undefined =
       )
     : undefined;
 
+/**
+ * Whether the engine accepts relaxed SIMD (the FMA kernels). Node 20 has it behind a V8 flag
+ * that may still be set at run time, before the module is compiled; Node 22+ and current
+ * browsers need nothing. Elsewhere (no `node:v8`, flag refused) the answer is just false.
+ */
+async function supportsRelaxedSimd(api: WasmApi, bytes: Uint8Array): Promise<boolean> {
+  try {
+    if (api.validate(bytes)) return true;
+  } catch {
+    return false;
+  }
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (typeof proc?.versions?.node !== 'string') return false;
+  try {
+    // A non-literal specifier keeps bundlers for browsers from trying to resolve it.
+    const v8Id = 'node:v8';
+    const v8 = (await import(/* @vite-ignore */ v8Id)) as { setFlagsFromString?: (flags: string) => void };
+    v8.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
+    return api.validate(bytes);
+  } catch {
+    return false;
+  }
+}
+
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
@@ -88,8 +119,11 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 interface Engine {
   readonly module: object;
+  /** The fused multiply-add kernels on the same memory, when the engine has relaxed SIMD. */
+  readonly moduleFma: object | undefined;
   readonly memory: WasmMemory;
   readonly ex: GemmExports;
+  readonly exFma: GemmExports | undefined;
   readonly isShared: boolean;
   readonly ctrl: Int32Array;
   f64: Float64Array;
@@ -99,32 +133,51 @@ interface Engine {
   readonly tileBytes: number;
 }
 
+const fmaProbe = generated?.GEMM_WASM_FMA_BASE64;
+const hasRelaxedSimd = wasmApi !== undefined && fmaProbe !== undefined
+  && await supportsRelaxedSimd(wasmApi, decodeBase64(fmaProbe));
+
 function createEngine(): Engine | undefined {
   if (generated === undefined || wasmApi === undefined) return undefined;
+  const api = wasmApi;
   // Prefer shared memory so worker threads can run on the same buffers; fall back to an
   // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
-  const attempts: [string, boolean, number][] = [
-    [generated.GEMM_WASM_SHARED_BASE64, true, 65536],
-    [generated.GEMM_WASM_SHARED_BASE64, true, 16384],
-    [generated.GEMM_WASM_BASE64, false, 65536],
+  const attempts: [string, string | undefined, boolean, number][] = [
+    [generated.GEMM_WASM_SHARED_BASE64, generated.GEMM_WASM_FMA_SHARED_BASE64, true, 65536],
+    [generated.GEMM_WASM_SHARED_BASE64, generated.GEMM_WASM_FMA_SHARED_BASE64, true, 16384],
+    [generated.GEMM_WASM_BASE64, generated.GEMM_WASM_FMA_BASE64, false, 65536],
   ];
-  for (const [b64, isShared, maximum] of attempts) {
+  for (const [b64, fmaB64, isShared, maximum] of attempts) {
     try {
-      // Synchronous compile keeps `gemm` synchronous; the module stays under the 4 KiB that
+      // Synchronous compile keeps `gemm` synchronous; each module stays under the 4 KiB that
       // browsers allow on their main thread (the build step warns if it grows past that).
-      const module = new wasmApi.Module(decodeBase64(b64));
-      const memory = new wasmApi.Memory({ initial: 16, maximum, shared: isShared });
-      const ex = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+      const module = new api.Module(decodeBase64(b64));
+      const memory = new api.Memory({ initial: 16, maximum, shared: isShared });
+      const ex = new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
+      let moduleFma: object | undefined;
+      let exFma: GemmExports | undefined;
+      if (hasRelaxedSimd && fmaB64 !== undefined) {
+        try {
+          moduleFma = new api.Module(decodeBase64(fmaB64));
+          exFma = new api.Instance(moduleFma, { env: { memory } }).exports as unknown as GemmExports;
+        } catch {
+          moduleFma = undefined;
+          exFma = undefined;
+        }
+      }
       const tileBytes = 1024;
       let packABytes = 0;
-      for (const t of ['f64', 'f32'] as const) {
-        const mr = t === 'f64' ? ex.mr_f64() : ex.mr_f32();
-        const es = t === 'f64' ? 8 : 4;
-        packABytes = Math.max(packABytes, roundUp(BLOCKING[t].mc, mr) * BLOCKING[t].kc * es);
+      for (const [kernels, blocking] of [[ex, BLOCKING.plain], [exFma, BLOCKING.fma]] as const) {
+        if (kernels === undefined) continue;
+        for (const t of ['f64', 'f32'] as const) {
+          const mr = t === 'f64' ? kernels.mr_f64() : kernels.mr_f32();
+          const es = t === 'f64' ? 8 : 4;
+          packABytes = Math.max(packABytes, roundUp(blocking[t].mc, mr) * blocking[t].kc * es);
+        }
       }
       const buf = memory.buffer;
       return {
-        module, memory, ex, isShared,
+        module, moduleFma, memory, ex, exFma, isShared,
         ctrl: new Int32Array(buf, 0, CTRL_BYTES / 4),
         f64: new Float64Array(buf), f32: new Float32Array(buf),
         scratchStride: tileBytes + packABytes, tileBytes,
@@ -162,6 +215,7 @@ function ensureMemory(e: Engine, bytes: number): boolean {
 let startedWorkers = 0;
 let isPoolBroken = false;
 let requestedThreads = 0; // 0: automatic
+let isFmaAllowed = true;
 let seq = 0;
 
 function builtin<T>(id: string): T | undefined {
@@ -187,7 +241,10 @@ function usableWorkers(e: Engine): number {
     }
     for (let index = startedWorkers + 1; index <= wanted; index++) {
       try {
-        const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module: e.module, memory: e.memory, index } });
+        const w = new wt.Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { module: e.module, moduleFma: e.moduleFma, memory: e.memory, index },
+        });
         // Idle workers sleep in Atomics.wait; they must never keep the process alive.
         w.unref();
         // A worker that dies between jobs disables the pool; products then run single-threaded.
@@ -212,6 +269,24 @@ function usableWorkers(e: Engine): number {
  */
 export function setWasmThreads(threads: number): void {
   requestedThreads = Math.max(0, Math.floor(threads));
+}
+
+/**
+ * Allows (the default) or forbids the fused multiply-add kernels. Forbidden, or where the
+ * engine lacks relaxed SIMD, products use the plain mul + add kernels, whose results equal
+ * the reference loop bit for bit within one KC block. Applies to worker threads as well.
+ * @internal
+ */
+export function setWasmFma(isAllowed: boolean): void {
+  isFmaAllowed = isAllowed;
+}
+
+/**
+ * Whether products currently run the fused multiply-add kernels.
+ * @internal
+ */
+export function wasmFmaActive(): boolean {
+  return isFmaAllowed && engine?.exFma !== undefined;
 }
 
 // ---- driver -------------------------------------------------------------------------------
@@ -239,8 +314,10 @@ export function wasmGemm(
   const isF32 = a instanceof Float32Array;
   const t = isF32 ? 'f32' : 'f64';
   const es = isF32 ? 4 : 8;
-  const { kc, mc } = BLOCKING[t];
-  const nr = isF32 ? e.ex.nr_f32() : e.ex.nr_f64();
+  const isFma = isFmaAllowed && e.exFma !== undefined;
+  const ex = isFma ? e.exFma! : e.ex;
+  const { kc, mc } = BLOCKING[isFma ? 'fma' : 'plain'][t];
+  const nr = isF32 ? ex.nr_f32() : ex.nr_f64();
 
   const work = m * n * k;
   const workers = work >= PARALLEL_MIN_WORK && m >= 16 ? usableWorkers(e) : 0;
@@ -260,20 +337,20 @@ export function wasmGemm(
   view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
   if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
 
-  (isF32 ? e.ex.pack_b_f32 : e.ex.pack_b_f64)(bPtr, packedB, k, n, transB ? 1 : 0, kc);
-  const run = isF32 ? e.ex.gemm_rows_f32 : e.ex.gemm_rows_f64;
+  (isF32 ? ex.pack_b_f32 : ex.pack_b_f64)(bPtr, packedB, k, n, transB ? 1 : 0, kc);
+  const run = isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
   const acc = accumulate ? 1 : 0;
   const tA = transA ? 1 : 0;
 
   if (threads === 1) {
     run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
   } else {
-    const mr = isF32 ? e.ex.mr_f32() : e.ex.mr_f64();
+    const mr = isF32 ? ex.mr_f32() : ex.mr_f64();
     // A few tasks per thread so a late-waking worker or an uneven split costs little.
     const rowsPerTask = Math.max(mr, roundUp(Math.ceil(m / (threads * 4)), mr));
     const taskCount = Math.ceil(m / rowsPerTask);
-    const isOk = runParallel(e, workers, {
-      isF32, aPtr, packedB, cPtr, m, n, k, tA, acc, kc, mc, rowsPerTask, taskCount, scratch,
+    const isOk = runParallel(e, ex, workers, {
+      isF32, isFma, aPtr, packedB, cPtr, m, n, k, tA, acc, kc, mc, rowsPerTask, taskCount, scratch,
     });
     if (!isOk) {
       // A worker failed: redo the whole product here, from pristine inputs.
@@ -288,15 +365,16 @@ export function wasmGemm(
 }
 
 interface Job {
-  isF32: boolean; aPtr: number; packedB: number; cPtr: number; m: number; n: number; k: number;
+  isF32: boolean; isFma: boolean; aPtr: number; packedB: number; cPtr: number; m: number; n: number; k: number;
   tA: number; acc: number; kc: number; mc: number; rowsPerTask: number; taskCount: number; scratch: number;
 }
 
 /** Publishes a job to the workers, works on it too, and waits for the joined workers. */
-function runParallel(e: Engine, workers: number, job: Job): boolean {
+function runParallel(e: Engine, ex: GemmExports, workers: number, job: Job): boolean {
   const ctrl = e.ctrl;
   const p = CTRL.params;
   ctrl[p + PARAM.isF32] = job.isF32 ? 1 : 0;
+  ctrl[p + PARAM.isFma] = job.isFma ? 1 : 0;
   ctrl[p + PARAM.a] = job.aPtr;
   ctrl[p + PARAM.packedB] = job.packedB;
   ctrl[p + PARAM.c] = job.cPtr;
@@ -322,7 +400,7 @@ function runParallel(e: Engine, workers: number, job: Job): boolean {
   Atomics.store(ctrl, CTRL.seq, seq);
   Atomics.notify(ctrl, CTRL.seq);
 
-  const run = job.isF32 ? e.ex.gemm_rows_f32 : e.ex.gemm_rows_f64;
+  const run = job.isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
   let t: number;
   while ((t = Atomics.add(ctrl, CTRL.next, 1)) < job.taskCount) {
     const i0 = t * job.rowsPerTask;

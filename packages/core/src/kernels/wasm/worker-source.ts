@@ -44,22 +44,27 @@ export const PARAM = {
   scratchBase: 13,
   scratchStride: 14,
   tileBytes: 15,
+  /** 1: run the fused multiply-add kernels (the `moduleFma` instance). */
+  isFma: 16,
 } as const;
 
 /** Bytes reserved for the control block. @internal */
 export const CTRL_BYTES = 256;
 
 /**
- * CommonJS source of a worker. `workerData` is `{ module, memory, index }`; `index ≥ 1`
- * selects the worker's private scratch (packed A block and edge tile).
+ * CommonJS source of a worker. `workerData` is `{ module, moduleFma, memory, index }`
+ * (`moduleFma` undefined when the engine lacks relaxed SIMD); both modules run on the one shared
+ * memory, and each job says which one to use. `index ≥ 1` selects the worker's private scratch
+ * (packed A block and edge tile).
  * Exceptions are caught and flagged so the main thread never waits for a dead task.
  * @internal
  */
 export const WORKER_SOURCE: string = `
 'use strict';
 const { workerData } = require('node:worker_threads');
-const { module, memory, index } = workerData;
+const { module, moduleFma, memory, index } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const exFma = moduleFma === undefined ? ex : new WebAssembly.Instance(moduleFma, { env: { memory } }).exports;
 const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
 const P = ${CTRL.params};
 let seen = 0;
@@ -78,7 +83,8 @@ for (;;) {
   if (!joined) continue;
   try {
     const p = (i) => ctrl[P + i];
-    const run = p(${PARAM.isF32}) ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
+    const kernels = p(${PARAM.isFma}) ? exFma : ex;
+    const run = p(${PARAM.isF32}) ? kernels.gemm_rows_f32 : kernels.gemm_rows_f64;
     const m = p(${PARAM.m}), rows = p(${PARAM.rowsPerTask}), tasks = p(${PARAM.taskCount});
     const scratch = p(${PARAM.scratchBase}) + index * p(${PARAM.scratchStride});
     let t;
