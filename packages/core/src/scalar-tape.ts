@@ -13,19 +13,6 @@ import type { Value } from './value.ts';
  * by doubling and are reused from step to step).
  * @internal
  */
-export interface ScalarRule {
-  /** Whether the op has one input (then `dx` is its derivative). */
-  readonly isUnary: boolean;
-  /** dy/dx at (x, y) for unary ops. */
-  readonly dx: (x: number, y: number) => number;
-  /** The forward function on numbers. */
-  readonly forward: (a: number, b: number) => number;
-  /** ∂y/∂a at (a, b, y). */
-  readonly da: (a: number, b: number, y: number) => number;
-  /** ∂y/∂b at (a, b, y); absent for unary ops. */
-  readonly db: ((a: number, b: number, y: number) => number) | undefined;
-}
-
 /** Row code of a leaf `Value` (a parameter or input) registered on first use. @internal */
 export const LEAF = 255;
 /** Row code of a row whose graph was released by a backward pass. @internal */
@@ -49,7 +36,7 @@ let nextGen = 1;
 let refs: (Value | undefined)[] = new Array<Value | undefined>(cap).fill(undefined);
 
 /** The number of rows on the scalar lane. @internal */
-export const scalarLane: { length: number; rules: readonly ScalarRule[] } = { length: 0, rules: [] };
+export const scalarLane: { length: number } = { length: 0 };
 
 function grow(): void {
   const n = cap * 2;
@@ -70,35 +57,43 @@ function grow(): void {
   cap = n;
 }
 
-function push(c: number, a: number, b: number, pa: number, pb: number, out: Value): number {
-  if (scalarLane.length === cap) grow();
-  const row = scalarLane.length++;
+/** Appends a row (the caller fills in its inputs and partials) and hands it to `out`. */
+function newRow(c: number, out: Value): number {
+  const row = scalarLane.length;
+  if (row === cap) grow();
+  scalarLane.length = row + 1;
   code[row] = c;
-  inA[row] = a;
-  inB[row] = b;
-  partialA[row] = pa;
-  partialB[row] = pb;
   grad[row] = 0;
   const gen = nextGen;
-  nextGen = (nextGen + 1) | 0;
+  nextGen = (gen + 1) | 0;
   rowGen[row] = gen;
-  refs[row] = c === LEAF || out.isRetainingGrad ? out : undefined;
   out.slot = row;
   out.gen = gen;
   return row;
 }
 
 /**
- * The row a `Value` input stands at, registering it when needed: -1 for a constant (a number or a
- * value that does not require grad); a leaf seen for the first time since its last row was dropped
- * gets a LEAF row; a non-leaf whose graph was released gets a FREED row, so backward through it fails.
+ * The row a `Value` input stands at: -1 for a constant (a value that does not require grad), its own
+ * row while that is live, or a new one from {@link registerRow}.
  */
 function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
   const s = v.slot;
-  // The common case, written out so it stays inline: the value's row is still its own and live.
   if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s] !== FREED) return s;
-  return push(v.isLeaf ? LEAF : FREED, -1, -1, 0, 0, v);
+  return registerRow(v);
+}
+
+/**
+ * A row for an input that has none: a leaf seen for the first time since its last row was dropped
+ * gets a LEAF row (referenced, so backward can hand it its gradient); a non-leaf whose graph was
+ * released gets a FREED row, so backward through it fails. Out of line: it is the rare case.
+ */
+function registerRow(v: Value): number {
+  const row = newRow(v.isLeaf ? LEAF : FREED, v);
+  inA[row] = -1;
+  inB[row] = -1;
+  refs[row] = v.isLeaf ? v : undefined;
+  return row;
 }
 
 /** Whether the value's row on the lane is still its own (rows are reused after a release). */
@@ -122,23 +117,36 @@ export function retainRow(v: Value): void {
   if (isLive(v)) refs[v.slot] = v;
 }
 
-/** Records `out = op(a, b)` when recording is on and an input requires grad. @internal */
-export function recordScalar(c: number, a: Value | number, b: Value | number, xa: number, xb: number, out: Value): void {
-  if (!state.isRecording) {
-    out.requiresGrad = false;
-    return;
-  }
-  const ra = typeof a === 'number' ? -1 : rowOf(a);
-  const rb = typeof b === 'number' ? -1 : rowOf(b);
-  if (ra < 0 && rb < 0) {
-    out.requiresGrad = false;
-    return;
-  }
-  const rule = scalarLane.rules[c]!;
-  const y = out.data;
-  const pa = ra < 0 ? 0 : rule.isUnary ? rule.dx(xa, y) : rule.da(xa, xb, y);
-  const pb = rb < 0 ? 0 : rule.db!(xa, xb, y);
-  push(c, ra, rb, pa, pb, out);
+// The input rows of the op being recorded, from `isRecorded` to `pushOpRow`: the op's method evaluates
+// its partials in between, so the lane needs no call through a shared rule object (V8 sees one op per
+// call site and inlines its forward and partials).
+let rowA = -1;
+let rowB = -1;
+
+/**
+ * Whether `op(a, b)` is recorded: recording is on and an input requires grad. If so, the inputs' rows
+ * are kept (leaves registered) for the {@link pushOpRow} that must follow.
+ * @internal
+ */
+export function isRecorded(a: Value | number, b: Value | number): boolean {
+  if (!state.isRecording) return false;
+  rowA = typeof a === 'number' ? -1 : rowOf(a);
+  rowB = typeof b === 'number' ? -1 : rowOf(b);
+  return rowA >= 0 || rowB >= 0;
+}
+
+/**
+ * Records `out` as the op whose inputs {@link isRecorded} just saw, with its local partials. An op's
+ * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
+ * @internal
+ */
+export function pushOpRow(c: number, pa: number, pb: number, out: Value): Value {
+  const row = newRow(c, out);
+  inA[row] = rowA;
+  inB[row] = rowB;
+  partialA[row] = rowA < 0 ? 0 : pa;
+  partialB[row] = rowB < 0 ? 0 : pb;
+  return out;
 }
 
 const RELEASED_MESSAGE =

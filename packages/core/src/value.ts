@@ -1,6 +1,6 @@
 import { ArgumentError } from './errors.ts';
 import type { ElementwiseOp } from './ops/define.ts';
-import { recordScalar, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
+import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { ops } from './ops/table.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
@@ -33,20 +33,23 @@ export interface ScalarBackwardOptions {
  * @category Autograd
  */
 export class Value {
+  // The fields are assigned in the constructor only (`declare`), in one order, so every handle shares
+  // one hidden class and no field initializer runs first. `accGrad` holds `undefined` for intermediates:
+  // a field that only ever held numbers would box a fresh 0 for every handle an op makes.
   /** The number this value holds. */
-  data: number;
-  /** @internal Accumulated gradient of a leaf (or of a non-leaf that called {@link Value.retainGrad}). */
-  accGrad = 0;
+  declare data: number;
   /** Whether ops on this value are recorded; `false` makes it a constant. */
-  requiresGrad: boolean;
+  declare requiresGrad: boolean;
   /** Whether the user made it (true) or an op did (false). */
-  readonly isLeaf: boolean;
+  declare readonly isLeaf: boolean;
   /** @internal Row on the tape's scalar lane, or -1. */
-  slot = -1;
+  declare slot: number;
   /** @internal Generation of that row when this value took it. */
-  gen = 0;
+  declare gen: number;
   /** @internal Whether backward writes this non-leaf's gradient into the handle. */
-  isRetainingGrad = false;
+  declare isRetainingGrad: boolean;
+  /** @internal Accumulated gradient of a leaf (or of a non-leaf that called {@link Value.retainGrad}); undefined otherwise. */
+  declare accGrad: number | undefined;
 
   /**
    * @param data The number.
@@ -58,6 +61,10 @@ export class Value {
     this.data = data;
     this.requiresGrad = requiresGrad;
     this.isLeaf = isLeaf;
+    this.slot = -1;
+    this.gen = 0;
+    this.isRetainingGrad = false;
+    this.accGrad = isLeaf ? 0 : undefined;
   }
 
   /**
@@ -66,7 +73,7 @@ export class Value {
    * operations reuse its row on the tape; call {@link Value.retainGrad} to keep it in the handle.
    */
   get grad(): number {
-    return this.isLeaf || this.isRetainingGrad ? this.accGrad : rowGrad(this);
+    return this.accGrad ?? rowGrad(this);
   }
 
   /**
@@ -75,58 +82,121 @@ export class Value {
    * tape, so the write does not show there.
    */
   set grad(g: number) {
-    this.accGrad = g;
+    if (this.accGrad !== undefined) this.accGrad = g;
   }
 
   /** Keeps this intermediate value's gradient in the handle (accumulating), as leaves do. */
   retainGrad(): this {
     if (!this.isLeaf && !this.isRetainingGrad) {
       this.isRetainingGrad = true;
+      this.accGrad = 0;
       retainRow(this);
     }
     return this;
   }
 
+  // Each method reads its op's rule and calls its forward and partials itself, so every call site sees
+  // one op and V8 inlines them; a shared helper taking the op would see all of them and call through.
   /** this + b */
-  add(b: Value | number): Value { return applyScalar(ops.add.op, this, b); }
+  add(b: Value | number): Value {
+    const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** this − b */
-  sub(b: Value | number): Value { return applyScalar(ops.sub.op, this, b); }
+  sub(b: Value | number): Value {
+    const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** this · b */
-  mul(b: Value | number): Value { return applyScalar(ops.mul.op, this, b); }
+  mul(b: Value | number): Value {
+    const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** this / b */
-  div(b: Value | number): Value { return applyScalar(ops.div.op, this, b); }
+  div(b: Value | number): Value {
+    const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** thisᵇ */
-  pow(b: Value | number): Value { return applyScalar(ops.pow.op, this, b); }
+  pow(b: Value | number): Value {
+    const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** max(this, b); ties split the gradient evenly. */
-  maximum(b: Value | number): Value { return applyScalar(ops.maximum.op, this, b); }
+  maximum(b: Value | number): Value {
+    const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** min(this, b); ties split the gradient evenly. */
-  minimum(b: Value | number): Value { return applyScalar(ops.minimum.op, this, b); }
+  minimum(b: Value | number): Value {
+    const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** −this */
-  neg(): Value { return applyScalar(ops.neg.op, this, 0); }
+  neg(): Value {
+    const r = numberRule(ops.neg.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** eˣ */
-  exp(): Value { return applyScalar(ops.exp.op, this, 0); }
+  exp(): Value {
+    const r = numberRule(ops.exp.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** ln x */
-  log(): Value { return applyScalar(ops.log.op, this, 0); }
+  log(): Value {
+    const r = numberRule(ops.log.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** ln(1 + x) */
-  log1p(): Value { return applyScalar(ops.log1p.op, this, 0); }
+  log1p(): Value {
+    const r = numberRule(ops.log1p.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** √x */
-  sqrt(): Value { return applyScalar(ops.sqrt.op, this, 0); }
+  sqrt(): Value {
+    const r = numberRule(ops.sqrt.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** |x| (subgradient 0 at 0) */
-  abs(): Value { return applyScalar(ops.abs.op, this, 0); }
+  abs(): Value {
+    const r = numberRule(ops.abs.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** x² */
-  square(): Value { return applyScalar(ops.square.op, this, 0); }
+  square(): Value {
+    const r = numberRule(ops.square.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** 1 / (1 + e⁻ˣ) */
-  sigmoid(): Value { return applyScalar(ops.sigmoid.op, this, 0); }
+  sigmoid(): Value {
+    const r = numberRule(ops.sigmoid.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** tanh x */
-  tanh(): Value { return applyScalar(ops.tanh.op, this, 0); }
+  tanh(): Value {
+    const r = numberRule(ops.tanh.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** max(x, 0) (subgradient 0 at 0) */
-  relu(): Value { return applyScalar(ops.relu.op, this, 0); }
+  relu(): Value {
+    const r = numberRule(ops.relu.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** ln(1 + eˣ) */
-  softplus(): Value { return applyScalar(ops.softplus.op, this, 0); }
+  softplus(): Value {
+    const r = numberRule(ops.softplus.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** sin x */
-  sin(): Value { return applyScalar(ops.sin.op, this, 0); }
+  sin(): Value {
+    const r = numberRule(ops.sin.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
   /** cos x */
-  cos(): Value { return applyScalar(ops.cos.op, this, 0); }
+  cos(): Value {
+    const r = numberRule(ops.cos.op), x = this.data, y = r.forward(x, 0);
+    return isRecorded(this, 0) ? pushOpRow(r.code, r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+  }
 
   /**
    * Backpropagates from this value: every value it depends on gets `.grad += ∂this/∂value`.
@@ -167,15 +237,36 @@ export function value(data: number, requiresGrad = true): Value {
   return new Value(data, requiresGrad);
 }
 
-function badOperand(op: ElementwiseOp, b: unknown): never {
-  throw new ArgumentError(`${op.name}: b must be a Value or a number, got ${b === null ? 'null' : typeof b === 'object' ? (b as object).constructor.name : typeof b}`);
+/** An elementwise op's forward and partials seen over numbers (given numbers, they return numbers). */
+interface NumberRule {
+  readonly name: string;
+  readonly code: number;
+  readonly forward: (a: number, b: number) => number;
+  /** ∂y/∂a at (a, b, y); for a unary op dy/dx at (x, y). */
+  readonly da: (a: number, b: number, y: number) => number;
+  /** ∂y/∂b at (a, b, y); absent for a unary op. */
+  readonly db: (a: number, b: number, y: number) => number;
 }
 
-/** Applies an elementwise op to scalar operands, recording it on the scalar lane. @internal */
+/** The number view of an elementwise op (a type-level cast: derivatives written over `Num` return numbers for numbers). */
+function numberRule(op: ElementwiseOp): NumberRule {
+  return op as unknown as NumberRule;
+}
+
+/** `b`'s number, or a typed error naming the op when it is neither a `Value` nor a number. */
+function operand(r: NumberRule, b: Value | number): number {
+  if (typeof b === 'number') return b;
+  if (b instanceof Value) return b.data;
+  const got = b === null ? 'null' : typeof b === 'object' ? (b as object).constructor.name : typeof b;
+  throw new ArgumentError(`${r.name}: b must be a Value or a number, got ${got}`);
+}
+
+/** Applies an elementwise op to scalar operands (the free functions' path), recording it on the scalar lane. @internal */
 export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | number): Value {
-  const xa = typeof a === 'number' ? a : a.data;
-  const xb = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(op, b);
-  const out = new Value(op.forward(xa, xb), true, false);
-  recordScalar(op.code, a, b, xa, xb, out);
-  return out;
+  const r = numberRule(op);
+  const x = typeof a === 'number' ? a : a.data;
+  const z = operand(r, b);
+  const y = r.forward(x, z);
+  if (!isRecorded(a, b)) return new Value(y, false, false);
+  return pushOpRow(r.code, r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false));
 }

@@ -1,4 +1,3 @@
-import { scalarLane, type ScalarRule } from '../scalar-tape.ts';
 import { bindOps } from './table.ts';
 import { abs } from './abs.ts';
 import { add } from './add.ts';
@@ -76,21 +75,10 @@ export const ELEMENTWISE: readonly ElementwiseOp[] = [
   sign, gt, ge, lt, le, eq, ne,
 ].map((f) => f.op);
 
-/** Gives each elementwise op its scalar-lane code and hands the lane its rule table. */
-function buildScalarRules(list: readonly ElementwiseOp[]): ScalarRule[] {
-  return list.map((op, code) => {
-    op.code = code;
-    const da = op.da as ScalarRule['da'];
-    return {
-      isUnary: op.arity === 1,
-      dx: (op.derivative ?? ((x: number, y: number) => da(x, 0, y))) as ScalarRule['dx'],
-      forward: op.forward,
-      da,
-      db: op.db as ScalarRule['db'],
-    };
-  });
-}
-scalarLane.rules = buildScalarRules(ELEMENTWISE);
+// Each elementwise op's row code on the scalar lane is its index here.
+ELEMENTWISE.forEach((op, code) => {
+  op.code = code;
+});
 bindOps(OPS);
 
 /** The op definitions by name (for tools such as the graph drawer). @internal */
