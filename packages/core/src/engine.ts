@@ -2,8 +2,8 @@ import { runCheckedRule } from './anomaly.ts';
 import { DTypeError, GradError, ShapeError } from './errors.ts';
 import { checkVersions } from './in-place.ts';
 import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { releaseNode, state, tapeOf, withRecording, type TapeNode } from './tape.ts';
-import { ones, Tensor } from './tensor.ts';
+import { claimScratch, donate, recycle, releaseNode, state, tapeOf, withRecording, type TapeNode } from './tape.ts';
+import { ones, Tensor, type FloatArray } from './tensor.ts';
 
 /** Options of a tensor backward pass. @category Autograd */
 export interface BackwardOptions {
@@ -119,6 +119,23 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     }
   }
   const visited: TapeNode[] = [];
+  // Gradient storage only this pass can see, with how many holders it has (gradient slots, and the
+  // rule in flight). Storage leaves the map the moment user code can see it; at zero holders it is
+  // recycled. Recorded gradients (createGraph) belong to a graph and are never recycled.
+  const refs = createGraph ? null : new Map<FloatArray, number>();
+  const release = (buf: FloatArray): void => {
+    const n = refs!.get(buf);
+    if (n === undefined) return;
+    if (n > 1) refs!.set(buf, n - 1);
+    else {
+      refs!.delete(buf);
+      recycle(buf);
+    }
+  };
+  const hold = (buf: FloatArray): void => {
+    const n = refs!.get(buf);
+    if (n !== undefined) refs!.set(buf, n + 1);
+  };
   withRecording(createGraph, () => {
     for (let i = start; i >= 0; i--) {
       const node = tape[i]!;
@@ -127,18 +144,44 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
       if (dy === undefined) continue;
       if (leadsToInput !== null && !leadsToInput.has(out.id)) continue;
       if (node.isReleased) throw releasedError(node);
+      const isWanted = wanted !== null && wanted.has(out.id);
+      // Hooks and retainGrad see dy, and a wanted gradient goes back to the caller: none is recycled.
+      if (refs !== null && (out.hooks !== null || isWanted || (out.isRetainingGrad && out.grad === null))) refs.delete(dy.data);
       dy = applyHooks(out, dy);
       if (out.isRetainingGrad) out.grad = out.grad === null ? dy : out.grad.add(dy);
-      if (wanted === null || !wanted.has(out.id)) grads.delete(out.id);
-      else grads.set(out.id, dy);
-      if (wanted !== null && !onPath.has(node.id)) continue;
+      // The slot's hold on dy passes to the rule about to run.
+      if (isWanted) grads.set(out.id, dy);
+      else grads.delete(out.id);
+      if (wanted !== null && !onPath.has(node.id)) {
+        if (refs !== null) release(dy.data);
+        continue;
+      }
       visited.push(node);
-      const rule = createGraph || node.op.rawBackward === undefined ? node.op.backward : node.op.rawBackward;
+      const isRaw = !createGraph && node.op.rawBackward !== undefined;
+      const rule = isRaw ? node.op.rawBackward : node.op.backward;
       if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
       checkVersions(node);
       const ctx = { inputs: node.inputs, output: out, dy, attrs: node.attrs };
-      // Rules of nodes recorded in anomaly mode, or run in it, check their gradients for NaN/±Inf.
-      const gs = state.isAnomalyMode || node.stack !== undefined ? runCheckedRule(node, rule, ctx) : rule(ctx);
+      // An elementwise raw rule may write its result over dy when nothing else holds it.
+      if (refs !== null) donate(isRaw && refs.get(dy.data) === 1 ? dy.data : null);
+      let gs: readonly (Tensor | null)[];
+      try {
+        // Rules of nodes recorded in anomaly mode, or run in it, check their gradients for NaN/±Inf.
+        gs = state.isAnomalyMode || node.stack !== undefined ? runCheckedRule(node, rule, ctx) : rule(ctx);
+      } finally {
+        if (refs !== null) donate(null);
+      }
+      if (refs !== null) {
+        // What a raw rule took from scratch belongs to the pass. Each returned gradient holds its storage
+        // until it is stored or dropped below; then the rule lets go of dy.
+        node.inputs.forEach((x, k) => {
+          const g = gs[k];
+          if (g === null || g === undefined || !x.requiresGrad) return;
+          if (isRaw && claimScratch(g.data)) refs.set(g.data, 0);
+          hold(g.data);
+        });
+        release(dy.data);
+      }
       node.inputs.forEach((x, k) => {
         const g = gs[k];
         if (g === null || g === undefined || !x.requiresGrad) return;
@@ -149,8 +192,31 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
         // Reaching a tensor whose producer was released would silently drop its share of the gradient.
         if (wanted === null && x.node !== null && x.node.isReleased) throw releasedError(x.node);
         const gx = sumToShape(g, x.shape);
+        if (refs !== null && gx !== g) {
+          // An unrecorded reduction made here: fresh storage, and g's use is over.
+          refs.set(gx.data, 1);
+          release(g.data);
+        }
         const prev = grads.get(x.id);
-        grads.set(x.id, prev === undefined ? gx : prev.add(gx));
+        if (prev === undefined) grads.set(x.id, gx);
+        else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(prev.data) === 1) {
+          // Only this slot holds prev: add into it.
+          addInto(prev.data, gx.data);
+          release(gx.data);
+        } else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(gx.data) === 1) {
+          // Nothing else holds or will read gx: add into it.
+          addInto(gx.data, prev.data);
+          grads.set(x.id, gx);
+          release(prev.data);
+        } else {
+          const total = prev.add(gx);
+          grads.set(x.id, total);
+          if (refs !== null) {
+            refs.set(total.data, 1);
+            release(prev.data);
+            release(gx.data);
+          }
+        }
         if (x.node === null) leaves.set(x.id, x);
       });
     }
@@ -158,9 +224,17 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     for (const [id, leaf] of leaves) {
       const g = grads.get(id);
       if (g === undefined) continue;
+      if (refs !== null && leaf.hooks !== null) refs.delete(g.data);
       const h = applyHooks(leaf, g);
-      // A fresh copy: the same gradient tensor may flow to several leaves.
-      leaf.grad = leaf.grad === null ? (createGraph ? h : copyOf(h)) : leaf.grad.add(h);
+      if (refs !== null && leaf.grad === null && h === g && refs.get(g.data) === 1) {
+        // Nothing else holds it: the leaf takes it as it is.
+        refs.delete(g.data);
+        leaf.grad = g;
+        continue;
+      }
+      // Else a fresh copy: the same gradient tensor may flow to several leaves, or a hook kept it.
+      leaf.grad = leaf.grad !== null ? leaf.grad.add(h) : createGraph ? h : copyOf(h);
+      if (refs !== null) release(g.data);
     }
   });
   if (!retainGraph) {
@@ -175,6 +249,11 @@ function broadcastsTo(shape: Shape, target: Shape): boolean {
   const lead = target.length - shape.length;
   if (lead < 0) return false;
   return shape.every((d, i) => d === target[i + lead] || d === 1);
+}
+
+/** acc += x elementwise (same length). */
+function addInto(acc: FloatArray, x: FloatArray): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
 }
 
 function copyOf(t: Tensor): Tensor {

@@ -1,5 +1,6 @@
 import { ArgumentError, ShapeError } from './errors.ts';
-import type { Tensor } from './tensor.ts';
+import { state } from './tape.ts';
+import { Tensor } from './tensor.ts';
 
 /** A tensor's dimensions, outermost first. `[]` is a scalar. @category Shape */
 export type Shape = readonly number[];
@@ -182,5 +183,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
   const summed = axes.length > 0 ? g.sum(axes, true) : g;
+  // Unrecorded, the fresh sum can simply be relabelled; recorded, the reshape is part of the graph.
+  if (!state.isRecording && summed !== g) return Tensor.fromData(summed.data, shape, g.dtype);
   return summed.reshape(shape);
 }

@@ -92,11 +92,6 @@ export function gradPlan(p: BroadcastPlan, operand: 'a' | 'b'): BroadcastPlan {
   };
 }
 
-/** A fresh array of `x`'s element type. @internal */
-export function allocLike(x: FloatArray, n: number): FloatArray {
-  return x instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-}
-
 /** out = a + b under plan p. @internal */
 export function addLoop(a: FloatArray, b: FloatArray, out: FloatArray, p: BroadcastPlan): void {
   const { outer, inner, aOuter, aInner, bOuter, bInner } = p;

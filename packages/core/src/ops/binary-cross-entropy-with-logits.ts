@@ -1,10 +1,10 @@
-import { allocLike } from '../kernels/elementwise.ts';
 import type { Tensor } from '../tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sub } from './sub.ts';
+import { scratchLike } from '../tape.ts';
 
 const elementwise: BinaryFn = defineBinary({
   name: 'binaryCrossEntropyWithLogits',
@@ -23,7 +23,7 @@ const elementwise: BinaryFn = defineBinary({
   // σ(z) from e = e^{−|z|} as in sigmoid; σ(z) − t is finite, so dy = 0 gives 0.
   rawGrads: [
     (dy, z, t) => {
-      const dz = allocLike(dy, dy.length);
+      const dz = scratchLike(dy, dy.length);
       for (let i = 0; i < dz.length; i++) {
         const v = z[i]!;
         const e = Math.exp(-Math.abs(v));
@@ -32,7 +32,7 @@ const elementwise: BinaryFn = defineBinary({
       return dz;
     },
     (dy, z) => {
-      const dt = allocLike(dy, dy.length);
+      const dt = scratchLike(dy, dy.length);
       for (let i = 0; i < dt.length; i++) dt[i] = dy[i]! === 0 ? 0 : -dy[i]! * z[i]!;
       return dt;
     },

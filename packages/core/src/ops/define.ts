@@ -2,7 +2,7 @@ import { captureStack, checkForward } from '../anomaly.ts';
 import { ArgumentError, DTypeError } from '../errors.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
 import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
-import { pushNode, state, type TapeNode } from '../tape.ts';
+import { pushNode, scratchFor, scratchLike, state, type TapeNode } from '../tape.ts';
 import { ops } from './table.ts';
 import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
 import { applyScalar, Value } from '../value.ts';
@@ -106,7 +106,8 @@ export interface UnarySpec {
   readonly kernel?: (x: FloatArray, y: FloatArray) => void;
   /**
    * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off;
-   * must agree with `derivative` (including dx = 0 where dy = 0).
+   * must agree with `derivative` (including dx = 0 where dy = 0). `dx` may be `dy` itself, so element i
+   * of dy is read before element i of dx is written, and every element of dx is written.
    * @internal
    */
   readonly rawBackward?: (x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray) => void;
@@ -173,14 +174,14 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     rawBackward: ({ inputs: [x], output: y, dy }) => {
       if (spec.rawBackward !== undefined) {
-        const dx = alloc(y.dtype, y.size);
+        const dx = scratchFor(dy);
         spec.rawBackward(x!.data, y.data, dy.data, dx);
         return [Tensor.fromData(dx, y.shape, y.dtype)];
       }
       const xd = x!.data;
       const yd = y.data;
       const g = dy.data;
-      const out = alloc(y.dtype, yd.length);
+      const out = scratchFor(dy);
       for (let i = 0; i < out.length; i++) {
         const gi = g[i]!;
         out[i] = gi === 0 ? 0 : gi * (derivative(xd[i]!, yd[i]!) as number);
@@ -260,7 +261,7 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
       for (let k = 0; k < 2; k++) {
         if (!(k === 0 ? a! : b!).requiresGrad) continue;
         const partial = k === 0 ? da : db;
-        const out = alloc(y.dtype, n);
+        const out = scratchLike(g, n);
         for (let i = 0; i < n; i++) {
           const av = ad[ia === null ? i : ia[i]!]!;
           const bv = bd[ib === null ? i : ib[i]!]!;

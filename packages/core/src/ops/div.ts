@@ -1,6 +1,7 @@
-import { allocLike, divLoop, gradPlan } from '../kernels/elementwise.ts';
+import { divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';
+import { scratchLike } from '../tape.ts';
 
 /**
  * Elementwise quotient with broadcasting: `y = a / b`.
@@ -24,12 +25,12 @@ export const div: BinaryFn = defineBinary({
   kernel: divLoop,
   rawGrads: [
     (dy, _a, b, _y, p) => {
-      const da = allocLike(dy, dy.length);
+      const da = scratchLike(dy, dy.length);
       divLoop(dy, b, da, gradPlan(p, 'b'), true);
       return da;
     },
     (dy, _a, b, y, p) => {
-      const db = allocLike(dy, dy.length);
+      const db = scratchLike(dy, dy.length);
       const { outer, inner, bOuter, bInner } = p;
       for (let o = 0, k = 0; o < outer; o++) {
         for (let e = k + inner, j = o * bOuter; k < e; k++, j += bInner) {

@@ -1,5 +1,6 @@
-import { allocLike, mulLoop, gradPlan } from '../kernels/elementwise.ts';
+import { mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
+import { scratchLike } from '../tape.ts';
 
 /**
  * Elementwise product with broadcasting: `y = a · b`.
@@ -23,12 +24,12 @@ export const mul: BinaryFn = defineBinary({
   kernel: mulLoop,
   rawGrads: [
     (dy, _a, b, _y, p) => {
-      const da = allocLike(dy, dy.length);
+      const da = scratchLike(dy, dy.length);
       mulLoop(dy, b, da, gradPlan(p, 'b'), true);
       return da;
     },
     (dy, a, _b, _y, p) => {
-      const db = allocLike(dy, dy.length);
+      const db = scratchLike(dy, dy.length);
       mulLoop(dy, a, db, gradPlan(p, 'a'), true);
       return db;
     },

@@ -1,5 +1,6 @@
-import { allocLike, negLoop, subLoop } from '../kernels/elementwise.ts';
+import { negLoop, subLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
+import { scratchLike } from '../tape.ts';
 
 /**
  * Elementwise difference with broadcasting: `y = a − b`.
@@ -24,7 +25,7 @@ export const sub: BinaryFn = defineBinary({
   rawGrads: [
     (dy) => dy,
     (dy) => {
-      const db = allocLike(dy, dy.length);
+      const db = scratchLike(dy, dy.length);
       negLoop(dy, db);
       return db;
     },

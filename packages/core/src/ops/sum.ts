@@ -2,6 +2,7 @@ import { asTensor, defineOp, record } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../shape.ts';
+import { scratchLike } from '../tape.ts';
 import { Tensor } from '../tensor.ts';
 import { broadcastTo } from './broadcast-to.ts';
 import { reshape } from './reshape.ts';
@@ -17,7 +18,7 @@ const op = defineOp<SumAttrs>({
   rawBackward: ({ inputs: [x], dy, attrs }) => {
     const p = planBinary(x!.shape, attrs.kept, []);
     if (p === null) return [broadcastTo(reshape(dy, attrs.kept), x!.shape)];
-    const dx = alloc(x!.dtype, x!.size);
+    const dx = scratchLike(dy.data, x!.size);
     broadcastLoop(dy.data, dx, p);
     return [Tensor.fromData(dx, x!.shape, x!.dtype)];
   },
