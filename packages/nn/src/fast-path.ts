@@ -1,4 +1,4 @@
-import { ArgumentError, gemm, noGrad, ShapeError, Tensor, type FloatArray } from '@tapegrad/core';
+import { ArgumentError, gemm, noGrad, ShapeError, sigmoid, Tensor, type FloatArray } from '@tapegrad/core';
 import type { MLP, OutputName } from './mlp.ts';
 import { fmt } from './util.ts';
 
@@ -122,12 +122,11 @@ function activate(g: MLP['activation'] | 'identity', Z: FloatArray, A: FloatArra
     const bj = b === undefined ? 0 : b[j]!;
     const end = (j + 1) * m;
     if (g === 'sigmoid') {
-      for (let i = j * m; i < end; i++) {
-        const z = Z[i]! + bj;
-        Z[i] = z;
-        const e = Math.exp(-Math.abs(z));
-        A[i] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-      }
+      for (let i = j * m; i < end; i++) Z[i] = Z[i]! + bj;
+      // Once every row has its bias, A = σ(Z) in one call of the sigmoid op (a WebAssembly SIMD
+      // kernel for large buffers): the same bits as the generic engine, whose gradients must
+      // equal these. An unrecorded tensor (requiresGrad false) just wraps Z.
+      if (j === rows - 1) A.set(sigmoid(Tensor.fromData(Z, [Z.length], Z instanceof Float32Array ? 'float32' : 'float64')).data);
     } else if (g === 'relu') {
       for (let i = j * m; i < end; i++) {
         const z = (Z[i] = Z[i]! + bj);

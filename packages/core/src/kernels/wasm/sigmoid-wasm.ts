@@ -1,0 +1,106 @@
+/**
+ * Loads the generated sigmoid WebAssembly module (see `sigmoid-wat.ts`) and runs it on
+ * JavaScript typed arrays: copy in, transform in place in linear memory, copy out.
+ * Synchronous once loaded; without WebAssembly or the generated file, `wasmSigmoid` reports
+ * false and the caller uses the TypeScript reference.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+import { SIGMOID_UNROLL } from './sigmoid-wat.js';
+
+type FloatArray = Float64Array | Float32Array;
+
+const BLOCK = 16 * SIGMOID_UNROLL;
+
+interface SigmoidExports {
+  sigmoid_f64(ptr: number, n: number): void;
+  sigmoid_f32(ptr: number, n: number): void;
+}
+
+// lib ES2022 has no WebAssembly types; declare the small part used (see gemm-wasm.ts).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Memory: new (desc: { initial: number; maximum: number }) => WasmMemory;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+// Absent until `scripts/build-wasm.ts` has run; a non-literal specifier keeps tsc and
+// bundlers from requiring it.
+const generatedPath = './sigmoid-wasm.generated.js';
+const generated: { SIGMOID_WASM_BASE64: string } | undefined =
+  wasmApi !== undefined
+    ? await import(/* @vite-ignore */ generatedPath).then(
+        (mod: { SIGMOID_WASM_BASE64: string }) => mod,
+        () => undefined,
+      )
+    : undefined;
+
+interface Engine {
+  readonly memory: WasmMemory;
+  readonly ex: SigmoidExports;
+  f64: Float64Array;
+  f32: Float32Array;
+}
+
+function createEngine(): Engine | undefined {
+  if (generated === undefined || wasmApi === undefined) return undefined;
+  try {
+    const bin = atob(generated.SIGMOID_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    const memory = new wasmApi.Memory({ initial: 4, maximum: 65536 });
+    const ex = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as SigmoidExports;
+    return { memory, ex, f64: new Float64Array(memory.buffer), f32: new Float32Array(memory.buffer) };
+  } catch {
+    return undefined;
+  }
+}
+
+const engine: Engine | undefined = createEngine();
+
+/**
+ * Whether the sigmoid WebAssembly kernel is loaded.
+ * @internal
+ */
+export function sigmoidWasmReady(): boolean {
+  return engine !== undefined;
+}
+
+/**
+ * out[i] = σ(x[i]) with the SIMD kernel; `out` may be `x`. Returns false (out untouched) when
+ * WebAssembly is unavailable or memory cannot grow to hold x.
+ * @internal
+ */
+export function wasmSigmoid(x: FloatArray, out: FloatArray): boolean {
+  const e = engine;
+  if (e === undefined) return false;
+  const n = x.length;
+  // Whole blocks: the kernel rounds n up to BLOCK bytes and may read and write past n.
+  const bytes = Math.ceil((n * x.BYTES_PER_ELEMENT) / BLOCK) * BLOCK;
+  if (bytes > e.memory.buffer.byteLength) {
+    try {
+      e.memory.grow(Math.ceil((bytes - e.memory.buffer.byteLength) / 65536));
+    } catch {
+      return false;
+    }
+    e.f64 = new Float64Array(e.memory.buffer);
+    e.f32 = new Float32Array(e.memory.buffer);
+  }
+  if (x instanceof Float32Array) {
+    e.f32.set(x);
+    e.ex.sigmoid_f32(0, n);
+    out.set(e.f32.subarray(0, n));
+  } else {
+    e.f64.set(x);
+    e.ex.sigmoid_f64(0, n);
+    out.set(e.f64.subarray(0, n));
+  }
+  return true;
+}

@@ -1,0 +1,202 @@
+/**
+ * WebAssembly text source of the SIMD logistic-sigmoid kernels, and the constants they share
+ * with the TypeScript reference in `kernels/sigmoid.ts` (which must produce the same bits).
+ * `scripts/build-wasm.ts` assembles the text into `sigmoid-wasm.generated.ts`.
+ *
+ * Algorithm, per element (f64 shown; f32 is the same with its own constants):
+ *
+ *     t  = max(−|x|, T_MIN)                  e^t ≤ 1 never overflows; below T_MIN, e^t rounds to 0
+ *                                            (as −|x| < T_MIN ? T_MIN : −|x|, so NaN stays NaN)
+ *     k  = round(t·log₂e)                    via v = t·log₂e + 1.5·2⁵² (the float's low bits hold k)
+ *     r  = (t − k·LN2_HI) − k·LN2_LO         Cody–Waite: k·LN2_HI is exact, |r| ≤ ln2/2
+ *     p  = r + r²·q(r)                       e^r − 1, q(r) = Σ_{j≥2} r^{j−2}/j! (Taylor, Estrin's
+ *                                            scheme: pairs c + c'·r, then combined with r², r⁴, r⁸)
+ *     e  = ((1 + p)·2^{k₁})·2^{k₂}           k₁ = ⌊k/2⌋, k₂ = k − k₁: both scales are normal
+ *                                            floats, so a subnormal e^t is rounded only once
+ *     d  = 1 + e,  q = (x ≥ 0 ? 1 : e)/d     σ(x) = 1/(1 + e^{−x}) = e^{x}/(1 + e^{x})
+ *     y  = q − (q·δ)·(x ≥ 0 ? q : 1 − q)     δ = e − (d − 1) is the rounding error of d (exact,
+ *                                            Fast2Sum), 1/d is q or 1 − q: y ≈ q/(1 + δ/d)
+ *
+ * The Taylor tail after r¹³/13! is ≤ 0.35¹⁴/14! ≈ 4·10⁻¹⁸ relative (f64), after r⁷/7! about
+ * 7·10⁻⁹ (f32), both well under half an ulp. NaN propagates (x ≥ 0 is false, e is NaN); ±∞ give
+ * e = 0 and so 1 and 0. Every step is a separately rounded IEEE operation (no fused
+ * multiply-add), in the same order as the reference.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+
+/** Constants of one element type's exp reduction. @internal */
+export interface SigmoidConstants {
+  /** Lower clamp of t = −|x|: e^t is below half the smallest subnormal there. */
+  readonly tMin: number;
+  /** log₂e, rounded to the element type. */
+  readonly log2e: number;
+  /** 1.5·2^(mantissa bits): adding it rounds to an integer held in the low bits. */
+  readonly magic: number;
+  /** ln 2 with enough trailing zero bits that k·LN2_HI is exact. */
+  readonly ln2Hi: number;
+  /** ln 2 − LN2_HI, rounded. */
+  readonly ln2Lo: number;
+  /** Taylor coefficients 1/j! for j = 2 … degree, rounded to the element type. */
+  readonly coeffs: readonly number[];
+}
+
+const factorialInverse = (j: number): number => {
+  let f = 1;
+  for (let i = 2; i <= j; i++) f *= i;
+  return 1 / f;
+};
+
+/** f64 constants. @internal */
+export const SIGMOID_F64: SigmoidConstants = {
+  // e^−746 ≈ 1.1·10⁻³²⁴ is below half of 2⁻¹⁰⁷⁴.
+  tMin: -746,
+  log2e: 1.4426950408889634,
+  magic: 6755399441055744,
+  // ln 2 with its low 32 mantissa bits cleared (21 significant bits; |k| ≤ 1077 needs 11).
+  ln2Hi: 0.6931467056274414,
+  ln2Lo: 4.7493250390316726e-7,
+  coeffs: Array.from({ length: 12 }, (_, i) => factorialInverse(i + 2)),
+};
+
+/** f32 constants (each a float32 value). @internal */
+export const SIGMOID_F32: SigmoidConstants = {
+  // e^−104 ≈ 6.8·10⁻⁴⁶ is below half of 2⁻¹⁴⁹.
+  tMin: -104,
+  log2e: Math.fround(Math.LOG2E),
+  magic: 12582912,
+  // 355/512: 9 significant bits, |k| ≤ 150 needs 8.
+  ln2Hi: 0.693359375,
+  ln2Lo: Math.fround(-2.1219444170128554e-4),
+  coeffs: Array.from({ length: 6 }, (_, i) => Math.fround(factorialInverse(i + 2))),
+};
+
+/**
+ * Vectors per loop iteration: the kernel handles whole blocks of 16·SIGMOID_UNROLL bytes (it
+ * may read and write up to that many bytes past n elements, so callers leave room).
+ * @internal
+ */
+export const SIGMOID_UNROLL = 2;
+
+/** A float as a WAT literal that parses to exactly the same value. */
+function lit(x: number): string {
+  if (Number.isInteger(x)) return `${x}`;
+  // Hex float: exact for every finite double (and so for every float32 value).
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  const sign = hi >>> 31 ? '-' : '';
+  const exp = ((hi >>> 20) & 0x7ff) - 1023;
+  const mant = ((hi & 0xfffff).toString(16).padStart(5, '0') + lo.toString(16).padStart(8, '0')).replace(/0+$/, '');
+  return `${sign}0x1${mant ? `.${mant}` : ''}p${exp}`;
+}
+
+/** The in-place kernel for one element type: `sigmoid_<t>(ptr, n)` over ⌈n/lanes⌉ vectors. */
+function kernel(t: 'f64' | 'f32'): string {
+  const c = t === 'f64' ? SIGMOID_F64 : SIGMOID_F32;
+  const lanes = t === 'f64' ? 2 : 4;
+  const vt = `${t}x${lanes}`;
+  const it = t === 'f64' ? 'i64x2' : 'i32x4';
+  const ish = t === 'f64' ? 52 : 23;
+  const bias = t === 'f64' ? 1023 : 127;
+  const splat = (x: number): string => `(${vt}.splat (${t}.const ${lit(x)}))`;
+  const isplat = (x: string): string => (t === 'f64' ? `(i64x2.splat (i64.const ${x}))` : `(i32x4.splat (i32.const ${x}))`);
+  const magicBits = (): string => {
+    const buf = new DataView(new ArrayBuffer(8));
+    if (t === 'f64') {
+      buf.setFloat64(0, c.magic);
+      return buf.getBigInt64(0).toString();
+    }
+    buf.setFloat32(0, c.magic);
+    return `${buf.getInt32(0)}`;
+  };
+  const consts: [string, string][] = [
+    ['sign', isplat(t === 'f64' ? '0x8000000000000000' : '0x80000000')],
+    ['tmin', splat(c.tMin)], ['log2e', splat(c.log2e)], ['magic', splat(c.magic)],
+    ['ln2hi', splat(c.ln2Hi)], ['ln2lo', splat(c.ln2Lo)], ['one', splat(1)], ['zero', splat(0)],
+    ['magicbits', isplat(magicBits())], ['bias', `(i32x4.splat (i32.const ${bias}))`],
+    // Hoisted: V8 would rebuild a splatted constant (3 instructions) on every iteration.
+    ...c.coeffs.map((k, j): [string, string] => [`c${j + 2}`, splat(k)]),
+  ];
+  const mul = (a: string, b: string): string => `(${vt}.mul ${a} ${b})`;
+  const add = (a: string, b: string): string => `(${vt}.add ${a} ${b})`;
+  const names = ['x', 't', 'v', 'k', 'r', 'q', 'e', 'ki', 'k1', 'r2', 'r4', 'r8', 'ge', 'd'];
+  /** The code for the vector at byte offset `16·u` from $p; its locals carry the suffix `_u`. */
+  const body = (u: number): string => {
+    const g = (name: string): string => `(local.get $${name}${names.includes(name) ? `_${u}` : ''})`;
+    const set = (name: string, value: string): string => `(local.set $${name}_${u} ${value})`;
+    // Estrin: q = Σ_j c_j r^j from pairs (c_j + c_{j+1}·r), then pairs of pairs with r², r⁴, r⁸;
+    // a dependency chain of about 7 operations instead of Horner's 2·(degree − 2).
+    let terms = c.coeffs.map((_, j) => g(`c${j + 2}`));
+    const powers = ['r', 'r2', 'r4', 'r8'];
+    for (let level = 0; terms.length > 1; level++) {
+      const next: string[] = [];
+      for (let i = 0; i < terms.length; i += 2) {
+        next.push(i + 1 < terms.length ? add(terms[i]!, mul(terms[i + 1]!, g(powers[level]!))) : terms[i]!);
+      }
+      terms = next;
+    }
+    // k as an integer: v = M + k, so bits(v) − bits(M) = k. For f64, M's low 32 bits are zero
+    // and |k| < 2³¹, so the low 32-bit half of each lane already is k: i32x4 shifts suffice
+    // (x64 has no 64-bit arithmetic shift), and the high halves are shifted out below.
+    const ki = t === 'f64' ? g('v') : g('ki');
+    return [
+      set('x', `(v128.load offset=${16 * u} (local.get $p))`),
+      // t = pmax(−|x|, tmin) = (−|x| < tmin ? tmin : −|x|), and −|x| sets the sign bit
+      set('t', `(${vt}.pmax (v128.or ${g('x')} ${g('sign')}) ${g('tmin')})`),
+      set('v', add(mul(g('t'), g('log2e')), g('magic'))),
+      set('k', `(${vt}.sub ${g('v')} ${g('magic')})`),
+      set('r', `(${vt}.sub (${vt}.sub ${g('t')} ${mul(g('k'), g('ln2hi'))}) ${mul(g('k'), g('ln2lo'))})`),
+      set('r2', mul(g('r'), g('r'))),
+      set('r4', mul(g('r2'), g('r2'))),
+      ...(c.coeffs.length > 6 ? [set('r8', mul(g('r4'), g('r4')))] : []),
+      set('q', terms[0]!),
+      ';; 1 + p, p = r + r²·q',
+      set('q', add(g('one'), add(g('r'), mul(g('r2'), g('q'))))),
+      ...(t === 'f64' ? [] : [set('ki', `(i32x4.sub ${g('v')} ${g('magicbits')})`)]),
+      set('k1', `(i32x4.shr_s ${ki} (i32.const 1))`),
+      set('e', mul(
+        mul(g('q'), `(${it}.shl (i32x4.add ${g('k1')} ${g('bias')}) (i32.const ${ish}))`),
+        `(${it}.shl (i32x4.add (i32x4.sub ${ki} ${g('k1')}) ${g('bias')}) (i32.const ${ish}))`)),
+      set('ge', `(${vt}.ge ${g('x')} ${g('zero')})`),
+      set('d', add(g('one'), g('e'))),
+      set('q', `(${vt}.div (v128.bitselect ${g('one')} ${g('e')} ${g('ge')}) ${g('d')})`),
+      ';; y = q − (q·δ)·(1/d), δ = e − (d − 1), 1/d = q or 1 − q',
+      `(v128.store offset=${16 * u} (local.get $p) (${vt}.sub ${g('q')} ${mul(
+        mul(g('q'), `(${vt}.sub ${g('e')} (${vt}.sub ${g('d')} ${g('one')}))`),
+        `(v128.bitselect ${g('q')} (${vt}.sub ${g('one')} ${g('q')}) ${g('ge')})`)}))`,
+    ].join('\n      ');
+  };
+  const unroll = SIGMOID_UNROLL;
+  return `
+  (func (export "sigmoid_${t}") (param $p i32) (param $n i32)
+    (local $end i32)
+    ${Array.from({ length: unroll }, (_, u) => names.map((x) => `(local $${x}_${u} v128)`).join(' ')).join('\n    ')}
+    ${consts.map(([name]) => `(local $${name} v128)`).join(' ')}
+    ${consts.map(([name, value]) => `(local.set $${name} ${value})`).join('\n    ')}
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const ${t === 'f64' ? 3 : 2}))))
+    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return)))
+    (loop $l
+      ${Array.from({ length: unroll }, (_, u) => body(u)).join('\n      ')}
+      (br_if $l (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const ${16 * unroll}))) (local.get $end)))))`;
+}
+
+/**
+ * Returns the complete WAT module text: `sigmoid_f64(ptr, n)` and `sigmoid_f32(ptr, n)`
+ * overwrite n elements at byte offset `ptr` (16-byte aligned) of the imported memory with
+ * σ of themselves, rounding n up to whole blocks of {@link SIGMOID_UNROLL} vectors (the
+ * caller leaves room for that).
+ *
+ * @returns WAT source text for `wabt`'s `parseWat` (feature: simd).
+ * @internal
+ */
+export function sigmoidWat(): string {
+  return `(module
+  (import "env" "memory" (memory 1))
+${kernel('f64')}
+${kernel('f32')}
+)
+`;
+}
