@@ -95,10 +95,35 @@ export function gradPlan(p: BroadcastPlan, operand: 'a' | 'b'): BroadcastPlan {
 /** out = a + b under plan p. @internal */
 export function addLoop(a: FloatArray, b: FloatArray, out: FloatArray, p: BroadcastPlan): void {
   const { outer, inner, aOuter, aInner, bOuter, bInner } = p;
+  // A bias row added to every row of a matrix (either operand; a + b = b + a exactly).
+  if (aInner === 1 && bInner === 1 && aOuter === inner && bOuter === 0) return addRowLoop(a, b, out, outer, inner);
+  if (aInner === 1 && bInner === 1 && aOuter === 0 && bOuter === inner) return addRowLoop(b, a, out, outer, inner);
   let k = 0;
   for (let o = 0; o < outer; o++) {
     let i = o * aOuter, j = o * bOuter;
     for (let e = k + inner; k < e; k++, i += aInner, j += bInner) out[k] = a[i]! + b[j]!;
+  }
+}
+
+/**
+ * out = x + row, the row repeated over `rows` rows of `cols`: four rows per pass, so each element of
+ * the row is loaded once for four sums (about twice as fast as one row per pass on [512, 64]).
+ */
+function addRowLoop(x: FloatArray, row: FloatArray, out: FloatArray, rows: number, cols: number): void {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const k0 = r * cols, k1 = k0 + cols, k2 = k1 + cols, k3 = k2 + cols;
+    for (let j = 0; j < cols; j++) {
+      const v = row[j]!;
+      out[k0 + j] = x[k0 + j]! + v;
+      out[k1 + j] = x[k1 + j]! + v;
+      out[k2 + j] = x[k2 + j]! + v;
+      out[k3 + j] = x[k3 + j]! + v;
+    }
+  }
+  for (; r < rows; r++) {
+    const k = r * cols;
+    for (let j = 0; j < cols; j++) out[k + j] = x[k + j]! + row[j]!;
   }
 }
 
@@ -180,6 +205,7 @@ export function broadcastLoop(x: FloatArray, out: FloatArray, p: BroadcastPlan):
  */
 export function sumBackLoop(x: FloatArray, acc: FloatArray, p: BroadcastPlan): void {
   const { outer, inner, aOuter, aInner } = p;
+  if (aOuter === 0 && aInner === 1 && acc instanceof Float64Array) return sumRowsLoop(x, acc, outer, inner);
   let k = 0;
   for (let o = 0; o < outer; o++) {
     let i = o * aOuter;
@@ -188,5 +214,22 @@ export function sumBackLoop(x: FloatArray, acc: FloatArray, p: BroadcastPlan): v
       for (let e = k + inner; k < e; k++) s += x[k]!;
       acc[i] = acc[i]! + s;
     } else for (let e = k + inner; k < e; k++, i += aInner) acc[i] = acc[i]! + x[k]!;
+  }
+}
+
+/**
+ * acc[j] += Σᵣ x[r·cols + j], the column sums of a `[rows, cols]` matrix (a bias gradient): four rows
+ * per pass, each column still summed in row order, so the result is the same to the bit as one row
+ * per pass (acc is float64, so no store rounded in between), with a quarter of the loads and stores of acc.
+ */
+function sumRowsLoop(x: FloatArray, acc: Float64Array, rows: number, cols: number): void {
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const k0 = r * cols, k1 = k0 + cols, k2 = k1 + cols, k3 = k2 + cols;
+    for (let j = 0; j < cols; j++) acc[j] = acc[j]! + x[k0 + j]! + x[k1 + j]! + x[k2 + j]! + x[k3 + j]!;
+  }
+  for (; r < rows; r++) {
+    const k = r * cols;
+    for (let j = 0; j < cols; j++) acc[j] = acc[j]! + x[k + j]!;
   }
 }
