@@ -176,9 +176,12 @@ describe.each(DTYPES)('$name', ({ ctor, rtol }) => {
   });
 
   it('dispatches small and large products to kernels that agree with the reference', () => {
-    for (const shape of [[3, 4, 5], [64, 64, 64], [200, 150, 100]] as [number, number, number][]) {
-      const p = problem(ctor, shape, false, true, false);
-      expect(firstMismatch(run(gemm, p), p, rtol)).toBe(-1);
+    // Includes the matrix-vector shapes (n = 1, m = 1) that stay in JavaScript.
+    for (const shape of [[3, 4, 5], [64, 64, 64], [200, 150, 100], [300, 1, 100], [1, 300, 100]] as [number, number, number][]) {
+      for (const transB of [false, true]) {
+        const p = problem(ctor, shape, false, transB, false);
+        expect(firstMismatch(run(gemm, p), p, rtol)).toBe(-1);
+      }
     }
   });
 
