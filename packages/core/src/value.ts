@@ -99,37 +99,37 @@ export class Value {
   // one op and V8 inlines them; a shared helper taking the op would see all of them and call through.
   /** this + b */
   add(b: Value | number): Value {
-    const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
-    const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
-    const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
-    const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
-    const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
-    const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
-    const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : operand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.code, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
   }
   /** −this */
@@ -253,10 +253,8 @@ function numberRule(op: ElementwiseOp): NumberRule {
   return op as unknown as NumberRule;
 }
 
-/** `b`'s number, or a typed error naming the op when it is neither a `Value` nor a number. */
-function operand(r: NumberRule, b: Value | number): number {
-  if (typeof b === 'number') return b;
-  if (b instanceof Value) return b.data;
+/** The typed error for an operand that is neither a `Value` nor a number. */
+function badOperand(r: NumberRule, b: unknown): never {
   const got = b === null ? 'null' : typeof b === 'object' ? (b as object).constructor.name : typeof b;
   throw new ArgumentError(`${r.name}: b must be a Value or a number, got ${got}`);
 }
@@ -265,7 +263,7 @@ function operand(r: NumberRule, b: Value | number): number {
 export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | number): Value {
   const r = numberRule(op);
   const x = typeof a === 'number' ? a : a.data;
-  const z = operand(r, b);
+  const z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b);
   const y = r.forward(x, z);
   if (!isRecorded(a, b)) return new Value(y, false, false);
   return pushOpRow(r.code, r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false));
