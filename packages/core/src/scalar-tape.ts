@@ -154,9 +154,10 @@ const RELEASED_MESSAGE =
   'pass { retainGraph: true } to the first backward() to run it twice';
 
 /**
- * Backpropagates from `root` through the scalar lane: two loops from the root's row down to 0, the
- * first marking the rows that lead to the root (and refusing released ones before anything is written),
- * the second accumulating gradients. Every reached `Value` gets `.grad += ∂root/∂value · seed`.
+ * Backpropagates from `root` through the scalar lane: one loop from the root's row down to 0 marks the
+ * rows that lead to the root and accumulates their gradients in the lane (refusing a released row before
+ * anything the user sees is written); one loop up hands the gradients to the handles that keep them and
+ * releases the rows. Every reached `Value` gets `.grad += ∂root/∂value · seed`.
  * @internal
  */
 export function scalarBackward(root: Value, seed: number, retainGraph: boolean): void {
@@ -202,22 +203,21 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     if (a >= 0) g[a] = g[a]! + gi * pas[i]!;
     if (b >= 0) g[b] = g[b]! + gi * pbs[i]!;
   }
-  // Then hand the gradients to the handles that keep them (leaves and retained values).
+  // Then hand the gradients to the handles that keep them (leaves and retained values) and, unless
+  // the graph is kept, mark the reached op rows released, in the same pass.
+  const isReleasing = !retainGraph;
   for (let i = 0; i <= s; i++) {
     if (marks[i] === 0) continue;
     const ref = refs[i];
-    if (ref !== undefined) ref.grad += g[i]!;
+    if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+    if (isReleasing && codes[i] !== LEAF) codes[i] = FREED;
   }
-  if (!retainGraph) release(s);
+  if (isReleasing) dropReleasedTop();
 }
 
-/** Marks the reached rows as released and drops the released rows at the top of the lane. */
-function release(s: number): void {
-  const marks = reach;
+/** Drops the released (and leaf) rows at the top of the lane, so the next op reuses them. */
+function dropReleasedTop(): void {
   const codes = code;
-  for (let i = s; i >= 0; i--) {
-    if (marks[i] === 1 && codes[i] !== LEAF) codes[i] = FREED;
-  }
   let n = scalarLane.length;
   while (n > 0 && (codes[n - 1] === FREED || codes[n - 1] === LEAF)) {
     n--;
