@@ -136,6 +136,27 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     const n = refs!.get(buf);
     if (n !== undefined) refs!.set(buf, n + 1);
   };
+  // Adds gx into x's slot (never overwriting), in place into storage nothing else holds or will read.
+  const accumulate = (id: number, gx: Tensor): void => {
+    const prev = grads.get(id);
+    if (prev === undefined) grads.set(id, gx);
+    else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(prev.data) === 1) {
+      addInto(prev.data, gx.data);
+      release(gx.data);
+    } else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(gx.data) === 1) {
+      addInto(gx.data, prev.data);
+      grads.set(id, gx);
+      release(prev.data);
+    } else {
+      const total = prev.add(gx);
+      grads.set(id, total);
+      if (refs !== null) {
+        refs.set(total.data, 1);
+        release(prev.data);
+        release(gx.data);
+      }
+    }
+  };
   withRecording(createGraph, () => {
     for (let i = start; i >= 0; i--) {
       const node = tape[i]!;
@@ -197,26 +218,7 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
           refs.set(gx.data, 1);
           release(g.data);
         }
-        const prev = grads.get(x.id);
-        if (prev === undefined) grads.set(x.id, gx);
-        else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(prev.data) === 1) {
-          // Only this slot holds prev: add into it.
-          addInto(prev.data, gx.data);
-          release(gx.data);
-        } else if (refs !== null && prev.dtype === gx.dtype && prev.data !== gx.data && refs.get(gx.data) === 1) {
-          // Nothing else holds or will read gx: add into it.
-          addInto(gx.data, prev.data);
-          grads.set(x.id, gx);
-          release(prev.data);
-        } else {
-          const total = prev.add(gx);
-          grads.set(x.id, total);
-          if (refs !== null) {
-            refs.set(total.data, 1);
-            release(prev.data);
-            release(gx.data);
-          }
-        }
+        accumulate(x.id, gx);
         if (x.node === null) leaves.set(x.id, x);
       });
     }
