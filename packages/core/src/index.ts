@@ -12,6 +12,7 @@ export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './anomaly.ts'
 export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, subInPlace, zeroInPlace } from './in-place.ts';
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
+export { sigmoidInto } from './kernels/sigmoid.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';

@@ -1,4 +1,4 @@
-import { ArgumentError, gemm, noGrad, ShapeError, sigmoid, Tensor, type FloatArray } from '@tapegrad/core';
+import { ArgumentError, gemm, noGrad, ShapeError, sigmoidInto, Tensor, type FloatArray } from '@tapegrad/core';
 import type { MLP, OutputName } from './mlp.ts';
 import { fmt } from './util.ts';
 
@@ -123,10 +123,10 @@ function activate(g: MLP['activation'] | 'identity', Z: FloatArray, A: FloatArra
     const end = (j + 1) * m;
     if (g === 'sigmoid') {
       for (let i = j * m; i < end; i++) Z[i] = Z[i]! + bj;
-      // Once every row has its bias, A = σ(Z) in one call of the sigmoid op (a WebAssembly SIMD
-      // kernel for large buffers): the same bits as the generic engine, whose gradients must
-      // equal these. An unrecorded tensor (requiresGrad false) just wraps Z.
-      if (j === rows - 1) A.set(sigmoid(Tensor.fromData(Z, [Z.length], Z instanceof Float32Array ? 'float32' : 'float64')).data);
+      // Once every row has its bias, A = σ(Z) in one call of the sigmoid kernel the sigmoid op uses
+      // (WebAssembly SIMD for large buffers): the same bits as the generic engine, whose gradients must
+      // equal these.
+      if (j === rows - 1) sigmoidInto(Z, A);
     } else if (g === 'relu') {
       for (let i = j * m; i < end; i++) {
         const z = (Z[i] = Z[i]! + bj);
@@ -310,16 +310,33 @@ function derivativeRows(g: MLP['activation'], dA: FloatArray, A: FloatArray, Z: 
   const rows = dA.length / m;
   for (let j = 0; j < rows; j++) {
     const end = (j + 1) * m;
-    if (g === 'sigmoid') for (let i = j * m; i < end; i++) dZ[i] = dA[i]! * (A[i]! * (1 - A[i]!));
-    else if (g === 'tanh') for (let i = j * m; i < end; i++) dZ[i] = dA[i]! * (1 - A[i]! * A[i]!);
-    else if (g === 'relu') for (let i = j * m; i < end; i++) dZ[i] = Z[i]! > 0 ? dA[i]! : 0;
-    else for (let i = j * m; i < end; i++) dZ[i] = dA[i]!;
-    // The row is still in cache: its sum (of the stored, possibly float32, values) is db_j.
-    if (db !== null) {
-      let s = 0;
-      for (let i = j * m; i < end; i++) s += dZ[i]!;
-      db[j] = s;
+    // Each element's product and its row sum in one pass; the sum reads the stored value (rounded to
+    // float32 in a float32 model), as the generic engine's bias gradient does.
+    let s = 0;
+    if (g === 'sigmoid') {
+      for (let i = j * m; i < end; i++) {
+        const a = A[i]!;
+        dZ[i] = dA[i]! * (a * (1 - a));
+        s += dZ[i]!;
+      }
+    } else if (g === 'tanh') {
+      for (let i = j * m; i < end; i++) {
+        const a = A[i]!;
+        dZ[i] = dA[i]! * (1 - a * a);
+        s += dZ[i]!;
+      }
+    } else if (g === 'relu') {
+      for (let i = j * m; i < end; i++) {
+        dZ[i] = Z[i]! > 0 ? dA[i]! : 0;
+        s += dZ[i]!;
+      }
+    } else {
+      for (let i = j * m; i < end; i++) {
+        dZ[i] = dA[i]!;
+        s += dZ[i]!;
+      }
     }
+    if (db !== null) db[j] = s;
   }
 }
 

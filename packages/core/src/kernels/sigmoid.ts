@@ -8,8 +8,7 @@
  */
 import { SIGMOID_F32, SIGMOID_F64 } from './wasm/sigmoid-wat.js';
 import { sigmoidWasmReady, wasmSigmoid } from './wasm/sigmoid-wasm.js';
-
-type FloatArray = Float64Array | Float32Array;
+import type { FloatArray } from './gemm.ts';
 
 /**
  * Buffers shorter than this run in TypeScript: below it the copies into and out of Wasm
@@ -166,10 +165,12 @@ export function sigmoidWasmAvailable(): boolean {
  * @returns Nothing; `out` is written.
  * @example
  * ```ts
+ * import { sigmoidInto } from '@tapegrad/core';
  * const y = new Float64Array(2);
- * sigmoidInto(Float64Array.of(0, 1000), y); // [0.5, 1]
+ * sigmoidInto(Float64Array.of(0, 1000), y);
+ * console.log(Array.from(y)); // [0.5, 1]
  * ```
- * @internal
+ * @category Elementwise
  */
 export function sigmoidInto(x: FloatArray, out: FloatArray): void {
   const minLength = x instanceof Float32Array ? WASM_MIN_LENGTH_F32 : WASM_MIN_LENGTH_F64;
