@@ -102,7 +102,10 @@ export interface UnarySpec {
   readonly derivative: (x: Num, y: Num) => Num;
   /** Set for ops without a gradient (comparisons, sign): they record nothing. */
   readonly isNondifferentiable?: boolean;
-  /** @internal Optional forward loop over whole arrays, y = f(x); must equal `forward` element by element. */
+  /**
+   * @internal Optional forward loop over whole arrays, y = f(x); must equal `forward` element by element on
+   * float64 buffers (on float32 buffers it may compute in float32, within a few float32 ulps, as sigmoid's does).
+   */
   readonly kernel?: (x: FloatArray, y: FloatArray) => void;
   /**
    * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off;
