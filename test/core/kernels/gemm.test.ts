@@ -153,6 +153,24 @@ describe.each(DTYPES)('$name', ({ ctor, rtol }) => {
       expect(sameBits(one, many)).toBe(true);
       expect(firstMismatch(many, p, rtol)).toBe(-1);
     });
+
+    // Threads split B's packing into NR-column chunks and C into shrinking row blocks; every
+    // m·n·k here is past the threading threshold (2²¹), with m and n that fit neither evenly:
+    // m = 16 (the fewest rows threaded), ragged MR rows and NR columns, k over several KC blocks.
+    it.each([
+      [16, 131, 1100], [17, 130, 1000], [37, 5, 12000], [257, 67, 130], [130, 257, 65], [1031, 9, 230],
+    ] as [number, number, number][])('splits %i×%i×%i over threads with the same bits as one thread', (m, n, k) => {
+      for (const [transA, transB] of TRANSPOSES) {
+        const p = problem(ctor, [m, n, k], transA, transB, transB);
+        setGemmThreads(1);
+        const one = run(wasmPath, p);
+        setGemmThreads(2);
+        const two = run(wasmPath, p);
+        setGemmThreads(0);
+        expect(sameBits(one, two)).toBe(true);
+        expect(firstMismatch(two, p, rtol)).toBe(-1);
+      }
+    });
   });
 
   it.each(TRANSPOSES)('honours offsets and leaves neighbouring elements alone (tA=%s tB=%s)', (transA, transB) => {

@@ -1,7 +1,7 @@
 /**
  * Loads the generated GEMM WebAssembly module and drives it: copies the operands into
- * linear memory, packs op(B) once, runs the row kernel (optionally split over worker
- * threads) and copies C back. Everything here is synchronous once the module is loaded.
+ * linear memory, packs op(B) once, runs the row kernel (packing and rows optionally split
+ * over worker threads) and copies C back. Everything here is synchronous once the module is loaded.
  *
  * @internal
  * @packageDocumentation
@@ -11,8 +11,8 @@ import { CTRL, CTRL_BYTES, PARAM, WORKER_SOURCE } from './worker-source.js';
 type FloatArray = Float64Array | Float32Array;
 
 interface GemmExports {
-  pack_b_f64(b: number, dst: number, k: number, n: number, transB: number, kcBlk: number): void;
-  pack_b_f32(b: number, dst: number, k: number, n: number, transB: number, kcBlk: number): void;
+  pack_b_f64: PackB;
+  pack_b_f32: PackB;
   gemm_rows_f64: RowKernel;
   gemm_rows_f32: RowKernel;
   mr_f64(): number;
@@ -20,6 +20,9 @@ interface GemmExports {
   mr_f32(): number;
   nr_f32(): number;
 }
+
+/** Packs the columns [j0, j1) of op(B) into their place in the packed B at `dst`. */
+type PackB = (b: number, dst: number, k: number, n: number, transB: number, kcBlk: number, j0: number, j1: number) => void;
 
 type RowKernel = (
   a: number, packedB: number, c: number, m: number, n: number, k: number, transA: number,
@@ -333,29 +336,37 @@ export function wasmGemm(
   if (!ensureMemory(e, end)) return false;
 
   const view = isF32 ? e.f32 : e.f64;
-  view.set(a.subarray(aOffset, aOffset + m * k), aPtr / es);
-  view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
-  if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
-
-  (isF32 ? ex.pack_b_f32 : ex.pack_b_f64)(bPtr, packedB, k, n, transB ? 1 : 0, kc);
+  const pack = isF32 ? ex.pack_b_f32 : ex.pack_b_f64;
   const run = isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
   const acc = accumulate ? 1 : 0;
   const tA = transA ? 1 : 0;
+  const tB = transB ? 1 : 0;
+  const copyA = (): void => {
+    view.set(a.subarray(aOffset, aOffset + m * k), aPtr / es);
+    if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
+  };
+  view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
 
   if (threads === 1) {
+    copyA();
+    pack(bPtr, packedB, k, n, tB, kc, 0, n);
     run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
   } else {
     const mr = isF32 ? ex.mr_f32() : ex.mr_f64();
-    // A few tasks per thread so a late-waking worker or an uneven split costs little.
-    const rowsPerTask = Math.max(mr, roundUp(Math.ceil(m / (threads * 4)), mr));
-    const taskCount = Math.ceil(m / rowsPerTask);
-    const isOk = runParallel(e, ex, workers, {
-      isF32, isFma, aPtr, packedB, cPtr, m, n, k, tA, acc, kc, mc, rowsPerTask, taskCount, scratch,
+    // The last row blocks are 16 rows (fewer when m is small, so that every thread still gets
+    // some): small enough that the threads finish close together, big enough that each block
+    // still reuses a packed B micro-panel across several micro-tiles.
+    const minRows = Math.max(mr, Math.min(16, roundUp(Math.ceil(m / (threads * 8)), mr)));
+    const colsPerPack = Math.max(nr, roundUp(Math.ceil(n / (threads * 4)), nr));
+    const isOk = runParallel(e, ex, workers, copyA, {
+      isF32, isFma, aPtr, bPtr, packedB, cPtr, m, n, k, tA, tB, acc, kc, mc, scratch,
+      minRows, rowDivisor: 2 * threads, colsPerPack, packCount: Math.ceil(n / colsPerPack),
     });
     if (!isOk) {
       // A worker failed: redo the whole product here, from pristine inputs.
       isPoolBroken = true;
       if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
+      pack(bPtr, packedB, k, n, tB, kc, 0, n);
       run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
     }
   }
@@ -365,28 +376,38 @@ export function wasmGemm(
 }
 
 interface Job {
-  isF32: boolean; isFma: boolean; aPtr: number; packedB: number; cPtr: number; m: number; n: number; k: number;
-  tA: number; acc: number; kc: number; mc: number; rowsPerTask: number; taskCount: number; scratch: number;
+  isF32: boolean; isFma: boolean; aPtr: number; bPtr: number; packedB: number; cPtr: number;
+  m: number; n: number; k: number; tA: number; tB: number; acc: number; kc: number; mc: number; scratch: number;
+  minRows: number; rowDivisor: number; colsPerPack: number; packCount: number;
 }
 
-/** Publishes a job to the workers, works on it too, and waits for the joined workers. */
-function runParallel(e: Engine, ex: GemmExports, workers: number, job: Job): boolean {
+/**
+ * Publishes a job to the workers and works on it too: packing op(B) by column chunks, then C by
+ * row blocks. B is already in linear memory; the job is published before A is copied in, so a
+ * worker's wake-up and its share of the packing overlap that copy instead of following it.
+ * Returns false when a worker failed (the caller then redoes the product).
+ */
+function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => void, job: Job): boolean {
   const ctrl = e.ctrl;
   const p = CTRL.params;
   ctrl[p + PARAM.isF32] = job.isF32 ? 1 : 0;
   ctrl[p + PARAM.isFma] = job.isFma ? 1 : 0;
   ctrl[p + PARAM.a] = job.aPtr;
+  ctrl[p + PARAM.b] = job.bPtr;
   ctrl[p + PARAM.packedB] = job.packedB;
   ctrl[p + PARAM.c] = job.cPtr;
   ctrl[p + PARAM.m] = job.m;
   ctrl[p + PARAM.n] = job.n;
   ctrl[p + PARAM.k] = job.k;
   ctrl[p + PARAM.transA] = job.tA;
+  ctrl[p + PARAM.transB] = job.tB;
   ctrl[p + PARAM.accumulate] = job.acc;
   ctrl[p + PARAM.kcBlk] = job.kc;
   ctrl[p + PARAM.mcBlk] = job.mc;
-  ctrl[p + PARAM.rowsPerTask] = job.rowsPerTask;
-  ctrl[p + PARAM.taskCount] = job.taskCount;
+  ctrl[p + PARAM.minRows] = job.minRows;
+  ctrl[p + PARAM.rowDivisor] = job.rowDivisor;
+  ctrl[p + PARAM.colsPerPack] = job.colsPerPack;
+  ctrl[p + PARAM.packCount] = job.packCount;
   ctrl[p + PARAM.scratchBase] = job.scratch;
   ctrl[p + PARAM.scratchStride] = e.scratchStride;
   ctrl[p + PARAM.tileBytes] = e.tileBytes;
@@ -394,18 +415,40 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, job: Job): boo
   Atomics.store(ctrl, CTRL.next, 0);
   Atomics.store(ctrl, CTRL.left, 0);
   Atomics.store(ctrl, CTRL.error, 0);
+  Atomics.store(ctrl, CTRL.packNext, 0);
+  Atomics.store(ctrl, CTRL.packDone, 0);
   Atomics.store(ctrl, CTRL.maxJoin, workers);
   Atomics.store(ctrl, CTRL.gate, (seq & 0xffff) << 8);
   // The seq store is the release point: workers read the parameters only after seeing it.
   Atomics.store(ctrl, CTRL.seq, seq);
   Atomics.notify(ctrl, CTRL.seq);
 
-  const run = job.isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
+  copyA();
+  Atomics.store(ctrl, CTRL.aReady, seq);
+
+  const pack = job.isF32 ? ex.pack_b_f32 : ex.pack_b_f64;
   let t: number;
-  while ((t = Atomics.add(ctrl, CTRL.next, 1)) < job.taskCount) {
-    const i0 = t * job.rowsPerTask;
-    run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, Math.min(job.m, i0 + job.rowsPerTask),
+  while ((t = Atomics.add(ctrl, CTRL.packNext, 1)) < job.packCount) {
+    const j0 = t * job.colsPerPack;
+    pack(job.bPtr, job.packedB, job.k, job.n, job.tB, job.kc, j0, Math.min(job.n, j0 + job.colsPerPack));
+    Atomics.add(ctrl, CTRL.packDone, 1);
+  }
+  // Wait for chunks a worker claimed; at most one chunk of packing, so spin.
+  while (Atomics.load(ctrl, CTRL.packDone) < job.packCount);
+
+  const run = job.isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
+  // Claim row blocks [i0, i1) by CAS on the next free row; the worker runs the same loop.
+  let i0 = Atomics.load(ctrl, CTRL.next);
+  while (i0 < job.m) {
+    const i1 = Math.min(job.m, i0 + Math.ceil((job.m - i0) / (job.rowDivisor * job.minRows)) * job.minRows);
+    const prev = Atomics.compareExchange(ctrl, CTRL.next, i0, i1);
+    if (prev !== i0) {
+      i0 = prev;
+      continue;
+    }
+    run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, i1,
       job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc);
+    i0 = Atomics.load(ctrl, CTRL.next);
   }
   // Close the gate so a worker that wakes up late does not join a finished job.
   let gate = Atomics.load(ctrl, CTRL.gate);

@@ -8,8 +8,9 @@
  * `gemm-wasm.generated.ts`. Nothing here runs at library run time.
  *
  * Algorithm (GotoBLAS / BLIS style, see the loader for the JS side):
- * - `pack_b_*` packs all of op(B) once into micro-panels of NR columns, KC rows deep, zero
- *   padded to a multiple of NR. This is where `transB` is absorbed.
+ * - `pack_b_*` packs op(B) once into micro-panels of NR columns, KC rows deep, zero padded to
+ *   a multiple of NR (a column range per call, so threads can share the work). This is where
+ *   `transB` is absorbed.
  * - `gemm_rows_*` computes the rows [i0, i1) of C: for each KC slice it packs an MC×KC block
  *   of op(A) into micro-panels of MR rows (absorbing `transA`), then sweeps the NR-wide B
  *   micro-panels (L1 resident) against the packed A block (L2 resident).
@@ -126,19 +127,29 @@ function microKernel(s: KernelShape): string {
       (else ${storeAdd.join('\n        ')})))`;
 }
 
-/** Packs all of op(B) (k×n) into KC-deep, NR-wide, zero-padded micro-panels. */
+/**
+ * Packs the columns [j0, j1) of op(B) (k×n; j0 a multiple of NR) into KC-deep, NR-wide,
+ * zero-padded micro-panels at their final place in the full packed B, so that threads can
+ * each pack a share of the columns side by side.
+ */
 function packB(s: KernelShape): string {
   const { type: t, nr } = s;
   const es = bytesOf(t);
   // Panel (pc, jr) starts at element pc·nPad + jr·kc; within a panel row p holds NR values.
   return `
-  (func $pack_b_${t} (export "pack_b_${t}") (param $b i32) (param $dst i32) (param $k i32) (param $n i32) (param $transB i32) (param $kcBlk i32)
+  (func $pack_b_${t} (export "pack_b_${t}") (param $b i32) (param $base i32) (param $k i32) (param $n i32) (param $transB i32) (param $kcBlk i32)
+      (param $j0 i32) (param $j1 i32)
     (local $pc i32) (local $kc i32) (local $jr i32) (local $p i32) (local $j i32) (local $col i32) (local $src i32)
+    (local $dst i32) (local $nPad i32)
+    (if (i32.ge_u (local.get $j0) (local.get $j1)) (then (return)))
+    (local.set $nPad (i32.mul (i32.div_u (i32.add (local.get $n) (i32.const ${nr - 1})) (i32.const ${nr})) (i32.const ${nr})))
     (loop $lpc
       (local.set $kc (select (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc))
         (i32.lt_u (local.get $kcBlk) (i32.sub (local.get $k) (local.get $pc)))))
-      (local.set $jr (i32.const 0))
+      (local.set $jr (local.get $j0))
       (loop $ljr
+        (local.set $dst (i32.add (local.get $base)
+          (i32.mul (i32.add (i32.mul (local.get $pc) (local.get $nPad)) (i32.mul (local.get $jr) (local.get $kc))) (i32.const ${es}))))
         (local.set $p (i32.const 0))
         (loop $lp
           (if (i32.and (i32.eqz (local.get $transB)) (i32.le_u (i32.add (local.get $jr) (i32.const ${nr})) (local.get $n)))
@@ -161,7 +172,7 @@ function packB(s: KernelShape): string {
                 (local.set $dst (i32.add (local.get $dst) (i32.const ${es})))
                 (br_if $lj (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const ${nr}))))))
           (br_if $lp (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 1))) (local.get $kc))))
-        (br_if $ljr (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const ${nr}))) (local.get $n))))
+        (br_if $ljr (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const ${nr}))) (local.get $j1))))
       (br_if $lpc (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $kc))) (local.get $k)))))`;
 }
 

@@ -4,6 +4,11 @@
  * no file path that would differ between `src` (tsx, vitest) and `dist`.
  *
  * The control block is a few Int32 slots at the start of the shared Wasm memory.
+ * A job has two phases that both threads share: packing op(B) by column chunks, then computing
+ * C by row blocks; each phase hands out its tasks through an atomic counter, so a worker that
+ * wakes up late simply finds fewer tasks left. Row blocks shrink as the rows run out (each
+ * claim takes about 1/(2·threads) of the rest; the same rule in `runParallel` and here), so
+ * the threads finish within a small block of each other while the first blocks stay large.
  * @internal
  * @packageDocumentation
  */
@@ -14,7 +19,7 @@ export const CTRL = {
   seq: 0,
   /** Gate word: `(seq & 0xffff) << 8 | closed << 7 | joined`. Workers join by CAS. */
   gate: 1,
-  /** Next task index to claim (`Atomics.add`). */
+  /** First row of C not yet claimed (claimed by CAS, see `runParallel`). */
   next: 2,
   /** Number of joined workers that have finished. */
   left: 3,
@@ -22,8 +27,14 @@ export const CTRL = {
   error: 4,
   /** Most workers allowed to join the current job. */
   maxJoin: 5,
+  /** Next column chunk of op(B) to pack (`Atomics.add`). */
+  packNext: 6,
+  /** Number of column chunks packed so far. */
+  packDone: 7,
+  /** The job's seq once its A (and C, when accumulating) is in linear memory. */
+  aReady: 8,
   /** First job parameter slot; see `PARAM`. */
-  params: 8,
+  params: 12,
 } as const;
 
 /** Job parameter offsets relative to `CTRL.params`. @internal */
@@ -39,13 +50,21 @@ export const PARAM = {
   accumulate: 8,
   kcBlk: 9,
   mcBlk: 10,
-  rowsPerTask: 11,
-  taskCount: 12,
+  /** Row blocks are multiples of this (itself a multiple of MR), except the last. */
+  minRows: 11,
+  /** A claim takes about 1/rowDivisor of the rows left (guided scheduling). */
+  rowDivisor: 12,
   scratchBase: 13,
   scratchStride: 14,
   tileBytes: 15,
   /** 1: run the fused multiply-add kernels (the `moduleFma` instance). */
   isFma: 16,
+  /** B as copied into linear memory (unpacked). */
+  b: 17,
+  transB: 18,
+  /** Columns of op(B) per packing task (a multiple of NR), and the number of such tasks. */
+  colsPerPack: 19,
+  packCount: 20,
 } as const;
 
 /** Bytes reserved for the control block. @internal */
@@ -81,18 +100,38 @@ for (;;) {
     g = prev;
   }
   if (!joined) continue;
+  const p = (i) => ctrl[P + i];
+  const kernels = p(${PARAM.isFma}) ? exFma : ex;
+  const isF32 = p(${PARAM.isF32});
+  let t;
+  // Phase 1: pack column chunks of op(B) (already in linear memory). Every claimed chunk is
+  // counted as done, even on failure, so the main thread never waits for it forever.
+  const packs = p(${PARAM.packCount}), cols = p(${PARAM.colsPerPack}), n = p(${PARAM.n});
+  while ((t = Atomics.add(ctrl, ${CTRL.packNext}, 1)) < packs) {
+    try {
+      (isF32 ? kernels.pack_b_f32 : kernels.pack_b_f64)(p(${PARAM.b}), p(${PARAM.packedB}), p(${PARAM.k}), n,
+        p(${PARAM.transB}), p(${PARAM.kcBlk}), t * cols, Math.min(n, t * cols + cols));
+    } catch {
+      Atomics.store(ctrl, ${CTRL.error}, 1);
+    }
+    Atomics.add(ctrl, ${CTRL.packDone}, 1);
+  }
+  // Phase 2: rows of C, once all of B is packed and A is in. Both waits are short (a copy, a
+  // chunk of packing), so spinning beats sleeping and being woken again.
+  while (Atomics.load(ctrl, ${CTRL.packDone}) < packs || Atomics.load(ctrl, ${CTRL.aReady}) !== seq);
   try {
-    const p = (i) => ctrl[P + i];
-    const kernels = p(${PARAM.isFma}) ? exFma : ex;
-    const run = p(${PARAM.isF32}) ? kernels.gemm_rows_f32 : kernels.gemm_rows_f64;
-    const m = p(${PARAM.m}), rows = p(${PARAM.rowsPerTask}), tasks = p(${PARAM.taskCount});
+    const run = isF32 ? kernels.gemm_rows_f32 : kernels.gemm_rows_f64;
+    const m = p(${PARAM.m}), minRows = p(${PARAM.minRows}), divisor = p(${PARAM.rowDivisor});
     const scratch = p(${PARAM.scratchBase}) + index * p(${PARAM.scratchStride});
-    let t;
-    while ((t = Atomics.add(ctrl, ${CTRL.next}, 1)) < tasks) {
-      const i0 = t * rows;
-      run(p(${PARAM.a}), p(${PARAM.packedB}), p(${PARAM.c}), m, p(${PARAM.n}), p(${PARAM.k}),
-        p(${PARAM.transA}), i0, Math.min(m, i0 + rows), p(${PARAM.accumulate}),
+    let i0 = Atomics.load(ctrl, ${CTRL.next});
+    while (i0 < m) {
+      const i1 = Math.min(m, i0 + Math.ceil((m - i0) / (divisor * minRows)) * minRows);
+      const prev = Atomics.compareExchange(ctrl, ${CTRL.next}, i0, i1);
+      if (prev !== i0) { i0 = prev; continue; }
+      run(p(${PARAM.a}), p(${PARAM.packedB}), p(${PARAM.c}), m, n, p(${PARAM.k}),
+        p(${PARAM.transA}), i0, i1, p(${PARAM.accumulate}),
         scratch + p(${PARAM.tileBytes}), scratch, p(${PARAM.kcBlk}), p(${PARAM.mcBlk}));
+      i0 = Atomics.load(ctrl, ${CTRL.next});
     }
   } catch {
     Atomics.store(ctrl, ${CTRL.error}, 1);
