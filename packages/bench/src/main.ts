@@ -53,7 +53,8 @@ async function environment(
       'only as closely as float32 engines do.',
     'jax-js W4 with jit compiles a fresh function each step (recording the chain is the work measured).',
     'W4: every implementation starts from a collected heap; its first step is the warm-up. Chains whose first ' +
-      'step took ≤ 1 s report the median of 5 more, chains up to 10 s one more step, longer ones the first step.',
+      'step took ≤ 1 s (--quick: 0.2 s) report the median of 5 (3) more; in a full run chains up to 10 s are ' +
+      'timed once more; the rest report the first step.',
     'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
       'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',
