@@ -4,7 +4,7 @@
  * autograd; callers validate shapes first. No loop calls a closure or allocates per element.
  * @packageDocumentation
  */
-import type { FloatArray } from './gemm.ts';
+import type { FloatArray } from '../base/dtype.ts';
 
 type Shape = readonly number[];
 

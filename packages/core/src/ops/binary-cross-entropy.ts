@@ -1,5 +1,5 @@
-import { ArgumentError } from '../errors.ts';
-import type { Tensor } from '../tensor.ts';
+import { ArgumentError } from '../base/errors.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';

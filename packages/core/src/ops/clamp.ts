@@ -1,5 +1,5 @@
-import { ArgumentError } from '../errors.ts';
-import { Tensor } from '../tensor.ts';
+import { ArgumentError } from '../base/errors.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { ge } from './ge.ts';
 import { le } from './le.ts';

@@ -1,6 +1,7 @@
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis } from '../shape.ts';
-import { Tensor, type DType, type FloatArray } from '../tensor.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { type DType, type FloatArray } from '../base/dtype.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { slice } from './slice.ts';
 

@@ -1,11 +1,13 @@
-import { captureStack, checkForward } from '../anomaly.ts';
-import { ArgumentError, DTypeError } from '../errors.ts';
+import { captureStack, checkForward } from '../graph/anomaly.ts';
+import { ArgumentError, DTypeError } from '../base/errors.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
-import { pushNode, scratchFor, scratchLike, state, type TapeNode } from '../tape.ts';
-import { ops } from './table.ts';
-import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
-import { applyScalar, Value } from '../value.ts';
+import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../base/shape.ts';
+import { pushNode, scratchFor, scratchLike, state, type TapeNode } from '../graph/tape.ts';
+import { ops } from '../graph/bindings.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { scalarLike } from '../graph/creation.ts';
+import { type DType, type FloatArray } from '../base/dtype.ts';
+import { applyScalar, Value } from '../graph/value.ts';
 
 /** A number or a tensor: what elementwise derivatives are written over, so one rule serves both lanes. @category Autograd */
 export type Num = number | Tensor;

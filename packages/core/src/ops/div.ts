@@ -1,7 +1,7 @@
 import { divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';
-import { scratchLike } from '../tape.ts';
+import { scratchLike } from '../graph/tape.ts';
 
 /**
  * Elementwise quotient with broadcasting: `y = a / b`.

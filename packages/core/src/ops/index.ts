@@ -1,4 +1,4 @@
-import { bindOps } from './table.ts';
+import { bindOps } from '../graph/bindings.ts';
 import { abs } from './abs.ts';
 import { add } from './add.ts';
 import { binaryCrossEntropy } from './binary-cross-entropy.ts';

@@ -1,4 +1,4 @@
-import { Tensor } from '../tensor.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { defineOp, record } from './define.ts';
 import { exp } from './exp.ts';
 import { mul } from './mul.ts';

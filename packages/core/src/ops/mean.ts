@@ -1,5 +1,5 @@
-import { normalizeAxes, sizeOf } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
+import { normalizeAxes, sizeOf } from '../base/shape.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';
 import { div } from './div.ts';
 import { sum } from './sum.ts';

@@ -1,4 +1,4 @@
-import type { Tensor } from '../tensor.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { extremum } from './max.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
-import { scratchLike } from '../tape.ts';
+import { scratchLike } from '../graph/tape.ts';
 
 /**
  * Elementwise product with broadcasting: `y = a · b`.

@@ -1,6 +1,6 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, sizeOf, type Shape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { ShapeError } from '../base/errors.ts';
+import { fmt, sizeOf, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 
 const op = defineOp({

@@ -1,6 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import { normalizeAxis } from '../shape.ts';
-import { Tensor, zeros } from '../tensor.ts';
+import { ArgumentError } from '../base/errors.ts';
+import { normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { zeros } from '../graph/creation.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { concat } from './concat.ts';
 

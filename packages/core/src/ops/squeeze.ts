@@ -1,6 +1,6 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxes } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxes } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { reshape } from './reshape.ts';
 

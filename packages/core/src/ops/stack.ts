@@ -1,6 +1,6 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, sameShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, sameShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { checkTensorList, concatData } from './concat.ts';
 import { defineOp, record } from './define.ts';
 import { slice } from './slice.ts';

@@ -1,5 +1,5 @@
-import { normalizeAxis } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { reshape } from './reshape.ts';
 

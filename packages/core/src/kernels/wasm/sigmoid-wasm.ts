@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 
-import { SIGMOID_UNROLL } from './sigmoid-wat.js';
+import { SIGMOID_UNROLL } from '../sigmoid-constants.js';
 
 type FloatArray = Float64Array | Float32Array;
 

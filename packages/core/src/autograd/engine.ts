@@ -1,9 +1,12 @@
-import { runCheckedRule } from './anomaly.ts';
-import { DTypeError, GradError, ShapeError } from './errors.ts';
-import { checkVersions } from './in-place.ts';
-import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { claimScratch, donate, recycle, releaseNode, state, tapeOf, withRecording, type TapeNode } from './tape.ts';
-import { ones, Tensor, type FloatArray } from './tensor.ts';
+import { runCheckedRule } from '../graph/anomaly.ts';
+import { DTypeError, GradError, ShapeError } from '../base/errors.ts';
+import { checkVersions } from './engine.ts';
+import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { sumToShape } from './engine.ts';
+import { claimScratch, donate, recycle, releaseNode, state, tapeOf, withRecording, type TapeNode } from '../graph/tape.ts';
+import { ones } from '../graph/creation.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { type FloatArray } from '../base/dtype.ts';
 
 /** Options of a tensor backward pass. @category Autograd */
 export interface BackwardOptions {

@@ -1,7 +1,7 @@
-import { ArgumentError } from './errors.ts';
-import type { ElementwiseOp } from './ops/define.ts';
+import { ArgumentError } from '../base/errors.ts';
+import type { ElementwiseOp } from '../ops/define.ts';
 import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
-import { ops } from './ops/table.ts';
+import { ops } from './bindings.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {

@@ -1,9 +1,9 @@
-import { userFrame } from './anomaly.ts';
-import { ArgumentError, DTypeError, GradError, ShapeError } from './errors.ts';
-import { describe } from './ops/define.ts';
-import { broadcastIndex, broadcastShapes, fmt, sameShape } from './shape.ts';
-import { state, type TapeNode } from './tape.ts';
-import { Tensor } from './tensor.ts';
+import { userFrame } from '../graph/anomaly.ts';
+import { ArgumentError, DTypeError, GradError, ShapeError } from '../base/errors.ts';
+import { describe } from './define.ts';
+import { broadcastIndex, broadcastShapes, fmt, sameShape } from '../base/shape.ts';
+import { state, type TapeNode } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
 
 /**
  * In-place updates write into a tensor's storage and bump its `version`. They are not recorded, so while

@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from './errors.ts';
-import { state } from './tape.ts';
-import { Tensor } from './tensor.ts';
+import { state } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
 
 /** A tensor's dimensions, outermost first. `[]` is a scalar. @category Shape */
 export type Shape = readonly number[];

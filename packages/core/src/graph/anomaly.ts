@@ -1,6 +1,6 @@
-import { AnomalyError } from './errors.ts';
-import type { BackwardContext, BackwardRule } from './ops/define.ts';
-import { fmt } from './shape.ts';
+import { AnomalyError } from '../base/errors.ts';
+import type { BackwardContext, BackwardRule } from '../ops/define.ts';
+import { fmt } from '../base/shape.ts';
 import { state, type TapeNode } from './tape.ts';
 import type { Tensor } from './tensor.ts';
 

@@ -1,5 +1,6 @@
-import type { OpDef } from './ops/define.ts';
-import type { FloatArray, Tensor } from './tensor.ts';
+import type { OpDef } from '../ops/define.ts';
+import type { FloatArray } from '../base/dtype.ts';
+import type { Tensor } from './tensor.ts';
 
 /**
  * One recorded tensor operation: a row of the Wengert list.

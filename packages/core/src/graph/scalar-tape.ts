@@ -1,4 +1,4 @@
-import { GradError } from './errors.ts';
+import { GradError } from '../base/errors.ts';
 import { state } from './tape.ts';
 import type { Value } from './value.ts';
 

@@ -1,4 +1,4 @@
-import type * as Ops from './index.ts';
+import type * as Ops from '../ops/index.ts';
 
 /**
  * The op functions, bound late: `Tensor` and `Value` methods call through this table instead of

@@ -1,12 +1,12 @@
-import { ArgumentError, DTypeError, ShapeError } from './errors.ts';
-import { backward, type BackwardOptions } from './engine.ts';
-import type { FloatArray } from './kernels/gemm.ts';
-import type { MatmulOptions } from './ops/matmul.ts';
-import { ops } from './ops/table.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { backward, type BackwardOptions } from '../autograd/engine.ts';
+import type { FloatArray } from '../base/dtype.ts';
+import type { MatmulOptions } from '../ops/matmul.ts';
+import { ops } from './bindings.ts';
 import type { Value } from './value.ts';
-import type { LossOptions } from './ops/loss-reduction.ts';
-import { Rng } from './random.ts';
-import { checkShape, fmt, sizeOf, type Shape } from './shape.ts';
+import type { LossOptions } from '../ops/loss-reduction.ts';
+import { Rng } from '../base/random.ts';
+import { checkShape, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { state, type TapeNode } from './tape.ts';
 
 /** Element type of a tensor. `float64` is the default: gradient checks need it. @category Autograd */
