@@ -8,7 +8,7 @@
  * package does not export.
  */
 import { gemm, gemmJs, gemmWasm, setGemmThreads, wasmAvailable } from '../packages/core/src/kernels/gemm.ts';
-import { type FloatArray } from '../packages/core/src/base/dtype.ts';
+import type { FloatArray } from '../packages/core/src/base/dtype.ts';
 
 type Kernel = (a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
   transA: boolean, transB: boolean) => unknown;

@@ -1,3 +1,4 @@
+// The package entry: every public export, and the one place that wires the layers together (op table and backward).
 export { AnomalyError, AutogradError, ArgumentError, DTypeError, GradCheckError, GradError, ShapeError, TapegradError } from './base/errors.ts';
 export { broadcastShapes, type Shape } from './base/shape.ts';
 export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, type TapeNode } from './graph/tape.ts';
@@ -22,3 +23,11 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './transfor
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './transforms/functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './transforms/custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './autograd/explain.ts';
+
+// Wiring: Tensor and Value methods call the ops through the late-bound table, and Tensor.backward calls
+// the engine; the recording layer imports neither (see docs/ARCHITECTURE.md, "Layers").
+import { backward as engineBackward } from './autograd/engine.ts';
+import { bind } from './graph/bindings.ts';
+import { OPS } from './ops/index.ts';
+
+bind({ ops: OPS, backward: engineBackward });

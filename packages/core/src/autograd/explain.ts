@@ -1,3 +1,4 @@
+// explain(): a chain-rule trace of one backward pass, step by step, with each op's rule and the gradients it sent.
 import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
 import type { ElementwiseOp } from '../ops/define.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';

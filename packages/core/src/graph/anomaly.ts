@@ -1,3 +1,4 @@
+// Anomaly mode: records where each op was called and checks every forward and backward result for NaN and ∞.
 import { AnomalyError } from '../base/errors.ts';
 import type { BackwardContext, BackwardRule } from '../ops/define.ts';
 import { fmt } from '../base/shape.ts';

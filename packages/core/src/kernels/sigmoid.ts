@@ -1,3 +1,4 @@
+// The logistic sigmoid over whole buffers: a Wasm SIMD kernel for large ones, the same algorithm in TypeScript for small ones.
 /**
  * The logistic sigmoid over whole buffers: a WebAssembly SIMD kernel for large buffers and a
  * TypeScript implementation of the same algorithm (same operations, same order, so the same

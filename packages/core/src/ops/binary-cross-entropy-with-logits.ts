@@ -1,3 +1,4 @@
+// binaryCrossEntropyWithLogits: the BCE loss on logits, computed without overflow.
 import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';

@@ -1,3 +1,4 @@
+// binaryCrossEntropy: the BCE loss on probabilities, logs clamped at −100 as PyTorch does.
 import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';

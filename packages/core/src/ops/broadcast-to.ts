@@ -1,3 +1,4 @@
+// broadcastTo: repeats a tensor along size-1 and new leading axes.
 import { ShapeError } from '../base/errors.ts';
 import { broadcastLoop, planBinary } from '../kernels/elementwise.ts';
 import { broadcastIndex, checkShape, fmt, sizeOf, type Shape } from '../base/shape.ts';

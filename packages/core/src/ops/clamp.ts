@@ -1,3 +1,4 @@
+// clamp: y = min(max(x, lo), hi), either bound optional.
 import { ArgumentError } from '../base/errors.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';

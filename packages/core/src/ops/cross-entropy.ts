@@ -1,3 +1,4 @@
+// crossEntropy: softmax cross-entropy of logits against integer class labels.
 import { ArgumentError, ShapeError } from '../base/errors.ts';
 import { fmt } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

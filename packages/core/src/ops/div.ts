@@ -1,3 +1,4 @@
+// div: y = a / b with broadcasting, and its raw backward.
 import { divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';

@@ -1,3 +1,4 @@
+// logSoftmax: x − logsumexp(x) along an axis, shifted by the max.
 import { Tensor } from '../graph/tensor.ts';
 import { defineOp, record } from './define.ts';
 import { exp } from './exp.ts';

@@ -1,3 +1,4 @@
+// logsumexp: ln Σ eˣ over axes, shifted by the max so it never overflows.
 import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';

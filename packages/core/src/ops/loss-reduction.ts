@@ -1,3 +1,4 @@
+// What the losses share: the reduction option (mean, sum, none) and the checks of predictions against targets.
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
 import { fmt, sameShape } from '../base/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';

@@ -1,3 +1,4 @@
+// matmul: Y = A·B, NumPy-style batching and transpose flags, on the GEMM kernel.
 import { DTypeError, ShapeError } from '../base/errors.ts';
 import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';

@@ -1,3 +1,4 @@
+// mean: (1/n) Σ x over axes, recorded as a sum and a division.
 import { normalizeAxes, sizeOf } from '../base/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';

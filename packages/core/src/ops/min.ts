@@ -1,3 +1,4 @@
+// min: the minimum over axes, ties sharing the gradient evenly (the kernel is max.ts's).
 import type { Tensor } from '../graph/tensor.ts';
 import { extremum } from './max.ts';
 

@@ -1,3 +1,4 @@
+// mul: y = a · b with broadcasting, and its raw backward.
 import { mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { scratchLike } from '../graph/tape.ts';

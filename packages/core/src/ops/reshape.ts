@@ -1,3 +1,4 @@
+// reshape: the same elements in a new shape (one dimension may be −1).
 import { ShapeError } from '../base/errors.ts';
 import { fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

@@ -1,3 +1,4 @@
+// slice: the range start ≤ i < end along an axis (its derivative is concat).
 import { ArgumentError } from '../base/errors.ts';
 import { normalizeAxis } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

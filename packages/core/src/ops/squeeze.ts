@@ -1,3 +1,4 @@
+// squeeze: drops size-1 axes.
 import { ShapeError } from '../base/errors.ts';
 import { fmt, normalizeAxes } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

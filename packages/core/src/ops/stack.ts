@@ -1,3 +1,4 @@
+// stack: joins tensors of one shape along a new axis.
 import { ShapeError } from '../base/errors.ts';
 import { fmt, normalizeAxis, sameShape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

@@ -1,3 +1,4 @@
+// sub: y = a − b with broadcasting, and its raw backward.
 import { negLoop, subLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { scratchLike } from '../graph/tape.ts';

@@ -1,3 +1,4 @@
+// sum: Σ x over axes, with its reduction kernel and raw backward.
 import { asTensor, defineOp, record } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';

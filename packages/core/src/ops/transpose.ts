@@ -1,3 +1,4 @@
+// transpose: permutes axes (default: swaps the last two).
 import { ShapeError } from '../base/errors.ts';
 import { stridedIndex, stridesOf } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';

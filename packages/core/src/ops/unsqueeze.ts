@@ -1,3 +1,4 @@
+// unsqueeze: inserts a size-1 axis.
 import { normalizeAxis } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';

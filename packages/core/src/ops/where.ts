@@ -1,3 +1,4 @@
+// where: picks a where cond ≠ 0, else b, with broadcasting.
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { scalarLike } from '../graph/creation.ts';

@@ -1,3 +1,4 @@
+// customOp: user-defined ops with their own forward and VJP, recorded like built-in ones.
 import { ArgumentError, DTypeError, GradError } from '../base/errors.ts';
 import { describe, record, type BackwardContext, type OpDef } from '../ops/define.ts';
 import { noGrad } from '../graph/tape.ts';

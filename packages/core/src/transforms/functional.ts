@@ -1,3 +1,4 @@
+// The JAX-style transforms: grad, valueAndGrad, vjp, jvp, jacobian, hessian, hvp.
 import { computeGrads } from '../autograd/engine.ts';
 import { ArgumentError, ShapeError } from '../base/errors.ts';
 import { add } from '../ops/add.ts';

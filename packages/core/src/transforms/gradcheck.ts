@@ -1,3 +1,4 @@
+// gradcheck: compares backward with central finite differences, element by element.
 import { computeGrads } from '../autograd/engine.ts';
 import { ArgumentError, GradCheckError } from '../base/errors.ts';
 import { Rng } from '../base/random.ts';

@@ -1,3 +1,4 @@
+// gradgradcheck: gradcheck of the backward pass itself (second derivatives).
 import { computeGrads } from '../autograd/engine.ts';
 import { ArgumentError, GradCheckError } from '../base/errors.ts';
 import { releaseNodesFrom } from './functional.ts';
