@@ -303,10 +303,6 @@ function numberFormat(data: FloatArray): (x: number) => string {
 }
 
 function formatTensor(t: Tensor): string {
-  const formatNumber = numberFormat(t.data);
-  const cells = Array.from(t.data, formatNumber);
-  const width = cells.reduce((w, c) => Math.max(w, c.length), 0);
-  const pad = (s: string): string => s.padStart(width);
   const rank = t.shape.length;
   const strides: number[] = [];
   let s = 1;
@@ -314,11 +310,27 @@ function formatTensor(t: Tensor): string {
     strides[i] = s;
     s *= t.shape[i]!;
   }
-  // Long dimensions show their first and last three entries, as NumPy does.
+  // Long dimensions show their first and last three entries, as NumPy does. Only the elements shown
+  // are formatted (and choose the number format, as PyTorch's summary does): a 3000×3000 tensor prints
+  // 49 numbers, not 9 million.
+  const shownIndices = (n: number): number[] => (n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i));
+  const shown: number[] = [];
+  const collect = (dim: number, offset: number): void => {
+    if (dim === rank) {
+      shown.push(offset);
+      return;
+    }
+    for (const i of shownIndices(t.shape[dim]!)) if (i >= 0) collect(dim + 1, offset + i * strides[dim]!);
+  };
+  collect(0, 0);
+  const formatNumber = numberFormat(Float64Array.from(shown, (o) => t.data[o]!));
+  const cells = new Map(shown.map((o) => [o, formatNumber(t.data[o]!)]));
+  let width = 0;
+  for (const c of cells.values()) width = Math.max(width, c.length);
+  const pad = (c: string): string => c.padStart(width);
   const render = (dim: number, offset: number, indent: string): string => {
-    if (dim === rank) return pad(cells[offset]!);
-    const n = t.shape[dim]!;
-    const idx = n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+    if (dim === rank) return pad(cells.get(offset)!);
+    const idx = shownIndices(t.shape[dim]!);
     const parts = idx.map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim]!, indent + ' ')));
     const sep = dim === rank - 1 ? ', ' : ',\n' + '\n'.repeat(Math.max(0, rank - dim - 2)) + indent + ' ';
     return `[${parts.join(sep)}]`;
@@ -392,9 +404,15 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOption
     flatten(data as NestedArray, f);
     flat = f;
     if (opts.shape !== undefined && shape.length <= 1) shape = [f.length];
-  } else if (ArrayBuffer.isView(data) || (typeof data === 'object' && data !== null && 'length' in data)) {
+  } else if ((ArrayBuffer.isView(data) && !(data instanceof DataView)) || (typeof data === 'object' && data !== null && 'length' in data)) {
     flat = data as ArrayLike<number>;
-    shape = [flat.length];
+    const n: unknown = flat.length;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new ArgumentError(`tensor: an array-like's length must be a non-negative integer, got ${typeof n === 'number' ? String(n) : typeof n}`);
+    }
+    shape = [n];
+  } else if ((data as unknown) instanceof DataView) {
+    throw new ArgumentError('tensor: data must be a number, an array or a typed array, got a DataView (wrap its buffer in a Float64Array or Float32Array)');
   } else {
     throw new ArgumentError(`tensor: data must be a number, an array or a typed array, got ${typeof data}`);
   }
@@ -406,10 +424,13 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOption
     }
     shape = [...opts.shape];
   }
-  for (let i = 0; i < flat.length; i++) {
-    if (typeof flat[i] !== 'number') throw new ArgumentError(`tensor: elements must be numbers, got ${typeof flat[i]} at index ${i}`);
+  // Allocated before the elements are read, so an absurd length fails at once with the size.
+  const arr = allocShape('tensor', dtype, shape);
+  for (let i = 0; i < arr.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number') throw new ArgumentError(`tensor: elements must be numbers, got ${typeof v} at index ${i}`);
+    arr[i] = v;
   }
-  const arr = dtype === 'float32' ? Float32Array.from(flat) : Float64Array.from(flat);
   return new Tensor(arr, shape, dtype, opts.requiresGrad ?? false);
 }
 
@@ -433,11 +454,21 @@ export function scalarLike(x: number, dtype: DType): Tensor {
   return t;
 }
 
+/** Storage for `shape`; a size the runtime cannot allocate is a ShapeError naming the op and the size. */
+function allocShape(op: string, dtype: DType, shape: Shape): FloatArray {
+  const n = sizeOf(shape);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(`${op}: shape ${fmt(shape)} needs ${n} elements (${n * (dtype === 'float32' ? 4 : 8)} bytes of ${dtype}), more than can be allocated`);
+  }
+}
+
 function filled(op: string, shape: Shape, value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
   checkShape(op, shape);
   const dtype = checkDType(op, opts.dtype);
-  const n = sizeOf(shape);
-  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const data = allocShape(op, dtype, shape);
   if (value !== 0) data.fill(value);
   return new Tensor(data, [...shape], dtype, opts.requiresGrad ?? false);
 }

@@ -1,7 +1,7 @@
 import { captureStack, checkForward } from '../anomaly.ts';
-import { ArgumentError, DTypeError } from '../errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
+import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../shape.ts';
 import { pushNode, scratchFor, scratchLike, state, type TapeNode } from '../tape.ts';
 import { ops } from './table.ts';
 import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
@@ -304,7 +304,7 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor, kernel: Bina
   }
   const shape = broadcastShapes(a.shape, b.shape, op.name);
   const n = sizeOf(shape);
-  const out = alloc(a.dtype, n);
+  const out = alloc(a.dtype, n, op.name, shape);
   const ad = a.data;
   const bd = b.data;
   const f = op.forward;
@@ -345,9 +345,20 @@ function hasNonFinite(d: FloatArray): boolean {
   return false;
 }
 
-/** A fresh typed array of the dtype. @internal */
-export function alloc(dtype: DType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+/**
+ * A fresh typed array of the dtype. A size the runtime cannot allocate is a {@link ShapeError} naming
+ * the op and the size, not a bare `RangeError` from deep inside.
+ * @internal
+ */
+export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): FloatArray {
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(
+      `${op}: ${shape === undefined ? 'the result' : `shape ${fmt(shape)}`} needs ${n} elements (${n * (dtype === 'float32' ? 4 : 8)} bytes of ${dtype}), more than can be allocated`,
+    );
+  }
 }
 
 /**
