@@ -1,3 +1,4 @@
+// pow: y = aᵇ with broadcasting.
 import { add } from './add.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { eq } from './eq.ts';

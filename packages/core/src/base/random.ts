@@ -1,3 +1,4 @@
+// Rng: the seeded random number generator behind rand, randn and the tests.
 import { ArgumentError } from './errors.ts';
 
 /**
