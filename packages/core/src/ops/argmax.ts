@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, reducedShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// argmax: the position of the largest element (no gradient), and the scan argmin shares.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, reducedShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 
 /** Options of {@link argmax} and {@link argmin}. @category Reduction */

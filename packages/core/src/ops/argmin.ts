@@ -1,4 +1,5 @@
-import type { Tensor } from '../tensor.ts';
+// argmin: the position of the smallest element (no gradient).
+import type { Tensor } from '../graph/tensor.ts';
 import { argExtremum, type ArgReduceOptions } from './argmax.ts';
 
 /**

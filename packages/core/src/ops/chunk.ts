@@ -1,6 +1,7 @@
-import { ArgumentError, ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
+// chunk: a tensor cut into a number of near-equal pieces, as slices.
+import { ArgumentError, ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis } from '../base/shape.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';
 import { split } from './split.ts';
 

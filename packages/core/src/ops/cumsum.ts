@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// cumsum: running sums along an axis.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { flip } from './flip.ts';
 

@@ -1,6 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import { Rng } from '../random.ts';
-import { Tensor } from '../tensor.ts';
+// dropout: inverted dropout with a seeded mask.
+import { ArgumentError } from '../base/errors.ts';
+import { Rng } from '../base/random.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { mul } from './mul.ts';
 

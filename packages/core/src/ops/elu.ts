@@ -1,5 +1,6 @@
-import { ArgumentError } from '../errors.ts';
-import { Tensor } from '../tensor.ts';
+// elu: the exponential linear unit.
+import { ArgumentError } from '../base/errors.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { add } from './add.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { gt } from './gt.ts';

@@ -1,6 +1,8 @@
-import { ArgumentError, ShapeError } from '../errors.ts';
-import { fmt } from '../shape.ts';
-import { Tensor, zeros } from '../tensor.ts';
+// embedding: rows of a table looked up by integer indices.
+import { ArgumentError, ShapeError } from '../base/errors.ts';
+import { fmt } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { zeros } from '../graph/creation.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { readIndex } from './gather.ts';
 import { selectAlong } from './index-select.ts';

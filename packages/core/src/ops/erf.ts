@@ -1,3 +1,4 @@
+// erf: the error function (gelu's Φ is built on it).
 import { defineUnary, type UnaryFn } from './define.ts';
 import { exp } from './exp.ts';
 import { mul } from './mul.ts';

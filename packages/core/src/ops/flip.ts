@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { normalizeAxes, stridesOf } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// flip: elements reversed along axes.
+import { ShapeError } from '../base/errors.ts';
+import { normalizeAxes, stridesOf } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
 interface FlipAttrs {

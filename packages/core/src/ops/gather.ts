@@ -1,6 +1,8 @@
-import { ArgumentError, ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, stridesOf, type Shape } from '../shape.ts';
-import { Tensor, zeros } from '../tensor.ts';
+// gather: elements picked along an axis by an index tensor (its derivative is scatterAdd).
+import { ArgumentError, ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, stridesOf, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { zeros } from '../graph/creation.ts';
 import { alloc, asTensor, defineOp, describe, record } from './define.ts';
 import { scatterAdd } from './scatter-add.ts';
 

@@ -1,3 +1,4 @@
+// gelu: x·Φ(x), the exact (erf) form.
 import { add } from './add.ts';
 import { defineUnary, type UnaryFn } from './define.ts';
 import { erf, erfNumber } from './erf.ts';

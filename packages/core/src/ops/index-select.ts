@@ -1,6 +1,8 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, type Shape } from '../shape.ts';
-import { Tensor, zeros } from '../tensor.ts';
+// indexSelect: slices picked along an axis by a list of indices.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { zeros } from '../graph/creation.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { readIndex } from './gather.ts';
 import { scatterAdd } from './scatter-add.ts';

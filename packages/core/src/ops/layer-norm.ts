@@ -1,6 +1,7 @@
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { fmt, sameShape, type Shape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// layerNorm: normalization over the trailing axes, with optional scale and shift.
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { add } from './add.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { div } from './div.ts';

@@ -1,5 +1,6 @@
-import { ArgumentError } from '../errors.ts';
-import { Tensor } from '../tensor.ts';
+// leakyRelu: a rectifier with a small slope below 0.
+import { ArgumentError } from '../base/errors.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { gt } from './gt.ts';
 import { mul } from './mul.ts';

@@ -1,3 +1,4 @@
+// logSigmoid: ln σ(x), computed stably.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';

@@ -1,5 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import { Tensor, type DType } from '../tensor.ts';
+// oneHot: integer labels to 0/1 rows (no gradient).
+import { ArgumentError } from '../base/errors.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { type DType } from '../base/dtype.ts';
 import { alloc, defineOp, record } from './define.ts';
 import { readIndex } from './gather.ts';
 

@@ -1,6 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import { fmt, stridesOf } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// pad: a constant border around a tensor.
+import { ArgumentError } from '../base/errors.ts';
+import { fmt, stridesOf } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { slice } from './slice.ts';
 

@@ -1,6 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import { fmt, stridesOf } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// repeat: copies of a tensor along each axis (PyTorch's Tensor.repeat).
+import { ArgumentError } from '../base/errors.ts';
+import { fmt, stridesOf } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { reshape } from './reshape.ts';
 import { sum } from './sum.ts';

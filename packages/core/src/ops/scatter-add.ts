@@ -1,6 +1,7 @@
-import { DTypeError, ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, sameShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// scatterAdd: src added into x at indexed positions (its derivative is gather).
+import { DTypeError, ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, sameShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { gather, gatherOffsets } from './gather.ts';
 

@@ -1,3 +1,4 @@
+// silu: x·σ(x).
 import { add } from './add.ts';
 import { defineUnary, type UnaryFn } from './define.ts';
 import { mul } from './mul.ts';

@@ -1,4 +1,5 @@
-import type { Tensor } from '../tensor.ts';
+// tile: repeat with counts aligned from the last axis.
+import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';
 import { checkRepeats, repeat } from './repeat.ts';
 
