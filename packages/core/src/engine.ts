@@ -88,6 +88,8 @@ function applyHooks(t: Tensor, g: Tensor): Tensor {
  * @internal
  */
 export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: GradOptions = {}): (Tensor | null)[] {
+  // Inside a `compile` trace the tracer differentiates its own record of the function.
+  if (state.tracer !== null) return state.tracer.onGrads(roots, seeds, opts);
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
   const grads = new Map<number, Tensor>();

@@ -22,4 +22,6 @@ export { gradgradcheck } from './gradgradcheck.ts';
 export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './functional.ts';
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
+export { compile, CompileError, type CompiledFunction, type CompileOptions, type CompileStats } from './compile/compile.ts';
+export type { PlanStats } from './compile/plan.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';

@@ -101,6 +101,7 @@ export class Tensor {
 
   /** The elements as nested arrays (a number for a scalar). */
   toArray(): NestedArray {
+    if (state.tracer !== null) state.tracer.onRead(this);
     return nest(this.data, this.shape, 0, 0);
   }
 
@@ -110,11 +111,13 @@ export class Tensor {
    */
   item(): number {
     if (this.data.length !== 1) throw new ShapeError(`item: tensor must have exactly one element, got shape ${fmt(this.shape)}`);
+    if (state.tracer !== null) state.tracer.onRead(this);
     return this.data[0]!;
   }
 
   /** Prints like NumPy/PyTorch, with shape and dtype. */
   toString(): string {
+    if (state.tracer !== null) state.tracer.onRead(this);
     return formatTensor(this);
   }
 
