@@ -1,22 +1,23 @@
 // compile's planner and executor: turns a trace into steps over buffers allocated once (reused by
 // liveness), with runs of elementwise ops fused into one generated loop.
-import { gemm } from '../kernels/gemm.ts';
-import type { ElementwiseOp, OpDef } from '../ops/define.ts';
-import { broadcastTo } from '../ops/broadcast-to.ts';
-import { concat } from '../ops/concat.ts';
-import { crossEntropy } from '../ops/cross-entropy.ts';
-import { logsumexp } from '../ops/logsumexp.ts';
-import { extremumKernel } from '../ops/max.ts';
-import { slice } from '../ops/slice.ts';
-import { softmaxKernel } from '../ops/softmax.ts';
-import { stack } from '../ops/stack.ts';
-import { sumKernel } from '../ops/sum.ts';
-import { transpose } from '../ops/transpose.ts';
-import { where } from '../ops/where.ts';
-import { clamp } from '../ops/clamp.ts';
-import { broadcastIndex, fmt, sizeOf, type Shape } from '../shape.ts';
-import { state, withRecording } from '../tape.ts';
-import { Tensor, type DType, type FloatArray } from '../tensor.ts';
+import { gemm } from '../../kernels/gemm.ts';
+import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
+import { broadcastTo } from '../../ops/broadcast-to.ts';
+import { concat } from '../../ops/concat.ts';
+import { crossEntropy } from '../../ops/cross-entropy.ts';
+import { logsumexp } from '../../ops/logsumexp.ts';
+import { extremumKernel } from '../../ops/max.ts';
+import { slice } from '../../ops/slice.ts';
+import { softmaxKernel } from '../../ops/softmax.ts';
+import { stack } from '../../ops/stack.ts';
+import { sumKernel } from '../../ops/sum.ts';
+import { transpose } from '../../ops/transpose.ts';
+import { where } from '../../ops/where.ts';
+import { clamp } from '../../ops/clamp.ts';
+import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
+import { state, withRecording } from '../../graph/tape.ts';
+import type { DType, FloatArray } from '../../base/dtype.ts';
+import { Tensor } from '../../graph/tensor.ts';
 import { CompileError, type IrNode, type IrResult, type IrValue, type Trace } from './trace.ts';
 
 /** Figures about a plan, for tests and the performance guide. */
@@ -124,7 +125,7 @@ export function buildPlan(trace: Trace): Plan {
     else if (n.kind === 'inplace') {
       use(n.target, i);
       if (typeof n.operand === 'number') use(n.operand, i);
-    } else use(n.grad, i);
+    } else if (n.kind === 'setGrad') use(n.grad, i);
   });
 
   // Group nodes into steps: runs of elementwise ops of one output shape and dtype fuse.
@@ -208,8 +209,10 @@ export function buildPlan(trace: Trace): Plan {
       steps.push(opStep(first, values, storage, planned, take, fixedOutputs, copies, () => allocations++));
     } else if (first.kind === 'inplace') {
       steps.push(inPlaceStep(first, values, storage));
-    } else {
+    } else if (first.kind === 'setGrad') {
       steps.push(setGradStep(first, values, storage, trace));
+    } else {
+      steps.push(clearGradStep(first, values));
     }
     releaseAfter(k);
   });
@@ -560,6 +563,7 @@ function setGradStep(node: Extract<IrNode, { kind: 'setGrad' }>, values: readonl
   // The leaf's gradient lives in storage the plan keeps, written afresh by every call (as an optimizer
   // that zeroes gradients in place sees it); a gradient that was there before is added to in place.
   const own = Tensor.fromData(alloc(leaf.dtype, leaf.size), leaf.shape, leaf.dtype);
+  const result = node.result;
   return (bufs, args) => {
     const t = entry.tensor ?? args[entry.argIndex]!;
     const g = bufs[gs]!;
@@ -572,5 +576,24 @@ function setGradStep(node: Extract<IrNode, { kind: 'setGrad' }>, values: readonl
       if (t.grad === own) own.bumpVersion();
       t.grad = own;
     }
+    bufs[result] = t.grad.data;
   };
+}
+
+function clearGradStep(node: Extract<IrNode, { kind: 'clearGrad' }>, values: readonly IrValue[]): Step {
+  const source = values[node.leaf]!.source;
+  if (source.kind === 'external') {
+    const t = source.tensor;
+    return () => {
+      t.grad = null;
+    };
+  }
+  if (source.kind === 'arg') {
+    const index = source.index;
+    return (_bufs, args) => {
+      args[index]!.grad = null;
+    };
+  }
+  // An intermediate's .grad is not visible after a replay: nothing to clear.
+  return () => {};
 }

@@ -1,11 +1,14 @@
 // compile's tracer: runs a function once, eagerly, and keeps a straight-line record (the IR) of every
 // op, backward pass, in-place update and gradient write it made, for the planner to replay.
-import { TapegradError, GradError } from '../errors.ts';
-import type { OpDef } from '../ops/define.ts';
-import { fmt, sameShape, sumToShape, type Shape } from '../shape.ts';
-import { state, withRecording, type TraceHooks } from '../tape.ts';
-import { ones, Tensor, type DType, type FloatArray } from '../tensor.ts';
-import { ops } from '../ops/table.ts';
+import { TapegradError, GradError } from '../../base/errors.ts';
+import type { OpDef } from '../../ops/define.ts';
+import { fmt, sameShape, type Shape } from '../../base/shape.ts';
+import { sumToShape } from '../../autograd/engine.ts';
+import { state, withRecording, type TraceHooks } from '../../graph/tape.ts';
+import type { DType, FloatArray } from '../../base/dtype.ts';
+import { ones } from '../../graph/creation.ts';
+import { Tensor } from '../../graph/tensor.ts';
+import { add } from '../../ops/add.ts';
 
 /**
  * Thrown when `compile` cannot trace a function faithfully: it branches on tensor values, changes a
@@ -19,7 +22,9 @@ export type ValueSource =
   | { readonly kind: 'arg'; readonly index: number }
   | { readonly kind: 'external'; readonly tensor: Tensor }
   | { readonly kind: 'op'; readonly node: number }
-  | { readonly kind: 'alias'; readonly of: number };
+  | { readonly kind: 'alias'; readonly of: number }
+  /** A leaf's `.grad` after a traced backward wrote it: storage the plan's gradient step provides. */
+  | { readonly kind: 'grad'; readonly node: number };
 
 /** A tensor the traced function touched. */
 export interface IrValue {
@@ -46,7 +51,8 @@ export type IrNode =
       readonly operand: number | { readonly constant: number };
       readonly f: (x: number, y: number) => number;
     }
-  | { readonly kind: 'setGrad'; readonly leaf: number; readonly grad: number; readonly isAccumulating: boolean };
+  | { readonly kind: 'setGrad'; readonly leaf: number; readonly grad: number; readonly isAccumulating: boolean; readonly result: number }
+  | { readonly kind: 'clearGrad'; readonly leaf: number };
 
 /** What a traced function returned, in terms of IR values. */
 export type IrResult =
@@ -62,10 +68,21 @@ export interface Trace {
   readonly values: readonly IrValue[];
   readonly nodes: readonly IrNode[];
   readonly result: IrResult;
-  /** Leaves whose gradient the traced call wrote, with whether `.grad` was null before (part of the signature). */
+  /** Leaves whose gradient the traced call wrote: an outside tensor, or argument `argIndex`. */
   readonly leaves: readonly { readonly id: number; readonly tensor: Tensor | null; readonly argIndex: number }[];
-  /** External leaves, with whether their `.grad` was null when the trace began. */
-  readonly gradNullAtStart: ReadonlyMap<Tensor, boolean>;
+  /**
+   * What a replay needs to find as the trace found it: whether each leaf's `.grad` was null when the
+   * backward pass reached it, for leaves the function did not clear itself first (eager accumulates
+   * into a gradient left there; the plan must do the same, or be traced again).
+   */
+  readonly gradGuards: readonly GradGuard[];
+}
+
+/** A leaf's gradient state a plan depends on. */
+export interface GradGuard {
+  readonly tensor: Tensor | null;
+  readonly argIndex: number;
+  readonly wasNull: boolean;
 }
 
 interface ExternalInfo {
@@ -88,7 +105,10 @@ export class Tracer implements TraceHooks {
   private readonly differentiable = new Set<number>();
   /** Reads of traced values, with how many nodes had been traced when they happened. */
   private readonly reads: { id: number; at: number; value: number | undefined }[] = [];
-  private readonly gradNull = new Map<Tensor, boolean>();
+  /** Leaves whose `.grad` the function has written or a traced backward has reached, in this trace. */
+  private readonly gradTouched = new Set<Tensor>();
+  private readonly gradGuards: GradGuard[] = [];
+  private isAssigningGrad = false;
   private readonly gradLeaves: { id: number; tensor: Tensor | null; argIndex: number }[] = [];
 
   constructor(private readonly args: readonly Tensor[]) {
@@ -113,7 +133,6 @@ export class Tracer implements TraceHooks {
     if (base !== undefined && this.values[base]!.size === t.size) return this.addValue(t, { kind: 'alias', of: base });
     const id = this.addValue(t, { kind: 'external', tensor: t });
     this.externals.set(id, { tensor: t, version: t.version, snapshot: t.data.slice(), isChangedByTrace: false });
-    if (t.requiresGrad && t.node === null && !this.gradNull.has(t)) this.gradNull.set(t, t.grad === null);
     return id;
   }
 
@@ -139,6 +158,18 @@ export class Tracer implements TraceHooks {
     if (ext !== undefined) ext.isChangedByTrace = true;
     const operand = typeof b === 'number' ? { constant: b } : this.valueOf(b);
     this.nodes.push({ kind: 'inplace', name, target, operand, f });
+  }
+
+  onGradWrite(t: Tensor, g: Tensor | null): void {
+    if (this.isAssigningGrad) return;
+    if (g !== null) {
+      throw new CompileError(
+        `compile: the function assigned a tensor to .grad of a tensor of shape ${fmt(t.shape)}, which is not compiled; ` +
+          'set .grad to null (or leave it to backward), or do it outside the compiled function',
+      );
+    }
+    this.gradTouched.add(t);
+    this.nodes.push({ kind: 'clearGrad', leaf: this.valueOf(t) });
   }
 
   onRead(t: Tensor): void {
@@ -202,15 +233,29 @@ export class Tracer implements TraceHooks {
       if (t.hooks !== null && t.hooks.length > 0) throw new CompileError(`compile: a gradient hook on a leaf of shape ${fmt(t.shape)} is not compiled; run the function eagerly`);
       const gid = this.valueOf(g);
       const isAccumulating = t.grad !== null;
-      if (isAccumulating) {
-        if (!sameShape(t.grad!.shape, t.shape)) throw new CompileError(`compile: the .grad of a leaf of shape ${fmt(t.shape)} has shape ${fmt(t.grad!.shape)}`);
-        accumulateInto(t.grad!.data, g.data);
-        t.grad!.bumpVersion();
-      } else {
-        t.grad = Tensor.fromData(g.data.slice(), t.shape, t.dtype);
-      }
-      this.nodes.push({ kind: 'setGrad', leaf: id, grad: gid, isAccumulating });
       const argIndex = v.source.kind === 'arg' ? v.source.index : -1;
+      if (!this.gradTouched.has(t)) {
+        this.gradTouched.add(t);
+        this.gradGuards.push({ tensor: argIndex >= 0 ? null : t, argIndex, wasNull: !isAccumulating });
+      }
+      this.isAssigningGrad = true;
+      try {
+        if (isAccumulating) {
+          if (!sameShape(t.grad!.shape, t.shape)) throw new CompileError(`compile: the .grad of a leaf of shape ${fmt(t.shape)} has shape ${fmt(t.grad!.shape)}`);
+          accumulateInto(t.grad!.data, g.data);
+          t.grad!.bumpVersion();
+        } else {
+          t.grad = Tensor.fromData(g.data.slice(), t.shape, t.dtype);
+        }
+      } finally {
+        this.isAssigningGrad = false;
+      }
+      // Ops that read the leaf's .grad afterwards (an optimizer step) read the plan's gradient storage.
+      const node = this.nodes.length;
+      const result = this.addValue(t.grad!, { kind: 'grad', node });
+      this.byTensor.set(t.grad!, result);
+      this.byBuffer.set(t.grad!.data, result);
+      this.nodes.push({ kind: 'setGrad', leaf: id, grad: gid, isAccumulating, result });
       if (!this.gradLeaves.some((l) => l.id === id)) this.gradLeaves.push({ id, tensor: argIndex >= 0 ? null : t, argIndex });
     }
     return [];
@@ -218,7 +263,7 @@ export class Tracer implements TraceHooks {
 
   private accumulate(grads: Map<number, Tensor>, id: number, g: Tensor): void {
     const prev = grads.get(id);
-    grads.set(id, prev === undefined ? g : ops.add(prev, g));
+    grads.set(id, prev === undefined ? g : add(prev, g));
   }
 
   /** Checks the finished trace and describes its result. */
@@ -249,7 +294,7 @@ export class Tracer implements TraceHooks {
       nodes: this.nodes,
       result: this.describe(result, 0),
       leaves: this.gradLeaves,
-      gradNullAtStart: this.gradNull,
+      gradGuards: this.gradGuards,
     };
   }
 

@@ -1,8 +1,8 @@
 // compile(fn): trace a tensor function once per input signature, then replay the plan without the tape.
-import { ArgumentError } from '../errors.ts';
-import { fmt } from '../shape.ts';
-import { state } from '../tape.ts';
-import { Tensor } from '../tensor.ts';
+import { ArgumentError } from '../../base/errors.ts';
+import { fmt } from '../../base/shape.ts';
+import { state } from '../../graph/tape.ts';
+import { Tensor } from '../../graph/tensor.ts';
 import { buildPlan, type Plan, type PlanStats } from './plan.ts';
 import { CompileError, Tracer, type Trace } from './trace.ts';
 
@@ -39,17 +39,20 @@ interface CachedPlan {
 }
 
 function signature(args: readonly Tensor[]): string {
-  return args.map((t) => `${t.dtype}${fmt(t.shape)}${t.requiresGrad ? 'g' : ''}${t.requiresGrad && t.grad === null ? '0' : ''}`).join(',');
+  return args.map((t) => `${t.dtype}${fmt(t.shape)}${t.requiresGrad ? 'g' : ''}`).join(',');
 }
 
 /** Whether what the trace assumed about tensors outside the arguments still holds. */
-function guardsHold(trace: Trace): boolean {
+function guardsHold(trace: Trace, args: readonly Tensor[]): boolean {
   for (const v of trace.values) {
     if (v.source.kind !== 'external') continue;
     const t = v.source.tensor;
     if (t.data.length !== v.size || t.dtype !== v.dtype) return false;
   }
-  for (const [t, wasNull] of trace.gradNullAtStart) if ((t.grad === null) !== wasNull) return false;
+  for (const g of trace.gradGuards) {
+    const t = g.tensor ?? args[g.argIndex]!;
+    if ((t.grad === null) !== g.wasNull) return false;
+  }
   return true;
 }
 
@@ -111,7 +114,7 @@ export function compile<A extends readonly Tensor[], R>(fn: (...args: A) => R, o
     // Eager on request, and inside another trace (whose tracer then sees the ops themselves).
     if (!isStatic || state.tracer !== null) return fn(...args);
     const key = signature(args);
-    const k = plans.findIndex((p) => p.key === key && guardsHold(p.trace));
+    const k = plans.findIndex((p) => p.key === key && guardsHold(p.trace, args));
     if (k >= 0) {
       const hit = plans[k]!;
       if (k !== plans.length - 1) plans.push(...plans.splice(k, 1));
