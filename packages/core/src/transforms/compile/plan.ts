@@ -24,8 +24,9 @@ import { CompileError, type IrNode, type IrResult, type IrValue, type Trace } fr
 export interface PlanStats {
   /** Steps the replay runs (a fused run of elementwise ops counts once). */
   readonly steps: number;
-  /** Elementwise ops in the trace, and how many fused steps they became. */
+  /** Elementwise ops in the trace. */
   readonly elementwiseOps: number;
+  /** How many fused steps (one generated loop each) those elementwise ops became. */
   readonly fusedSteps: number;
   /** Buffers the plan owns (allocated once, when it was built). */
   readonly buffers: number;
