@@ -23,3 +23,8 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './function
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
+export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';
+export { backwardSymbolic, type SymBackward, type SymStep } from './symbolic/walk.ts';
+export { parseExpression, type Parsed } from './symbolic/parse.ts';
+export { derive, prove, simplify, type DeriveStep, type Derivation, type Proof, type Simplified, type SymbolicOptions } from './symbolic/derive.ts';
+export type { PrintStyle } from './symbolic/print.ts';

@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
-import { defineBinary, type BinaryFn } from './define.ts';
+import { type BinaryFn, defineBinary, symbolicIn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
@@ -38,6 +38,7 @@ const elementwise: BinaryFn = defineBinary({
  * @category nn
  */
 export function binaryCrossEntropy(yhat: Tensor, t: Tensor, opts?: LossOptions): Tensor {
+  if (symbolicIn(yhat, t) !== null) return reduceLoss(elementwise(yhat, t), checkReduction('binaryCrossEntropy', opts));
   checkPair('binaryCrossEntropy', 'yhat', yhat, t);
   checkTargets('binaryCrossEntropy', t);
   const reduction = checkReduction('binaryCrossEntropy', opts);

@@ -1,5 +1,5 @@
 import { Tensor } from '../tensor.ts';
-import { defineOp, record } from './define.ts';
+import { defineOp, record, symbolicIn } from './define.ts';
 import { exp } from './exp.ts';
 import { mul } from './mul.ts';
 import { softmaxAxis, softmaxKernel } from './softmax.ts';
@@ -31,6 +31,7 @@ const op = defineOp<LogSoftmaxAttrs>({
  * @category Reduction
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, logSoftmax, [x], [axis]) as Tensor;
   const ax = softmaxAxis('logSoftmax', x, axis);
   return record(op, [x], Tensor.fromData(softmaxKernel(x, ax, true), x.shape, x.dtype), { axis: ax });
 }

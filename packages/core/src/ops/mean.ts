@@ -1,6 +1,6 @@
 import { normalizeAxes, sizeOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { asTensor } from './define.ts';
+import { asTensor, symbolicIn } from './define.ts';
 import { div } from './div.ts';
 import { sum } from './sum.ts';
 
@@ -20,6 +20,8 @@ import { sum } from './sum.ts';
  * @category Reduction
  */
 export function mean(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  // A symbolic x counts its elements symbolically (m for an [1, m] matrix); the composition is the same.
+  if (symbolicIn(x) !== null) return div(sum(x, axis, keepdims), symbolicIn(x)!.count(axis) as number);
   asTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]!));

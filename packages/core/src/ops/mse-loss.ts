@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.ts';
-import { defineBinary, type BinaryFn } from './define.ts';
+import { type BinaryFn, defineBinary, symbolicIn } from './define.ts';
 import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';
@@ -28,6 +28,7 @@ const elementwise: BinaryFn = defineBinary({
  * @category nn
  */
 export function mseLoss(yhat: Tensor, t: Tensor, opts?: LossOptions): Tensor {
+  if (symbolicIn(yhat, t) !== null) return reduceLoss(elementwise(yhat, t), checkReduction('mseLoss', opts));
   checkPair('mseLoss', 'yhat', yhat, t);
   const reduction = checkReduction('mseLoss', opts);
   return reduceLoss(elementwise(yhat, t), reduction);

@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.ts';
 import { fmt, sizeOf, type Shape } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 
 const op = defineOp({
   name: 'reshape',
@@ -23,6 +23,7 @@ const op = defineOp({
  * @category Shape
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, reshape, [x], [shape]) as Tensor;
   asTensor('reshape', 'x', x);
   const target = resolveShape(x, shape);
   return record(op, [x], Tensor.fromData(x.data.slice(), target, x.dtype), undefined);

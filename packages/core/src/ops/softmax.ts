@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.ts';
 import { fmt, normalizeAxis } from '../shape.ts';
 import { Tensor, type FloatArray } from '../tensor.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';
 import { sum } from './sum.ts';
@@ -65,6 +65,7 @@ export function softmaxKernel(x: Tensor, axis: number, isLog: boolean): FloatArr
  * @category Reduction
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, softmax, [x], [axis]) as Tensor;
   const ax = softmaxAxis('softmax', x, axis);
   return record(op, [x], Tensor.fromData(softmaxKernel(x, ax, false), x.shape, x.dtype), { axis: ax });
 }

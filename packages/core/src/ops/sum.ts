@@ -1,4 +1,4 @@
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../shape.ts';
@@ -39,6 +39,7 @@ const op = defineOp<SumAttrs>({
  * @category Reduction
  */
 export function sum(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, sum, [x], [axis, keepdims]) as Tensor;
   asTensor('sum', 'x', x);
   const axes = normalizeAxes('sum', axis, x.shape);
   const kept = reducedShape(x.shape, axes, true);

@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.ts';
 import { stridedIndex, stridesOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, symbolicIn } from './define.ts';
 
 interface TransposeAttrs {
   readonly perm: readonly number[];
@@ -32,6 +32,7 @@ const op = defineOp<TransposeAttrs>({
  * @category Shape
  */
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, transpose, [x], [axes]) as Tensor;
   asTensor('transpose', 'x', x);
   const rank = x.rank;
   let perm: number[];
