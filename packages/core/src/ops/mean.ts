@@ -21,7 +21,10 @@ import { sum } from './sum.ts';
  */
 export function mean(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
   // A symbolic x counts its elements symbolically (m for an [1, m] matrix); the composition is the same.
-  if (symbolicIn(x) !== null) return div(sum(x, axis, keepdims), symbolicIn(x)!.count(axis) as number);
+  if (symbolicIn(x) !== null) {
+    const n = symbolicIn(x)!.count(axis) as number;
+    return n === 1 ? sum(x, axis, keepdims) : div(sum(x, axis, keepdims), n);
+  }
   asTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]!));

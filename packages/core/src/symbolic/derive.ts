@@ -219,6 +219,7 @@ export function randomEnv(symbols: ReadonlyMap<string, Sym>, seed: number, opts:
   const env = new Map<string, Tensor>();
   for (const s of symbols.values()) for (const d of s.shape) size(d);
   for (const [name, s] of symbols) {
+    if (dims.has(name)) continue;
     const shape = s.shape.map(size);
     const n = shape.reduce((p, q) => p * q, 1);
     let data = Array.from({ length: n }, () => 0.05 + 0.9 * rand());

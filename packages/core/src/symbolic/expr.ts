@@ -60,6 +60,8 @@ export class Sym implements SymbolicArg {
   /** @internal The ops call this for a symbolic argument: builds `fn(...args, ...rest)` as a node. */
   apply(op: OpDef<never>, fn: (...xs: never[]) => unknown, args: readonly unknown[], rest: readonly unknown[] = []): Sym {
     const xs = args.map(toSym);
+    // A sum over no axis (of a scalar) is the scalar itself, as a mean of one example is.
+    if (op.name === 'sum' && xs[0]!.shape.length === 0) return xs[0]!;
     const [shape, attrs] = shapeOf(op.name, xs, rest, 'arity' in op);
     return new Sym('op', op.name, 0, shape, op, fn, xs, rest, attrs);
   }

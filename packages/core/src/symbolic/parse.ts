@@ -33,7 +33,7 @@ export const FUNCTIONS: readonly string[] = [...Object.keys(UNARY), ...Object.ke
  * Parses the expression language of `derive`: numbers, names, `+ - * / ^`, parentheses, and the core
  * op names as functions (`sigmoid(z)`, `pow(x, 3)`, `binaryCrossEntropy(yhat, t)`, `mseLoss(y, t)`,
  * `logsumexp(x)`, `softmax(x)`, `sum(x)`, and `crossEntropy(z, t)` = `-sum(t * log(softmax(z)))` on logits z).
- * Names passed to a vector function (`logsumexp`, `softmax`, `sum`, `mean`, `crossEntropy`) are vectors
+ * Names inside the arguments of a vector function (`logsumexp`, `softmax`, `sum`, `mean`, `crossEntropy`) are vectors
  * of length `n`, as are the names in `vectors`; the others are scalars.
  * @param text The expression.
  * @param vectors More names to treat as vectors.
@@ -130,12 +130,12 @@ export function parseExpression(text: string, vectors: readonly string[] = []): 
   const scan = (a: Ast, isVecArg: boolean): void => {
     if (a.k === 'id' && isVecArg) vec.add(a.name);
     if (a.k === 'call') {
-      a.args.forEach((x) => scan(x, VECTOR_ARGS.has(a.name)));
+      a.args.forEach((x) => scan(x, isVecArg || VECTOR_ARGS.has(a.name)));
       const target = a.args[1];
       if (a.name === 'crossEntropy' && target?.k === 'id' && !sumsToOne.includes(target.name)) sumsToOne.push(target.name);
     }
-    if (a.k === 'bin') [a.a, a.b].forEach((x) => scan(x, false));
-    if (a.k === 'neg') scan(a.a, false);
+    if (a.k === 'bin') [a.a, a.b].forEach((x) => scan(x, isVecArg));
+    if (a.k === 'neg') scan(a.a, isVecArg);
   };
   scan(ast, false);
   const symbols = new Map<string, Sym>();
