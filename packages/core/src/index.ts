@@ -24,7 +24,7 @@ export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
 export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';
-export { backwardSymbolic, type SymBackward, type SymStep } from './symbolic/walk.ts';
+export { backwardSymbolic, type SymBackward, type SymCut, type SymSend, type SymStep } from './symbolic/walk.ts';
 export { parseExpression, type Parsed } from './symbolic/parse.ts';
 export { derive, prove, simplify, type DeriveStep, type Derivation, type Proof, type Simplified, type SymbolicOptions } from './symbolic/derive.ts';
 export type { PrintStyle } from './symbolic/print.ts';

@@ -1,5 +1,5 @@
 import { ShapeError } from '../errors.ts';
-import type { OpDef, SymbolicArg } from '../ops/define.ts';
+import type { OpDef } from '../ops/define.ts';
 import { mul } from '../ops/mul.ts';
 
 /** A dimension of a symbolic shape: a number, or a name such as `m` for a size left open. @category Symbolic */
@@ -17,7 +17,7 @@ let nextId = 0;
  * Create symbols with {@link symbol}.
  * @category Symbolic
  */
-export class Sym implements SymbolicArg {
+export class Sym {
   /** Marks symbolic arguments for the ops. */
   readonly isSymbolic = true as const;
   /** Creation order, unique. */

@@ -4,6 +4,28 @@ import { reshape } from '../ops/reshape.ts';
 import { sum } from '../ops/sum.ts';
 import { constant, symbol, Sym, type SymShape } from './expr.ts';
 
+/** What one step sends to one input. @category Symbolic */
+export interface SymSend {
+  /** The input. */
+  readonly input: Sym;
+  /** ∂output/∂input for elementwise ops (null for the others). */
+  readonly local: Sym | null;
+  /** The gradient sent, summed back to the input's shape. */
+  readonly grad: Sym;
+}
+
+/** A cut of {@link backwardSymbolic}: a node's complete gradient, then replaced by a symbol. @category Symbolic */
+export interface SymCut {
+  /** The name given to the node. */
+  readonly name: string;
+  /** The node. */
+  readonly node: Sym;
+  /** Its complete gradient, in terms of the later cuts' symbols. */
+  readonly grad: Sym;
+  /** The symbol `d<name>` that stands for it in the rest of the walk. */
+  readonly symbol: Sym;
+}
+
 /** One step of a symbolic backward walk. @category Symbolic */
 export interface SymStep {
   /** The op's name. */
@@ -15,7 +37,7 @@ export interface SymStep {
   /** ∂L/∂output, complete when the step runs. */
   readonly dy: Sym;
   /** What goes to each input on the path to the variables: the local derivative (elementwise ops) and the gradient sent. */
-  readonly sends: readonly { readonly input: Sym; readonly local: Sym | null; readonly grad: Sym }[];
+  readonly sends: readonly SymSend[];
 }
 
 /** The result of {@link backwardSymbolic}. @category Symbolic */
@@ -25,7 +47,7 @@ export interface SymBackward {
   /** The steps in the order backward runs them. */
   readonly steps: readonly SymStep[];
   /** For each cut node: its complete gradient, before the walk went on with the symbol `d<name>` in its place. */
-  readonly cuts: readonly { readonly name: string; readonly node: Sym; readonly grad: Sym; readonly symbol: Sym }[];
+  readonly cuts: readonly SymCut[];
 }
 
 /**
