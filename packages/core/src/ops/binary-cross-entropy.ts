@@ -1,6 +1,7 @@
-import { ArgumentError } from '../errors.ts';
-import type { Tensor } from '../tensor.ts';
-import { type BinaryFn, defineBinary, symbolicIn } from './define.ts';
+// binaryCrossEntropy: the BCE loss on probabilities, logs clamped at −100 as PyTorch does.
+import { ArgumentError } from '../base/errors.ts';
+import type { Tensor } from '../graph/tensor.ts';
+import { defineBinary, type BinaryFn, symbolicIn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';

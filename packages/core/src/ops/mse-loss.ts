@@ -1,5 +1,6 @@
-import type { Tensor } from '../tensor.ts';
-import { type BinaryFn, defineBinary, symbolicIn } from './define.ts';
+// mseLoss: the squared error (ŷ − t)², mean by default.
+import type { Tensor } from '../graph/tensor.ts';
+import { defineBinary, type BinaryFn, symbolicIn } from './define.ts';
 import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';

@@ -1,3 +1,4 @@
+// algebra: exact fractions, polynomials over atoms and factored rational functions, for the symbolic layer.
 /**
  * Exact algebra for the symbolic layer: rational coefficients, polynomials over atoms, and rational
  * functions kept as a constant times a product of polynomial factors (negative exponents for the

@@ -1,3 +1,4 @@
+// canon: canonical forms of expressions (display and proof modes) with the identities the rules need.
 /**
  * Canonical forms of expressions: every expression becomes a rational function of atoms (see
  * `algebra.ts`). Two modes:

@@ -1,7 +1,9 @@
-import { ArgumentError } from '../errors.ts';
+// derive: symbolic derivatives by the engine's own rules, simplified, proved and checked numerically.
+import { ArgumentError } from '../base/errors.ts';
 import * as O from '../ops/index.ts';
-import { withRecording } from '../tape.ts';
-import { Tensor, tensor } from '../tensor.ts';
+import { withRecording } from '../graph/tape.ts';
+import { tensor } from '../graph/creation.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { atom, atomOf, fNum, polyTerms, ratAdd, ratAtom, ratAtoms, ratIsZero, ratMul, ratNeg, ratPow, ratSplit, ratSubstitute, RAT_ONE, type Atom, type Frac, type Rat } from './algebra.ts';
 import { canonicalizer, ratShape } from './canon.ts';
 import { constant, symbol, Sym, type Dim } from './expr.ts';

@@ -1,4 +1,5 @@
-import { ShapeError } from '../errors.ts';
+// expr: Sym, the symbolic expression the public ops build nodes of.
+import { ShapeError } from '../base/errors.ts';
 import type { OpDef } from '../ops/define.ts';
 import { mul } from '../ops/mul.ts';
 

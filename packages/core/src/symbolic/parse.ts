@@ -1,4 +1,5 @@
-import { ArgumentError } from '../errors.ts';
+// parse: the expression language of derive (core op names as functions, + - * / ^).
+import { ArgumentError } from '../base/errors.ts';
 import * as O from '../ops/index.ts';
 import { constant, symbol, Sym } from './expr.ts';
 

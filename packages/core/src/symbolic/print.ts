@@ -1,3 +1,4 @@
+// print: canonical forms as expression-language code, Unicode mathematics and LaTeX.
 /**
  * Prints canonical rationals in three styles: `code` (the expression language `derive` parses, so a
  * result can be pasted back), `math` (Unicode, for traces) and `latex`.

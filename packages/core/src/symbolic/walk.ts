@@ -1,3 +1,4 @@
+// walk: backward over an expression graph with the ops' own rules.
 import type { ElementwiseOp, OpDef } from '../ops/define.ts';
 import { add, mul, neg } from '../ops/index.ts';
 import { reshape } from '../ops/reshape.ts';
