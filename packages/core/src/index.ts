@@ -13,6 +13,7 @@ export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mul
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';
+export { backendInfo, ready, setBackendDebug, type BackendInfo } from './kernels/backend.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
@@ -23,3 +24,10 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './function
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './explain.ts';
+
+import { brandPrototype } from './base/brand.ts';
+import { Tensor as TensorClass } from './tensor.ts';
+import { Value as ValueClass } from './value.ts';
+// Registered-symbol brands, so another copy of the library recognises these objects (and says so).
+brandPrototype(TensorClass.prototype, 'Tensor');
+brandPrototype(ValueClass.prototype, 'Value');
