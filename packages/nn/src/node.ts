@@ -8,6 +8,8 @@ import { ArgumentError } from '@tapegrad/core';
 import { datasetFromText, parseCsv, type CsvOptions, type CsvTable, type Dataset, type DatasetName } from './data.ts';
 import { BREAST_CANCER_CSV } from './datasets/breast-cancer.ts';
 import { DIGITS_CSV } from './datasets/digits.ts';
+import { WORDS_TXT } from './datasets/words.ts';
+import { wordsFromText } from './words.ts';
 
 /**
  * Reads and parses a CSV file of numbers (see {@link parseCsv}); the file name is used in error messages
@@ -51,4 +53,18 @@ export function loadDatasetSync(name: DatasetName): Dataset {
   if (name === 'breastCancer') return datasetFromText(name, BREAST_CANCER_CSV);
   if (name === 'digits') return datasetFromText(name, DIGITS_CSV);
   throw new ArgumentError(`loadDatasetSync: name must be 'breastCancer' or 'digits', got '${String(name)}'`);
+}
+
+/**
+ * The synchronous twin of {@link @tapegrad/nn!loadWords | loadWords}: the English word list, in byte order.
+ * @returns The words.
+ * @example
+ * ```ts
+ * import { loadWordsSync } from '@tapegrad/nn/node';
+ * console.log(loadWordsSync().length); // 63875
+ * ```
+ * @category nn
+ */
+export function loadWordsSync(): string[] {
+  return wordsFromText(WORDS_TXT);
 }

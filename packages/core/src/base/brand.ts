@@ -1,3 +1,4 @@
+// Registered-symbol brands that tell this copy of the library from another one in the same process.
 /**
  * Which copy of `@tapegrad/core` an object comes from. An app can end up with two copies (its own and
  * a dependency's, whenever their version ranges differ); a Tensor of one is not an `instanceof` the

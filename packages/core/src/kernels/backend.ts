@@ -1,3 +1,4 @@
+// ready(), backendInfo() and the debug channel: what the kernels use, and why not more.
 /**
  * The public face of the kernels' set-up: `ready()` loads them (and starts the GEMM worker threads),
  * `backendInfo()` says what is active, and `setBackendDebug` subscribes to the reasons for a fallback.

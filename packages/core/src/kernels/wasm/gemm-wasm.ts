@@ -1,3 +1,4 @@
+// Loads the generated GEMM Wasm module and drives it (copies, packing, worker threads).
 /**
  * Loads the generated GEMM WebAssembly module and drives it: copies the operands into
  * linear memory, packs op(B) once, runs the row kernel (packing and rows optionally split
@@ -6,13 +7,12 @@
  * @internal
  * @packageDocumentation
  */
+import type { FloatArray } from '../../base/dtype.ts';
 import {
   GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
 } from './gemm-wasm.generated.js';
 import { canBlock, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
-
-type FloatArray = Float64Array | Float32Array;
 
 interface GemmExports {
   pack_b_f64: PackB;

@@ -1,3 +1,4 @@
+// The runtime the kernels run in: its name, how to start a worker thread, and the debug channel.
 /**
  * What the kernels need to know about the JavaScript runtime they run in: its name, how to start
  * a worker thread from source text (Node's `worker_threads`, or a Web Worker from a Blob URL in

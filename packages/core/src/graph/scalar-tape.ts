@@ -1,11 +1,12 @@
-import { GradError } from './errors.ts';
+// The scalar lane of the tape: Value ops as rows of parallel typed arrays, and its two-loop backward.
+import { GradError } from '../base/errors.ts';
 import { state } from './tape.ts';
 import type { Value } from './value.ts';
 
 /**
  * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
  *
- * A row holds the op code, the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
+ * A row holds its kind (OP, LEAF or FREED), the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
  * ∂y/∂b that the op's rule gives when the row is recorded (the inputs and the output are at hand then,
  * so backward needs no call per row), the gradient slot used during backward, and a generation number that tells
  * a `Value` handle whether the row is still its own. Leaves are referenced from `refs[row]` so backward
@@ -13,9 +14,11 @@ import type { Value } from './value.ts';
  * by doubling and are reused from step to step).
  * @internal
  */
-/** Row code of a leaf `Value` (a parameter or input) registered on first use. @internal */
+/** Row kind of a recorded op. @internal */
+export const OP = 0;
+/** Row kind of a leaf `Value` (a parameter or input) registered on first use. @internal */
 export const LEAF = 255;
-/** Row code of a row whose graph was released by a backward pass. @internal */
+/** Row kind of a row whose graph was released by a backward pass. @internal */
 export const FREED = 254;
 
 let cap = 1024;
@@ -27,6 +30,9 @@ let inB = new Int32Array(cap);
 let partialA = new Float64Array(cap);
 let partialB = new Float64Array(cap);
 let grad = new Float64Array(cap);
+// Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
+// the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
+let work = new Float64Array(cap);
 let reach = new Uint8Array(cap);
 let rowGen = new Int32Array(cap);
 let nextGen = 1;
@@ -53,6 +59,7 @@ function grow(): void {
   grad = grown(grad, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
+  work = new Float64Array(n);
   for (let i = cap; i < n; i++) refs.push(undefined);
   cap = n;
 }
@@ -140,8 +147,8 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
  * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
  * @internal
  */
-export function pushOpRow(c: number, pa: number, pb: number, out: Value): Value {
-  const row = newRow(c, out);
+export function pushOpRow(pa: number, pb: number, out: Value): Value {
+  const row = newRow(OP, out);
   inA[row] = rowA;
   inB[row] = rowB;
   partialA[row] = rowA < 0 ? 0 : pa;
@@ -182,10 +189,10 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   const pas = partialA;
   const pbs = partialB;
   const marks = reach;
-  const g = grad;
+  const g = work;
+  const kept = grad;
   marks.fill(0, 0, s + 1);
   marks[s] = 1;
-  g.fill(0, 0, s + 1);
   g[s] = seed;
   for (let i = s; i >= 0; i--) {
     if (marks[i] === 0) continue;
@@ -195,8 +202,15 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     const gi = g[i]!;
     const a = as[i]!;
     const b = bs[i]!;
-    if (a >= 0) marks[a] = 1;
-    if (b >= 0) marks[b] = 1;
+    // A row's gradient starts at 0 when the pass first reaches it (rows it does not reach keep theirs).
+    if (a >= 0 && marks[a] === 0) {
+      marks[a] = 1;
+      g[a] = 0;
+    }
+    if (b >= 0 && marks[b] === 0) {
+      marks[b] = 1;
+      g[b] = 0;
+    }
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
     if (gi === 0) continue;
@@ -208,8 +222,10 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   const isReleasing = !retainGraph;
   for (let i = 0; i <= s; i++) {
     if (marks[i] === 0) continue;
+    const gi = g[i]!;
+    kept[i] = gi;
     const ref = refs[i];
-    if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+    if (ref !== undefined) ref.accGrad = ref.accGrad! + gi;
     if (isReleasing && codes[i] !== LEAF) codes[i] = FREED;
   }
   if (isReleasing) dropReleasedTop();
