@@ -74,7 +74,9 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
     const int = (min: number): number => {
       const v = value();
       const n = Number(v);
-      if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer from ${min} to 2^53 - 1, got ${quote(v)}`);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got ${quote(v)}`);
+      // Beyond 2^53 neighbouring integers collapse (a seed of 2^53 + 1 would silently be 2^53).
+      if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} must be at most 2^53 - 1, got ${quote(v)}`);
       return n;
     };
     switch (flag) {
