@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import {
-  compareGradients, confusionMatrix, fit, loadDataset, MLP, standardize, trainTestSplit,
+  compareGradients, confusionMatrix, fit, MLP, standardize, trainTestSplit,
   type DatasetName, type EpochInfo, type GradientAgreement,
 } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { tensor, type Tensor } from '@tapegrad/core';
 import { lossCurve } from '@tapegrad/viz';
 import { writeFileAtomic } from './files.ts';
@@ -203,7 +204,7 @@ function rowsOf(t: Tensor, rows: number): Tensor {
 export function runDemo(opts: DemoOptions, io: Io): DemoReport {
   const say = opts.isJson ? (): void => {} : (s: string): void => io.out(s);
   const quiet: Io = { ...io, out: say };
-  const ds = loadDataset(opts.dataset);
+  const ds = loadDatasetSync(opts.dataset);
   const split = trainTestSplit(ds.x, ds.y, { testSize: 0.2, seed: opts.seed });
   const { xTrain, xTest } = standardize(split.xTrain, split.xTest);
   const { yTrain, yTest } = split;
