@@ -1,9 +1,9 @@
 // sum: Σ x over axes, with its reduction kernel and raw backward.
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import type { FloatArray } from '../base/dtype.ts';
 import { broadcastTo } from './broadcast-to.ts';
@@ -41,6 +41,7 @@ const op = defineOp<SumAttrs>({
  * @category Reduction
  */
 export function sum(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, sum, [x], [axis, keepdims]) as Tensor;
   asTensor('sum', 'x', x);
   const axes = normalizeAxes('sum', axis, x.shape);
   const kept = reducedShape(x.shape, axes, true);
