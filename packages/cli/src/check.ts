@@ -1,6 +1,6 @@
 import * as core from '@tapegrad/core';
 import { gradcheck, Rng, tensor, type Tensor } from '@tapegrad/core';
-import { compareGradients, MLP, type ActivationName, type OutputName } from '@tapegrad/nn';
+import { AGREEMENT_TOLERANCE, compareGradients, MLP, type ActivationName, type OutputName } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 
 /** One gradient check of an op: a function of tensors and a sampler of the point to check at. */
@@ -158,7 +158,7 @@ export function agreementRows(seed = 11): CheckRow[] {
           ? tensor(Array.from({ length: m }, () => rng.int(k)))
           : output === 'sigmoid' ? tensor(Array.from({ length: m * k }, () => rng.int(2)), { shape: [m, k] }) : core.randn([m, k], { seed: rng.nextUint32() });
         const r = compareGradients(model, X, T);
-        const ok = r.fastVsAutograd <= 1e-12 && r.isWithinTolerance;
+        const ok = r.fastVsAutograd <= AGREEMENT_TOLERANCE && r.isWithinTolerance;
         rows.push({
           group: 'agreement',
           name: `${sizes.join('-')} ${activation} → ${output}`,
@@ -187,7 +187,7 @@ export function runCheck(io: Io): number {
       group = r.group;
       io.out(group === 'op'
         ? '\nGradient checks of every op (central differences, float64, random seeded upstream gradient):\n'
-        : '\nFast path vs autograd vs finite differences on random networks (pass: ≤ 1e-12 and within gradcheck tolerance):\n');
+        : `\nFast path vs autograd vs finite differences on random networks (pass: ≤ ${AGREEMENT_TOLERANCE} and within gradcheck tolerance):\n`);
     }
     io.out(`  ${r.ok ? 'pass' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}\n`);
   }
