@@ -366,6 +366,7 @@ export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): Flo
  * @internal
  */
 export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tensor, attrs: A): Tensor {
+  if (state.tracer !== null) state.tracer.onOp(op as OpDef, inputs, output, attrs);
   // Anomaly mode checks every op's output, recorded or not; normal runs pay one flag test.
   if (state.isAnomalyMode) checkForward(op, inputs, output);
   if (!state.isRecording || op.isNondifferentiable) return output;
