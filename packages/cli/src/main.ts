@@ -7,6 +7,7 @@ import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './demo.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
+import { runVerify, VERIFY_HELP, VerifyUsageError } from './verify.ts';
 
 const HELP = `tapegrad — reverse-mode autodiff in TypeScript
 
@@ -16,7 +17,7 @@ Usage:
   tapegrad check            gradient-check every op, then the fast path vs autograd vs finite differences
                             on random networks; prints a pass/fail table, exits 1 on any failure
   tapegrad neuron           the seed derivation on one scalar neuron: the tape recovers ∂L/∂z = ŷ − t
-${EXPLAIN_GRAPH_HELP}  tapegrad help             this text (also --help, -h)
+${EXPLAIN_GRAPH_HELP}${VERIFY_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy) or digits (softmax + cross-entropy)
@@ -34,6 +35,7 @@ Examples:
   pnpm demo
   pnpm demo --dataset digits --epochs 40 --hidden 64
   tapegrad demo --json --epochs 5 | jq .agreement
+  tapegrad verify docs/derivations/*.ts
 `;
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
@@ -134,20 +136,27 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         return runExplain(rest, io);
       case 'graph':
         return runGraph(rest, io);
+      case 'verify':
+        return runVerify(rest, io).catch((e: unknown) => handle(e, io));
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
-      io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof TapegradError) {
-      io.err(`tapegrad: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return handle(e, io);
   }
+}
+
+/** Turns a usage or library error into its message and exit code; rethrows anything else. */
+function handle(e: unknown, io: Io): number {
+  if (e instanceof UsageError || e instanceof ExplainGraphUsageError || e instanceof VerifyUsageError) {
+    io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
+    return 2;
+  }
+  if (e instanceof TapegradError) {
+    io.err(`tapegrad: ${e.message}\n`);
+    return 1;
+  }
+  throw e;
 }
 
 /** True when this file is the program being run (not imported by a test). */

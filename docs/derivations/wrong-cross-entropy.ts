@@ -1,0 +1,21 @@
+/**
+ * DELIBERATELY WRONG: the softmax + cross-entropy gradient without its 1/m.
+ *
+ * It looks right on the usual casual test, one example at a time (m = 1), where dividing by m changes
+ * nothing; every batch of two or more shows it.
+ */
+import { arange, crossEntropy, eq, softmax } from '@tapegrad/core';
+import { defineDerivation } from '@tapegrad/verify';
+
+export default defineDerivation({
+  name: 'softmax + cross-entropy, missing the 1/m (wrong on purpose)',
+  inputs: {
+    z: { shape: ['m', 'k'] },
+    t: { shape: ['m'], domain: { labels: 'k' } },
+  },
+  f: ({ z, t }) => crossEntropy(z, t),
+  grad: ({ z, t }) => {
+    const [m, k] = z.shape as [number, number];
+    return { z: softmax(z, -1).sub(eq(t.reshape([m, 1]), arange(k))) };
+  },
+});
