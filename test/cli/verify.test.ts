@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main, memoryIo } from '@tapegrad/cli';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -154,5 +154,19 @@ export const notOne = 42;
     expect(out).toMatch(/✓ log-sum-exp.*: holds/);
     expect(out).toMatch(/✗ .*wrong on purpose\): wrong/);
     expect(out).toContain('1 of 2 derivations hold');
+  });
+});
+
+describe('docs/verify.md shows the reports the CLI prints', () => {
+  test('each report block of the guide is what tapegrad verify prints for that file (timings aside)', async () => {
+    const md = readFileSync(join(root, 'docs', 'verify.md'), 'utf8');
+    const blocks = [...md.matchAll(/```text\n(✗[^]*?)```/g)].map((m) => m[1]!);
+    expect(blocks).toHaveLength(2);
+    const time = (s: string): string => s.replace(/\d+\.\d\d s\b/g, 'T s');
+    for (const block of blocks) {
+      const file = /import derivation from '\.\/(docs\/derivations\/[\w-]+\.ts)'/.exec(block)![1]!;
+      const r = await run('verify', join(root, file));
+      expect(time(r.stdout)).toContain(time(block));
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface ElementReport {
   readonly numeric: number;
   /** `|hand − engine| / max(|hand|, |engine|, atol)`: relative, with the absolute tolerance as a floor near 0. */
   readonly relError: number;
+  /** `|hand − engine| / (atol + rtol·max(|hand|, |engine|))`: above 1 is a disagreement. */
+  readonly ratio: number;
 }
 
 /** What {@link checkCase} found at one point. @category Verify */
@@ -161,7 +163,7 @@ export function evaluateCase(d: Derivation, xs: Readonly<Record<string, Tensor>>
   };
   const report = (m: Mismatch, numeric: number): ElementReport => {
     const relError = sameNonFinite(m.h, m.e) ? 0 : Math.abs(m.h - m.e) / Math.max(Math.abs(m.h), Math.abs(m.e), tol.atol);
-    return { input: m.name, index: m.j, at: unravel(m.j, typed[m.name]!.shape), hand: m.h, engine: m.e, numeric, relError: Number.isNaN(relError) ? Infinity : relError };
+    return { input: m.name, index: m.j, at: unravel(m.j, typed[m.name]!.shape), hand: m.h, engine: m.e, numeric, relError: Number.isNaN(relError) ? Infinity : relError, ratio: m.ratio };
   };
   const agreesWithNumeric = (e: number, n: { value: number; isReliable: boolean }): boolean =>
     n.isReliable && Number.isFinite(e) && Math.abs(e - n.value) <= 1e-5 + 1e-3 * Math.abs(n.value);

@@ -33,7 +33,7 @@ const indent = (text: string, by: string): string => text.split('\n').map((l) =>
 export function formatReport(r: VerifyReport): string {
   const time = `${(r.ms / 1000).toFixed(2)} s`;
   if (r.verdict === 'holds') {
-    const worst = r.worst === null ? '' : `, worst relative error ${num(r.worst.relError)}`;
+    const worst = r.worst === null ? '' : `, largest hand − engine difference ${(100 * r.worst.ratio).toPrecision(2)}% of the tolerance`;
     const odd = r.unreliable > 0 ? `, ${r.unreliable} where finite differences were unreliable` : '';
     return `✓ ${r.name}: holds (${r.cases} cases, seed ${r.seed}${worst}${odd}; ${time})\n`;
   }

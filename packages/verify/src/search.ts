@@ -233,9 +233,9 @@ export function verifyDerivation(d: Derivation, opts: VerifyOptions = {}): Verif
   let worstRatio = -1;
   for (const r of tried) {
     const w = r.worst;
-    if (w !== null && Number.isFinite(w.relError) && w.relError > worstRatio) {
+    if (w !== null && w.ratio > worstRatio) {
       worst = w;
-      worstRatio = w.relError;
+      worstRatio = w.ratio;
     }
   }
   return done({ verdict: 'holds', cases, unreliable, worst, counterexample: null });
