@@ -17,8 +17,16 @@ export type Domain =
   | 'positive'
   | 'unit'
   | 'probability'
-  | { readonly labels: string | number }
-  | { readonly min?: number; readonly max?: number };
+  | {
+      /** The number of classes: a dimension name or a fixed count. */
+      readonly labels: string | number;
+    }
+  | {
+      /** Lower bound (excluded), or none. */
+      readonly min?: number;
+      /** Upper bound (excluded), or none. */
+      readonly max?: number;
+    };
 
 /** One input of a derivation: its shape (dimension names shared between inputs, or fixed sizes) and domain. @category Verify */
 export interface InputSpec {
@@ -50,7 +58,14 @@ export interface Tolerance {
 }
 
 /** A dimension's sampled range (inclusive), or a fixed size. @category Verify */
-export type DimRange = number | { readonly min: number; readonly max: number };
+export type DimRange =
+  | number
+  | {
+      /** The smallest size tried (≥ 1). */
+      readonly min: number;
+      /** The largest size tried. */
+      readonly max: number;
+    };
 
 /** What {@link defineDerivation} takes. @category Verify */
 export interface DerivationSpec<N extends string = string> {

@@ -1,3 +1,8 @@
+/**
+ * `@tapegrad/verify`: check a hand-derived gradient against the engine and central differences over
+ * sampled shapes and values, with shrunk counterexamples (`defineDerivation`, `verifyDerivation`).
+ * @packageDocumentation
+ */
 export { defineDerivation, isDerivation, DERIVATION } from './derivation.ts';
 export type { DerivationSpec, Derivation, DimRange, Domain, EdgeCase, InputSpec, Inputs, Tolerance } from './derivation.ts';
 export { checkCase } from './case.ts';

@@ -14,7 +14,12 @@ export interface VerifyOptions {
   /** Random cases to try, after the edge cases (default 200). */
   readonly runs?: number;
   /** Where the derivation lives, for the snippet's import (default `./derivation.ts`, the default export). */
-  readonly source?: { readonly path: string; readonly exportName: string };
+  readonly source?: {
+    /** The module's path as the snippet imports it, e.g. `./docs/derivations/huber.ts`. */
+    readonly path: string;
+    /** `default`, or the name of the export. */
+    readonly exportName: string;
+  };
 }
 
 /** A point where the derivation fails, shrunk to the smallest dimensions and simplest values. @category Verify */
