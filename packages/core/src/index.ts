@@ -13,6 +13,7 @@ export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mul
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';
+export { backendInfo, ready, setBackendDebug, type BackendInfo } from './kernels/backend.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
@@ -23,6 +24,14 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './transfor
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './transforms/functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './transforms/custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './autograd/explain.ts';
+export { compile, CompileError, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
+export type { PlanStats } from './transforms/compile/plan.ts';
+
+export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';
+export { backwardSymbolic, type SymBackward, type SymCut, type SymSend, type SymStep } from './symbolic/walk.ts';
+export { parseExpression, type Parsed } from './symbolic/parse.ts';
+export { derive, prove, simplify, type DeriveStep, type Derivation, type Proof, type Simplified, type SymbolicOptions } from './symbolic/derive.ts';
+export type { PrintStyle } from './symbolic/print.ts';
 
 // Wiring: Tensor and Value methods call the ops through the late-bound table, and Tensor.backward calls
 // the engine; the recording layer imports neither (see docs/ARCHITECTURE.md, "Layers").
@@ -31,3 +40,10 @@ import { bind } from './graph/bindings.ts';
 import { OPS } from './ops/index.ts';
 
 bind({ ops: OPS, backward: engineBackward });
+
+import { brandPrototype } from './base/brand.ts';
+import { Tensor as TensorClass } from './graph/tensor.ts';
+import { Value as ValueClass } from './graph/value.ts';
+// Registered-symbol brands, so another copy of the library recognises these objects (and says so).
+brandPrototype(TensorClass.prototype, 'Tensor');
+brandPrototype(ValueClass.prototype, 'Value');

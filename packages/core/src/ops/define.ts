@@ -1,9 +1,11 @@
 // The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
 import { captureStack, checkForward } from '../graph/anomaly.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
 import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../base/shape.ts';
-import { pushNode, scratchFor, scratchLike, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
+import { scratchFor, scratchLike } from '../graph/grad-pool.ts';
+import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { scalarLike } from '../graph/creation.ts';
@@ -28,6 +30,29 @@ export interface ElementwiseOp extends OpDef {
   readonly db: ((a: Num, b: Num, y: Num) => Num) | undefined;
   /** dy/dx at (x, y), for unary ops. */
   readonly derivative?: (x: Num, y: Num) => Num;
+}
+
+/**
+ * A symbolic argument (an expression of `symbolic/`): an op called on one builds an expression node
+ * instead of computing, so the same public ops, and the rules written with them, also build derivatives
+ * as expressions. The ops only test for the `isSymbolic` flag, so they import nothing from `symbolic/`.
+ * @internal
+ */
+export interface SymbolicArg {
+  /** Always true. */
+  readonly isSymbolic: true;
+  /** Builds `fn(...args, ...rest)` as an expression node recording `op`. */
+  apply(op: OpDef<never>, fn: (...xs: never[]) => unknown, args: readonly unknown[], rest?: readonly unknown[]): unknown;
+  /** The number of elements over the axes (all when undefined), as an expression. */
+  count(axis?: number | readonly number[]): unknown;
+}
+
+/** The first symbolic argument among `xs`, or null (checked after the number, Value and Tensor cases). @internal */
+export function symbolicIn(...xs: readonly unknown[]): SymbolicArg | null {
+  for (const x of xs) {
+    if (typeof x === 'object' && x !== null && (x as { isSymbolic?: unknown }).isSymbolic === true) return x as SymbolicArg;
+  }
+  return null;
 }
 
 /**
@@ -173,6 +198,8 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
       else for (let i = 0; i < out.length; i++) out[i] = forward(xd[i]!);
       return record(op, [x], Tensor.fromData(out, x.shape, x.dtype), undefined);
     }
+    const s = symbolicIn(x);
+    if (s !== null) return s.apply(op as OpDef<never>, fn, [x]) as Num;
     throw new ArgumentError(`${spec.name}: x must be a number, Value or Tensor, got ${describe(x)}`);
   }) as UnaryFn;
   Object.defineProperty(fn, 'op', { value: op });
@@ -254,6 +281,8 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
       }
       throw new ArgumentError(`${spec.name}: cannot mix Value and Tensor, got a ${describe(a)} and b ${describe(b)}`);
     }
+    const s = symbolicIn(a, b);
+    if (s !== null) return s.apply(op as OpDef<never>, fn, [a, b]) as Num;
     if (!(a instanceof Tensor || typeof a === 'number')) {
       throw new ArgumentError(`${spec.name}: a must be a number, Value or Tensor, got ${describe(a)}`);
     }
@@ -337,6 +366,7 @@ export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): Flo
  * @internal
  */
 export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tensor, attrs: A): Tensor {
+  if (state.tracer !== null) state.tracer.onOp(op as OpDef, inputs, output, attrs);
   // Anomaly mode checks every op's output, recorded or not; normal runs pay one flag test.
   if (state.isAnomalyMode) checkForward(op, inputs, output);
   if (!state.isRecording || op.isNondifferentiable) return output;
@@ -365,6 +395,10 @@ export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tenso
 export function describe(x: unknown): string {
   if (x instanceof Tensor) return `Tensor of shape [${x.shape.join(', ')}]`;
   if (x instanceof Value) return 'Value';
+  for (const kind of ['Tensor', 'Value'] as const) {
+    const other = foreignCopy(x, kind);
+    if (other !== undefined) return describeForeign(kind, other);
+  }
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'array';
   return typeof x;
@@ -372,7 +406,13 @@ export function describe(x: unknown): string {
 
 /** Asserts `x` is a Tensor. @internal */
 export function asTensor(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    // A transferred (detached) buffer reads as empty; every kernel would then fail its own way.
+    if (x.data.byteLength === 0 && sizeOf(x.shape) !== 0) {
+      throw new ArgumentError(`${op}: ${name}'s buffer was detached (transferred to another thread), got a Tensor of shape [${x.shape.join(', ')}] with no data`);
+    }
+    return x;
+  }
   throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(x)}`);
 }
 
