@@ -4,7 +4,7 @@
  * It looks right on the usual casual test, one example at a time (m = 1), where dividing by m changes
  * nothing; every batch of two or more shows it.
  */
-import { arange, crossEntropy, eq, softmax } from '@tapegrad/core';
+import { crossEntropy, oneHot, softmax } from '@tapegrad/core';
 import { defineDerivation } from '@tapegrad/verify';
 
 export default defineDerivation({
@@ -15,7 +15,6 @@ export default defineDerivation({
   },
   f: ({ z, t }) => crossEntropy(z, t),
   grad: ({ z, t }) => {
-    const [m, k] = z.shape as [number, number];
-    return { z: softmax(z, -1).sub(eq(t.reshape([m, 1]), arange(k))) };
+    return { z: softmax(z, -1).sub(oneHot(t, z.shape[1]!)) };
   },
 });
