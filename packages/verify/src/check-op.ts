@@ -44,7 +44,8 @@ export interface OpReport {
   readonly text: string;
 }
 
-type OpFn = (...xs: Tensor[]) => Tensor;
+/** An op as {@link checkOp} takes it: tensors in, a tensor out (a `customOp`, or any tensor function). @category Verify */
+export type OpFn = (...xs: Tensor[]) => Tensor;
 
 const fmt = (s: Shape): string => `[${s.join(', ')}]`;
 const copy = (t: Tensor, dtype: Tensor['dtype'] = t.dtype, requiresGrad = false): Tensor =>

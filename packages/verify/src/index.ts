@@ -11,4 +11,4 @@ export { verifyDerivation } from './search.ts';
 export { formatReport } from './report.ts';
 export type { Counterexample, Verdict, VerifyOptions, VerifyReport } from './search.ts';
 export { checkOp } from './check-op.ts';
-export type { OpCheck, OpReport, OpSpec } from './check-op.ts';
+export type { OpCheck, OpFn, OpReport, OpSpec } from './check-op.ts';
