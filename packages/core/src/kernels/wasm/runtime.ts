@@ -98,7 +98,7 @@ interface WebWorker {
   addEventListener(type: 'error', fn: (e: { message?: string }) => void): void;
 }
 interface WebGlobals {
-  Worker?: new (url: string, opts?: { type?: 'classic' | 'module'; name?: string }) => WebWorker;
+  Worker?: new (url: string, opts?: { type?: 'module'; name?: string }) => WebWorker;
   Blob?: new (parts: string[], opts: { type: string }) => object;
   URL?: { createObjectURL?(blob: object): string };
 }
@@ -196,7 +196,7 @@ export function startThread(nodeSource: string, webSource: string, data: unknown
   try {
     // The Blob URL is not revoked: the worker may fetch it after this returns, and there are at most a few.
     const url = web.URL!.createObjectURL!(new web.Blob!([webSource], { type: 'text/javascript' }));
-    const w = new web.Worker!(url, { type: 'classic', name: 'tapegrad-gemm' });
+    const w = new web.Worker!(url, { type: 'module', name: 'tapegrad-gemm' });
     // Bun and Deno let an idle worker keep the process alive unless it is unreferenced.
     (w as { unref?: () => void }).unref?.();
     w.addEventListener('error', (e) => onExit(`GEMM worker failed: ${e.message ?? 'error event'} (a Content-Security-Policy without worker-src blob: blocks it)`));
