@@ -142,17 +142,18 @@ export function canBlock(probe: Int32Array): boolean {
 }
 
 /**
- * How this runtime starts a worker from source, or the reason it cannot. Node (and Bun and Deno in
- * Node mode would too) uses `worker_threads` with `eval`; browsers, Deno and Bun use a module Web
- * Worker made from a Blob URL, which needs a cross-origin-isolated page in browsers.
+ * How this runtime starts a worker from source, or the reason it cannot. Node and Deno use
+ * `worker_threads` with `eval`; browsers and Bun use a module Web Worker made from a Blob URL, which
+ * needs a cross-origin-isolated page in browsers.
  * @internal
  */
 export function threadSupport(): { kind: 'node' | 'web' } | { kind: 'none'; reason: string } {
   const name = runtimeName();
+  // Deno runs Node's worker_threads too, and there (unlike its Web Workers) an idle worker can be unref'd
+  // so that it does not keep the process alive; Bun's Web Workers can be unref'd and need no CommonJS.
+  if (name !== 'bun' && workerThreadsModule() !== undefined) return { kind: 'node' };
   if (name === 'node') {
-    return workerThreadsModule() !== undefined
-      ? { kind: 'node' }
-      : { kind: 'none', reason: 'node:worker_threads is not available before ready() on this Node version (no process.getBuiltinModule); await ready() to load it' };
+    return { kind: 'none', reason: 'node:worker_threads is not available before ready() on this Node version (no process.getBuiltinModule); await ready() to load it' };
   }
   const web = globalThis as WebGlobals;
   if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated === false) {
