@@ -15,6 +15,7 @@ import {
   tapegradW1,
   tapegradW2,
   tapegradW3,
+  tapegradW3Compiled,
 } from './peers/tapegrad.js';
 import { tfjsW1, tfjsW2 } from './peers/tfjs.js';
 import { torchName, torchW1, torchW2, torchW3, torchW4 } from './peers/torch.js';
@@ -85,6 +86,12 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w4: (n, cfg) => tapegradValueW4(n, cfg.mul, cfg.add, cfg.x0),
     // The scalar lane is typed arrays, so 1e7 ops fit in memory.
     w4MaxN: 10_000_000,
+  },
+  {
+    name: 'tapegrad Value compiled',
+    dtype: 'float64',
+    group: 'tapegrad',
+    w3: tapegradW3Compiled,
   },
 
   // ── other engines ──────────────────────────────────────────────────────

@@ -286,6 +286,70 @@ export function tapegradW3(data: W3Data): Workload {
   };
 }
 
+/** Engine name of the compiled scalar engine. */
+export const TAPEGRAD_VALUE_COMPILED = 'tapegrad Value compiled';
+
+/**
+ * W3 on tapegrad's `Value`, compiled: the same program, traced once by `compile` into straight-line
+ * code; the SGD update runs outside the compiled function (compile refuses writes to `.data`).
+ *
+ * @param data - W3's inputs
+ * @returns the workload
+ */
+export function tapegradW3Compiled(data: W3Data): Workload {
+  const samples = data.y.length;
+  let layers: { w: Value[]; b: Value; isRelu: boolean }[][] = [];
+  let params: Value[] = [];
+  let step: (() => Value) | undefined;
+  return {
+    id: 'W3',
+    engine: TAPEGRAD_VALUE_COMPILED,
+    dtype: 'float64',
+    setup: async () => {
+      const c = await loadCore();
+      layers = data.layers.map((l, li) =>
+        Array.from({ length: l.out }, (_, j) => ({
+          w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
+          b: c.value(l.b[j]!),
+          isRelu: li < data.layers.length - 1,
+        })),
+      );
+      params = layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b]));
+      step = c.compile((): Value => {
+        let dataLoss: Value | undefined;
+        for (let i = 0; i < samples; i++) {
+          let h: Value[] = [c.value(data.x[2 * i]!), c.value(data.x[2 * i + 1]!)];
+          for (const layer of layers) {
+            h = layer.map((neuron) => {
+              let act = neuron.b;
+              for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
+              return neuron.isRelu ? act.relu() : act;
+            });
+          }
+          const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
+          dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
+        }
+        let reg: Value | undefined;
+        for (const p of params) {
+          const sq = p.mul(p);
+          reg = reg === undefined ? sq.add(0) : reg.add(sq);
+        }
+        if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
+        const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
+        for (const p of params) p.grad = 0;
+        total.backward();
+        return total;
+      });
+    },
+    step: () => {
+      if (!step) throw new BenchError('tapegrad W3 compiled: step before setup');
+      const total = step();
+      for (const p of params) p.data -= data.lr * p.grad;
+      return total.data;
+    },
+  };
+}
+
 /**
  * W4 on tapegrad's `Value`.
  *
