@@ -14,6 +14,7 @@ import {
   tapegradValueW4,
   tapegradW1,
   tapegradW2,
+  tapegradCompiledW1,
   tapegradW3,
   tapegradW3Compiled,
 } from './peers/tapegrad.js';
@@ -71,6 +72,18 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w1: (data) => tapegradW1('float32', data),
     w2: (data) => tapegradW2('float32', data),
     w4: (n, cfg) => tapegradTensorW4('float32', n, cfg.mul, cfg.add, cfg.x0),
+  },
+  {
+    name: 'tapegrad compiled float64',
+    dtype: 'float64',
+    group: 'tapegrad',
+    w1: (data) => tapegradCompiledW1('float64', data),
+  },
+  {
+    name: 'tapegrad compiled float32',
+    dtype: 'float32',
+    group: 'tapegrad',
+    w1: (data) => tapegradCompiledW1('float32', data),
   },
   {
     name: 'tapegrad fast path',

@@ -118,6 +118,53 @@ export function tapegradW1(dtype: Dtype, data: W1Data): Workload {
 }
 
 /**
+ * W1 on the generic engine, compiled: the same step (forward, loss, backward) traced once by `compile`
+ * and replayed with planned buffers and fused elementwise loops; the SGD update runs in place, eagerly.
+ *
+ * @param dtype - float64 or float32
+ * @param data - W1's inputs
+ * @returns the workload
+ */
+export function tapegradCompiledW1(dtype: Dtype, data: W1Data): Workload {
+  const { batch, lr } = data.size;
+  let x: Tensor | undefined;
+  let y: Tensor | undefined;
+  let params: Tensor[] = [];
+  let step: ((x: Tensor, y: Tensor) => number) | undefined;
+  return {
+    id: `W1 ${data.name}`,
+    engine: `tapegrad compiled ${dtype}`,
+    dtype,
+    setup: async () => {
+      const c = await loadCore();
+      x = c.tensor(data.x, { shape: [batch, data.size.in], dtype });
+      y = c.tensor(data.y, { shape: [batch, 1], dtype });
+      const layers = data.layers.map((l) => ({
+        w: c.tensor(l.w, { shape: [l.out, l.in], dtype, requiresGrad: true }),
+        b: c.tensor(l.b, { shape: [l.out], dtype, requiresGrad: true }),
+      }));
+      params = layers.flatMap(({ w, b }) => [w, b]);
+      step = c.compile((x: Tensor, y: Tensor): number => {
+        let h = x;
+        for (const { w, b } of layers) h = h.matmul(w, { transposeB: true }).add(b).sigmoid();
+        const p = h;
+        const logLik = y.mul(p.log()).add(y.neg().add(1).mul(p.neg().add(1).log()));
+        const loss = logLik.mean().neg();
+        for (const q of params) q.grad = null;
+        loss.backward();
+        return loss.item();
+      });
+    },
+    step: () => {
+      if (!x || !y || !step) throw new BenchError('tapegrad compiled W1: step before setup');
+      const loss = step(x, y);
+      sgdInPlace(params, lr);
+      return loss;
+    },
+  };
+}
+
+/**
  * W1 on the hand-derived fast path of `@tapegrad/nn` (`fastStep` writes
  * `.grad` of the `MLP`'s parameters without recording), loaded with the
  * shared initial weights, then the same in-place SGD.
