@@ -1,4 +1,5 @@
 // The tensor tape: TapeNode and OpDef, the recording flags (noGrad, withScope), per-root node lists and live-node counting.
+import { sharedGradMode } from '../base/brand.ts';
 import type { FloatArray } from '../base/dtype.ts';
 import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from './tensor.ts';
@@ -71,9 +72,17 @@ export interface TraceHooks {
   onGradWrite(t: Tensor, g: Tensor | null): void;
 }
 
+const gradMode = sharedGradMode();
+
 /** Global recording state shared by the scalar and tensor lanes. @internal */
 export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null; tracer: TraceHooks | null } = {
-  isRecording: true,
+  // Shared with every other copy of the library in the process (see base/brand.ts).
+  get isRecording(): boolean {
+    return gradMode.isRecording;
+  },
+  set isRecording(on: boolean) {
+    gradMode.isRecording = on;
+  },
   isAnomalyMode: false,
   nextId: 1,
   scope: null,
