@@ -111,6 +111,8 @@ function opChecks(): OpCheck[] {
     ...one('avgPool2d', 'avgPool2d [1, 2, 5, 5] kernel 3, stride 2, padding 1', (x) => c.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), sample([1, 2, 5, 5])),
     ...one('adaptiveAvgPool2d', 'adaptiveAvgPool2d [1, 2, 5, 5] to [3, 2]', (x) => c.adaptiveAvgPool2d(x, [3, 2]), sample([1, 2, 5, 5])),
     ...one('batchNorm', 'batchNorm [3, 2, 2, 2] training, weight, bias', (x, w, b) => c.batchNorm(x, null, null, w, b, { training: true }), sample([3, 2, 2, 2]), sample([2]), sample([2])),
+    ...one('convTranspose2d', 'convTranspose2d [1, 2, 3, 2]∗[2, 2, 3, 3] stride 2, padding 1, outputPadding 1', (x, w) => c.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }), sample([1, 2, 3, 2]), sample([2, 2, 3, 3])),
+    ...one('einsum', "einsum 'bij,bjk->bki' [2, 2, 3], [2, 3, 2]", (a, b) => c.einsum('bij,bjk->bki', a, b), sample([2, 2, 3]), sample([2, 3, 2])),
     ...one('scaledDotProductAttention', 'scaledDotProductAttention [2, 3, 2] causal', (q, k, v) => c.scaledDotProductAttention(q, k, v, { causal: true }), sample([2, 3, 2]), sample([2, 3, 2]), sample([2, 3, 2])),
   ];
 }

@@ -127,7 +127,7 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
  * The `tapegrad` command, callable in-process.
  * @param argv The arguments after the program name, e.g. `['demo', '--json', '--epochs', '5']`.
  * @param io Where to write (default: the process's stdout and stderr).
- * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg`).
+ * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg` and `verify`).
  * @example
  * ```ts
  * import { main, memoryIo } from '@tapegrad/cli';

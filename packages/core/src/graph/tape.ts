@@ -1,4 +1,5 @@
 // The tensor tape: TapeNode and OpDef, the recording flags (noGrad, withScope), per-root node lists and live-node counting.
+import type { Value } from './value.ts';
 import { sharedGradMode } from '../base/brand.ts';
 import type { FloatArray } from '../base/dtype.ts';
 import { ArgumentError } from '../base/errors.ts';
@@ -70,6 +71,16 @@ export interface TraceHooks {
   onRead(t: Tensor): void;
   /** Something assigned `t.grad`. */
   onGradWrite(t: Tensor, g: Tensor | null): void;
+  /** A `Value` op starts (its operands' data is read next). */
+  onScalarOp(op: OpDef): void;
+  /** The operands of the `Value` op under way. */
+  onScalarOperands(a: Value | number, b: Value | number): void;
+  /** A `Value` was made: the output of the op under way, or a new leaf. */
+  onScalarValue(v: Value): void;
+  /** `Value.backward` was called (it still runs eagerly). */
+  onScalarBackward(root: Value, seed: number): void;
+  /** Something assigned a `Value`'s `.grad`. */
+  onScalarGradWrite(v: Value, g: number): void;
 }
 
 const gradMode = sharedGradMode();

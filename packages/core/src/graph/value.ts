@@ -4,6 +4,7 @@ import type { ElementwiseOp } from '../ops/define.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { ops } from './bindings.ts';
+import { state } from './tape.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {
@@ -19,11 +20,15 @@ export interface ScalarBackwardOptions {
  *
  * A `Value` is a handle to a row of the tape's scalar lane; recording an op allocates nothing but the
  * new handle. Leaves (values you create) live across any number of steps; each `backward()` releases
- * the graph it ran through, so the tape does not grow from step to step.
+ * the graph it ran through, so the tape does not grow from step to step. A computation you never
+ * backpropagate (an accuracy evaluated each epoch, without `noGrad`) is released once 16 backward passes
+ * of other graphs have run without reaching it, so it costs neither memory nor time in later steps;
+ * backward through it after that fails with a message saying so.
  *
  * Gradients accumulate: every `backward()` adds into `.grad` of each leaf it reaches (and of values that
  * called {@link Value.retainGrad}), until you zero it. An intermediate value's `.grad` is the most recent
- * backward's, readable until newer operations reuse its row on the tape.
+ * backward's, readable until newer operations reuse its row on the tape (an unrelated backward pass
+ * leaves it alone); {@link Value.retainGrad} keeps it for good.
  * @example
  * ```ts
  * import { value } from '@tapegrad/core';
@@ -67,6 +72,7 @@ export class Value {
     this.gen = 0;
     this.isRetainingGrad = false;
     this.accGrad = isLeaf ? 0 : undefined;
+    if (state.tracer !== null) state.tracer.onScalarValue(this);
   }
 
   /**
@@ -84,6 +90,7 @@ export class Value {
    * tape, so the write does not show there.
    */
   set grad(g: number) {
+    if (state.tracer !== null) state.tracer.onScalarGradWrite(this, g);
     if (this.accGrad !== undefined) this.accGrad = g;
   }
 
@@ -206,6 +213,7 @@ export class Value {
    * @throws {@link GradError} when the graph was released by an earlier backward, or this value does not require grad.
    */
   backward(opts: ScalarBackwardOptions = {}): void {
+    if (state.tracer !== null) state.tracer.onScalarBackward(this, opts.grad ?? 1);
     scalarBackward(this, opts.grad ?? 1, opts.retainGraph ?? false);
   }
 
@@ -251,6 +259,7 @@ interface NumberRule {
 
 /** The number view of an elementwise op (a type-level cast: derivatives written over `Num` return numbers for numbers). */
 function numberRule(op: ElementwiseOp): NumberRule {
+  if (state.tracer !== null) state.tracer.onScalarOp(op);
   return op as unknown as NumberRule;
 }
 
