@@ -33,6 +33,8 @@ describe('tapegrad demo --json', () => {
     expect(report.agreement.fastVsNumeric).toBeLessThan(1e-5);
     expect(report.msPerEpoch.fast).toBeGreaterThan(0);
     expect(report.msPerEpoch.autograd).toBeGreaterThan(0);
+    expect(report.msPerEpoch.compiled).toBeGreaterThan(0);
+    expect(report.history.compiled).toHaveLength(report.history.autograd.length);
     expect(report.history.fast).toHaveLength(3);
     expect(report.confusionMatrix).toHaveLength(dataset === 'digits' ? 10 : 2);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).dataset).toBe(dataset);
@@ -58,7 +60,7 @@ describe('tapegrad demo (human output)', () => {
     expect(r.stdout).toMatch(/fast path .* epoch 2\/2 .*done in/);
     expect(r.stdout).toMatch(/autograd .* epoch 2\/2/);
     expect(r.stdout).not.toContain('\r');
-    expect(r.stdout).toMatch(/median time per epoch: fast path .* ms, autograd .* ms: the fast path is .*× faster/);
+    expect(r.stdout).toMatch(/median time per epoch: fast path .* ms, autograd .* ms, autograd compiled .* ms: the fast path is .*× faster than eager autograd; compiling makes autograd .*× faster/);
     expect(r.stdout).toContain('Confusion matrix');
     expect(existsSync(join(out, 'human', 'loss.svg'))).toBe(true);
   });
@@ -71,7 +73,7 @@ describe('progress on a terminal', () => {
     const code = await main(['demo', '--epochs', '3', '--out', join(out, 'tty')], { ...m.io, out: (t) => void chunks.push(t), isTTY: true });
     expect(code).toBe(0);
     const bars = chunks.filter((c) => c.startsWith('\r'));
-    expect(bars).toHaveLength(6);
+    expect(bars).toHaveLength(9); // three runs: fast path, autograd, autograd compiled
     expect(bars[0]).toMatch(/ETA/);
     expect(bars[2]!.endsWith('\n')).toBe(true);
   });

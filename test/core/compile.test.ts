@@ -1,5 +1,6 @@
 import {
   binaryCrossEntropy,
+  crossEntropy,
   compile,
   CompileError,
   detectAnomaly,
@@ -348,5 +349,27 @@ describe('compile: Value programs', () => {
       return y;
     };
     expect(() => compile(updating)()).toThrow(/changed \.data of a leaf Value/);
+  });
+});
+
+describe('compile: ops that read values from a tensor', () => {
+  test('crossEntropy reads its labels tensor again on every replay (labels are not baked in)', () => {
+    const w = randn([3, 4], { seed: 9, requiresGrad: true });
+    const f = (x: Tensor, labels: Tensor) => {
+      const loss = crossEntropy(x.matmul(w), labels);
+      w.grad = null;
+      loss.backward();
+      return loss;
+    };
+    const c = compile(f);
+    const x = randn([5, 3], { seed: 10 });
+    c(x, tensor([0, 1, 2, 3, 0]));
+    const labels = tensor([3, 3, 1, 0, 2]);
+    const lc = c(x, labels).item();
+    const gc = bits(w.grad!);
+    const le = f(x, labels).item();
+    expect(lc).toBe(le);
+    expect(gc).toEqual(bits(w.grad!));
+    expect(c.stats().replays).toBe(1);
   });
 });

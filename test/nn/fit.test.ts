@@ -32,6 +32,22 @@ describe('fit', () => {
     expect(ha.epochs.at(-1)!.testAccuracy).toBe(hb.epochs.at(-1)!.testAccuracy);
   });
 
+  test('compile: true trains the same trajectory as eager autograd (softmax and sigmoid outputs), and refuses the fast engine', () => {
+    const data = breastCancer();
+    for (const sizes of [[30, 8, 1], [30, 6, 2]]) {
+      const y = sizes.at(-1) === 2 ? { y: tensor(Array.from(data.y.data)), yTest: tensor(Array.from(data.yTest.data)) } : {};
+      const d = { ...data, ...y };
+      const eager = fit(new MLP({ sizes, seed: 4 }), d, { engine: 'autograd', epochs: 3, seed: 2 });
+      const compiled = fit(new MLP({ sizes, seed: 4 }), d, { compile: true, epochs: 3, seed: 2 });
+      expect(compiled.engine).toBe('autograd');
+      compiled.epochs.forEach((e, i) => {
+        expect(Math.abs(e.loss - eager.epochs[i]!.loss)).toBeLessThan(1e-12);
+        expect(e.accuracy).toBe(eager.epochs[i]!.accuracy);
+      });
+    }
+    expect(() => fit(new MLP({ sizes: [30, 2, 1] }), data, { engine: 'fast', compile: true })).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: fit: compile applies to the generic engine; use engine 'autograd' (or leave engine out)]`);
+  });
+
   test('reaches ≥ 95 % test accuracy on breast cancer in a few epochs, with any optimizer', () => {
     const data = breastCancer();
     for (const optimizer of ['adam', 'adamw', 'sgd'] as const) {

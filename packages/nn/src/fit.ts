@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, type Tensor } from '@tapegrad/core';
+import { ArgumentError, compile, noGrad, type Tensor } from '@tapegrad/core';
 import { accuracy, DataLoader } from './data.ts';
 import { fastForward, fastLoss, fastStep } from './fast-path.ts';
 import { classesOf, MLP, outputLoss } from './mlp.ts';
@@ -89,6 +89,55 @@ export function autogradTrainStep(model: Trainable): TrainStep {
   };
 }
 
+/**
+ * The generic engine's training step, compiled with core's `compile`: the forward pass, the loss and its
+ * backward pass are traced on the first batch of each shape and replayed after that with planned
+ * buffers and fused elementwise loops, no tape. The optimizer's update runs after it, as with
+ * {@link autogradTrainStep}; the gradients are the same numbers.
+ * @param model Any module with a loss whose ops `compile` can replay.
+ * @returns Its {@link TrainStep}.
+ * @throws {@link @tapegrad/core!CompileError | CompileError} on the first batch when the model cannot be traced faithfully.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { compiledTrainStep, MLP } from '@tapegrad/nn';
+ * const net = new MLP({ sizes: [2, 3, 1], seed: 1 });
+ * const step = compiledTrainStep(net);
+ * const x = tensor([[1, 2]]);
+ * const y = tensor([1]);
+ * const first = step(x, y).loss;
+ * for (const p of net.parameters()) p.grad = null;
+ * console.log(step(x, y).loss === first); // true
+ * ```
+ * @category nn
+ */
+export function compiledTrainStep(model: Trainable): TrainStep {
+  if (model instanceof MLP) {
+    const k = model.sizes[model.sizes.length - 1]!;
+    const isClassifier = model.output !== 'identity';
+    const run = compile((x: Tensor, y: Tensor) => {
+      const z = model.forward(x);
+      const l = outputLoss(model.output, z, y);
+      l.backward();
+      return { l, z };
+    });
+    return (x, y) => {
+      const { l, z } = run(x, y);
+      const predicted = !isClassifier ? new Int32Array(0) : k === 1 ? Int32Array.from(z.data, (v) => (v >= 0 ? 1 : 0)) : classesOf(z);
+      return { loss: l.item(), predicted };
+    };
+  }
+  const run = compile((x: Tensor, y: Tensor) => {
+    const l = model.loss(x, y);
+    l.backward();
+    return l;
+  });
+  return (x, y) => {
+    const l = run(x, y);
+    return { loss: l.item(), predicted: model.predictClasses === undefined ? new Int32Array(0) : noGrad(() => model.predictClasses!(x)) };
+  };
+}
+
 /** Training and (optional) held-out data: features as rows, targets as {@link MLP.loss} takes them. @category nn */
 export interface FitData {
   /** Training features `[m, n_0]`. */
@@ -127,6 +176,8 @@ export interface FitOptions {
   readonly engine?: Engine;
   /** A training step of your own (overrides `engine`), e.g. from {@link autogradTrainStep}. */
   readonly step?: TrainStep;
+  /** Compile the generic engine's step ({@link compiledTrainStep}); implies `engine: 'autograd'`. */
+  readonly compile?: boolean;
   /** Passes over the training data (default 10). */
   readonly epochs?: number;
   /** Learning rate (default 0.01 for Adam/AdamW, 0.1 for SGD). */
@@ -189,12 +240,13 @@ function makeOptimizer(model: Module, opt: FitOptions['optimizer'], lr: number |
  * @category nn
  */
 export function fit(model: Trainable, data: FitData, opts: FitOptions = {}): FitHistory {
-  const engine = opts.engine ?? (model instanceof MLP ? 'fast' : 'autograd');
+  const engine = opts.engine ?? (model instanceof MLP && opts.compile !== true ? 'fast' : 'autograd');
+  if (opts.compile === true && engine === 'fast') throw new ArgumentError("fit: compile applies to the generic engine; use engine 'autograd' (or leave engine out)");
   if (engine !== 'fast' && engine !== 'autograd') throw new ArgumentError(`fit: engine must be 'fast' or 'autograd', got '${String(engine)}'`);
   if (engine === 'fast' && opts.step === undefined && !(model instanceof MLP)) {
     throw new ArgumentError(`fit: engine 'fast' trains an MLP only, got a ${model.constructor.name}; use engine 'autograd'`);
   }
-  const step = opts.step ?? (engine === 'fast' ? fastTrainStep(model as MLP) : autogradTrainStep(model));
+  const step = opts.step ?? (engine === 'fast' ? fastTrainStep(model as MLP) : opts.compile === true ? compiledTrainStep(model) : autogradTrainStep(model));
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 10);
   const optimizer = makeOptimizer(model, opts.optimizer, opts.lr);
   const loader = new DataLoader(data.x, data.y, { batchSize: opts.batchSize ?? 32, seed: opts.seed ?? 0 });

@@ -20,6 +20,6 @@ export {
 export { fastForward, fastLoss, fastStep, type FastPass } from './fast-path.ts';
 export { AGREEMENT_TOLERANCE, compareGradients, type CompareOptions, type Difference, type GradientAgreement, type ParameterAgreement } from './agreement.ts';
 export {
-  autogradTrainStep, evaluate, fastTrainStep, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions, type StepResult,
+  autogradTrainStep, compiledTrainStep, evaluate, fastTrainStep, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions, type StepResult,
   type Trainable, type TrainStep,
 } from './fit.ts';

@@ -6,21 +6,30 @@ import { alloc, asTensor, defineOp, record } from './define.ts';
 import { checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';
 import { reshape } from './reshape.ts';
+import { oneHot } from './one-hot.ts';
 import { softmax, softmaxKernel } from './softmax.ts';
 import { sub } from './sub.ts';
 
 interface CrossEntropyAttrs {
   readonly labels: Int32Array;
+  /** The labels tensor they were read from (null for a plain array): `compile` reads it again on replay. */
+  readonly source: Tensor | null;
 }
 
 const op = defineOp<CrossEntropyAttrs>({
   name: 'crossEntropy',
   rule: 'ℓᵢ = ln Σⱼ e^{zᵢⱼ} − zᵢₖ (k = labelᵢ), ∂ℓᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − [j = k] ⇒ dz = dy·(softmax(z) − onehot)',
-  backward: ({ inputs: [z], dy, attrs: { labels } }) => {
+  backward: ({ inputs: [z], dy, attrs: { labels, source } }) => {
     const [m, c] = z!.shape as [number, number];
-    const onehot = alloc(z!.dtype, m * c);
-    labels.forEach((k, i) => (onehot[i * c + k] = 1));
-    return [mul(reshape(dy, [m, 1]), sub(softmax(z!, 1), Tensor.fromData(onehot, z!.shape, z!.dtype)))];
+    // Labels given as a tensor go through the oneHot op, so a compiled step reads them afresh.
+    let hot: Tensor;
+    if (source !== null) hot = oneHot(source, c, { dtype: z!.dtype });
+    else {
+      const onehot = alloc(z!.dtype, m * c);
+      labels.forEach((k, i) => (onehot[i * c + k] = 1));
+      hot = Tensor.fromData(onehot, z!.shape, z!.dtype);
+    }
+    return [mul(reshape(dy, [m, 1]), sub(softmax(z!, 1), hot))];
   },
 });
 
@@ -66,5 +75,5 @@ export function crossEntropy(logits: Tensor, labels: Tensor | readonly number[],
   const logp = softmaxKernel(logits, 1, true);
   const out = alloc(logits.dtype, m);
   for (let i = 0; i < m; i++) out[i] = -logp[i * c + ks[i]!]!;
-  return reduceLoss(record(op, [logits], Tensor.fromData(out, [m], logits.dtype), { labels: ks }), reduction);
+  return reduceLoss(record(op, [logits], Tensor.fromData(out, [m], logits.dtype), { labels: ks, source: labels instanceof Tensor ? labels : null }), reduction);
 }

@@ -14,6 +14,7 @@ import { sumKernel } from '../../ops/sum.ts';
 import { transpose } from '../../ops/transpose.ts';
 import { where } from '../../ops/where.ts';
 import { clamp } from '../../ops/clamp.ts';
+import { oneHot } from '../../ops/one-hot.ts';
 import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
 import { state, withRecording } from '../../graph/tape.ts';
 import type { DType, FloatArray } from '../../base/dtype.ts';
@@ -124,7 +125,10 @@ export function buildPlan(trace: Trace): Plan {
     else list.push(at);
   };
   nodes.forEach((n, i) => {
-    if (n.kind === 'op') n.inputs.forEach((x) => use(x, i));
+    if (n.kind === 'op') {
+      n.inputs.forEach((x) => use(x, i));
+      n.attrTensors.forEach(([, x]) => use(x, i));
+    }
     else if (n.kind === 'inplace') {
       use(n.target, i);
       if (typeof n.operand === 'number') use(n.operand, i);
@@ -482,9 +486,12 @@ function opStep(
   }
   // The rest run their own kernel, which returns fresh storage: one allocation per call.
   const kernel = kernelCall(op, node.attrs, inV, outV);
+  const attrV = node.attrTensors.map(([key, id]) => [key, values[id]!, storage[id]!] as const);
   return (bufs) => {
     const ts = inV.map((v, j) => Tensor.fromData(bufs[inS[j]!]!, v.shape, v.dtype));
-    const out = quietly(() => kernel(ts));
+    const current: Record<string, Tensor> = {};
+    for (const [key, v, s] of attrV) current[key] = Tensor.fromData(bufs[s]!, v.shape, v.dtype);
+    const out = quietly(() => kernel(ts, current));
     if (out.length !== outV.size) throw new CompileError(`compile: replaying '${name}' gave ${out.length} elements, expected ${outV.size} (${fmt(outV.shape)})`);
     countAllocation();
     bufs[outS] = out;
@@ -508,7 +515,12 @@ function gatherCall(name: string, xs: readonly Tensor[], attrs: unknown, outShap
 }
 
 /** The ops replayed by calling their own kernel (fresh output storage each call). */
-function kernelCall(op: OpDef, attrs: unknown, inV: readonly IrValue[], outV: IrValue): (xs: readonly Tensor[]) => FloatArray {
+function kernelCall(
+  op: OpDef,
+  attrs: unknown,
+  inV: readonly IrValue[],
+  outV: IrValue,
+): (xs: readonly Tensor[], attrTensors: Readonly<Record<string, Tensor>>) => FloatArray {
   const a = attrs as Record<string, unknown>;
   switch (op.name) {
     case 'max':
@@ -523,8 +535,13 @@ function kernelCall(op: OpDef, attrs: unknown, inV: readonly IrValue[], outV: Ir
       return (xs) => logsumexp(xs[0]!, axes, true).data;
     }
     case 'crossEntropy': {
-      const labels = Array.from(a.labels as Int32Array);
-      return (xs) => crossEntropy(xs[0]!, labels, { reduction: 'none' }).data;
+      // Labels from a tensor are read again from its current storage; a plain array is a constant.
+      const fixed = Array.from(a.labels as Int32Array);
+      return (xs, at) => crossEntropy(xs[0]!, at.source ?? fixed, { reduction: 'none' }).data;
+    }
+    case 'oneHot': {
+      const classes = outV.shape[outV.shape.length - 1]!;
+      return (xs) => oneHot(xs[0]!, classes, { dtype: outV.dtype }).data;
     }
     case 'clamp':
       return (xs) => clamp(xs[0]!, a.lo as number, a.hi as number).data;

@@ -39,6 +39,8 @@ export type IrNode =
       readonly inputs: readonly number[];
       readonly output: number;
       readonly attrs: unknown;
+      /** Tensors among the attributes (labels an op reads values from): replayed from their current storage. */
+      readonly attrTensors: readonly (readonly [string, number])[];
     }
   | {
       readonly kind: 'inplace';
@@ -170,7 +172,11 @@ export class Tracer implements TraceHooks {
     const out = this.addValue(output, { kind: 'op', node });
     // The same condition under which `record` puts a node on the tape.
     if (state.isRecording && op.isNondifferentiable !== true && inputs.some((x) => x.requiresGrad)) this.differentiable.add(out);
-    this.nodes.push({ kind: 'op', op, inputs: ids, output: out, attrs });
+    const attrTensors: (readonly [string, number])[] = [];
+    if (attrs !== null && typeof attrs === 'object') {
+      for (const [key, v] of Object.entries(attrs)) if (v instanceof Tensor) attrTensors.push([key, this.idOf(v)] as const);
+    }
+    this.nodes.push({ kind: 'op', op, inputs: ids, output: out, attrs, attrTensors });
   }
 
   onInPlace(name: string, a: Tensor, b: Tensor | number, f: (x: number, y: number) => number): void {
