@@ -2,13 +2,15 @@ import { ArgumentError, GradError, ShapeError } from './errors.ts';
 import type { ElementwiseOp } from './ops/define.ts';
 import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
 import { tapeOf, withRecording } from './tape.ts';
-import { ones, Tensor } from './tensor.ts';
+import { ones, tensor, Tensor } from './tensor.ts';
+import { Value } from './value.ts';
+import { valueGraph, type ValueNode } from './value-graph.ts';
 
 /** Options of {@link explain}. @category Autograd */
 export interface ExplainOptions {
-  /** Names to print for tensors, e.g. `{ z, 'ŷ': yhat, t }`; others are named after their op (`mul1`, `leaf2`). */
-  readonly names?: Readonly<Record<string, Tensor>>;
-  /** ∂L/∂root; needed when root has more than one element. */
+  /** Names to print for tensors (or values), e.g. `{ z, 'ŷ': yhat, t }`; others are named after their op (`mul1`, `leaf2`). */
+  readonly names?: Readonly<Record<string, Tensor | Value>>;
+  /** ∂L/∂root; needed when a tensor root has more than one element (ignored for a `Value` root). */
   readonly seed?: Tensor;
   /** How many elements of each tensor the printed forms show (default 6). */
   readonly maxElements?: number;
@@ -53,14 +55,14 @@ export class Trace {
   readonly root: string;
   /** The steps in the order backward runs them (root first). */
   readonly steps: readonly TraceStep[];
-  readonly #grads: ReadonlyMap<number, Tensor>;
+  readonly #lookup: (x: Tensor | Value) => Tensor | number | null;
   readonly #max: number;
 
   /** @internal Use {@link explain}. */
-  constructor(root: string, steps: readonly TraceStep[], grads: ReadonlyMap<number, Tensor>, maxElements: number) {
+  constructor(root: string, steps: readonly TraceStep[], lookup: (x: Tensor | Value) => Tensor | number | null, maxElements: number) {
     this.root = root;
     this.steps = steps;
-    this.#grads = grads;
+    this.#lookup = lookup;
     this.#max = maxElements;
   }
 
@@ -69,8 +71,15 @@ export class Trace {
    * @param t A tensor on the path to the root.
    * @returns Its gradient, or null when the root does not depend on it.
    */
-  gradOf(t: Tensor): Tensor | null {
-    return this.#grads.get(t.id) ?? null;
+  gradOf(t: Tensor): Tensor | null;
+  /**
+   * The total ∂L/∂v the trace found for a value of a `Value` graph (leaf or not).
+   * @param v A value on the path to the root.
+   * @returns Its gradient, or null when the root does not depend on it.
+   */
+  gradOf(v: Value): number | null;
+  gradOf(x: Tensor | Value): Tensor | number | null {
+    return this.#lookup(x);
   }
 
   /**
@@ -121,8 +130,9 @@ export class Trace {
  * loop, reverse creation order, as the engine does) and reports each op, its derivation (the op's
  * `rule`), the complete gradient that reached its output, the local derivative of elementwise ops, and
  * what it sends to each input. Nothing is written to `.grad` and the graph is not released, so you can
- * call it before `backward()`.
- * @param root The tensor to differentiate (a scalar loss, or pass `seed`).
+ * call it before `backward()`. Works the same on a micrograd-style `Value` graph (numbers are shown as
+ * 0-d tensors in the steps; `gradOf(value)` gives a number).
+ * @param root The tensor (a scalar loss, or pass `seed`) or `Value` to differentiate.
  * @param opts `names` for the tensors to print, `seed`, `maxElements`.
  * @returns The {@link Trace}; `toText()` and `toMarkdown()` print it.
  * @throws {@link GradError} when root does not require grad or its graph was already released by a backward pass.
@@ -137,14 +147,15 @@ export class Trace {
  * ```
  * @category Autograd
  */
-export function explain(root: Tensor, opts: ExplainOptions = {}): Trace {
-  if (!(root instanceof Tensor)) throw new ArgumentError(`explain: root must be a Tensor, got ${typeof root}`);
+export function explain(root: Tensor | Value, opts: ExplainOptions = {}): Trace {
+  if (root instanceof Value) return explainValue(root, opts);
+  if (!(root instanceof Tensor)) throw new ArgumentError(`explain: root must be a Tensor or a Value, got ${typeof root}`);
   if (!root.requiresGrad) throw new GradError(`explain: the tensor of shape ${fmt(root.shape)} does not require grad`);
   const seed = opts.seed ?? (root.size === 1 ? ones(root.shape, { dtype: root.dtype }) : undefined);
   if (seed === undefined) throw new GradError(`explain: a seed is needed for a non-scalar root, got shape ${fmt(root.shape)}`);
   if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`explain: seed must have the root's shape ${fmt(root.shape)}, got ${fmt(seed.shape)}`);
   const given = new Map<number, string>();
-  for (const [name, t] of Object.entries(opts.names ?? {})) given.set(t.id, name);
+  for (const [name, t] of Object.entries(opts.names ?? {})) if (t instanceof Tensor) given.set(t.id, name);
   const grads = new Map<number, Tensor>([[root.id, seed]]);
   const raw: { op: ElementwiseOp | null; name: string; rule: string; out: Tensor; dy: Tensor; inputs: readonly Tensor[]; sends: { local: Tensor | number | null; grad: Tensor | null }[] }[] = [];
   const tape = tapeOf([root]);
@@ -183,7 +194,58 @@ export function explain(root: Tensor, opts: ExplainOptions = {}): Trace {
     dy: r.dy,
     sends: r.inputs.map((x, k) => ({ input: nameOf(x), shape: x.shape, local: r.sends[k]!.local, grad: r.sends[k]!.grad })),
   }));
-  return new Trace(nameOf(root), steps, grads, opts.maxElements ?? 6);
+  const lookup = (x: Tensor | Value): Tensor | null => (x instanceof Tensor ? grads.get(x.id) ?? null : null);
+  return new Trace(nameOf(root), steps, lookup, opts.maxElements ?? 6);
+}
+
+/** {@link explain} on the scalar lane: the recorded partials give each step's local derivatives. */
+function explainValue(root: Value, opts: ExplainOptions): Trace {
+  if (!root.requiresGrad) throw new GradError('explain: the value does not require grad (it is a constant, detached, or made under noGrad)');
+  let g;
+  try {
+    g = valueGraph(root);
+  } catch (e) {
+    if (e instanceof GradError) throw new GradError('explain: the graph behind this value was already released by backward(); call explain before backward() or pass { retainGraph: true }');
+    throw e;
+  }
+  const byId = new Map<number, ValueNode>(g.nodes.map((n) => [n.id, n]));
+  const given = new Map<number, string>();
+  for (const [name, v] of Object.entries(opts.names ?? {})) {
+    const id = v instanceof Value ? g.idOf(v) : undefined;
+    if (id !== undefined) given.set(id, name);
+  }
+  const counts = new Map<string, number>();
+  const auto = new Map<number, string>();
+  for (const n of g.nodes) {
+    if (n.kind === 'const') auto.set(n.id, `const(${num(n.data)})`);
+    else if (!given.has(n.id)) {
+      const base = n.op ?? 'leaf';
+      const k = (counts.get(base) ?? 0) + 1;
+      counts.set(base, k);
+      auto.set(n.id, `${base}${k}`);
+    }
+  }
+  const nameOf = (id: number): string => given.get(id) ?? auto.get(id)!;
+  const grads = new Map<number, number>([[g.root, 1]]);
+  const steps: TraceStep[] = [];
+  // Ops have ids in creation order, so descending ids is the engine's backward order.
+  for (const n of [...g.nodes].filter((m) => m.kind === 'op').sort((p, q) => q.id - p.id)) {
+    const dy = grads.get(n.id);
+    if (dy === undefined) continue;
+    const sends = n.inputs.map((id, k) => {
+      const x = byId.get(id)!;
+      if (x.kind === 'const') return { input: nameOf(id), shape: [] as Shape, local: null, grad: null };
+      const sent = dy * n.partials[k]!;
+      grads.set(id, (grads.get(id) ?? 0) + sent);
+      return { input: nameOf(id), shape: [] as Shape, local: n.partials[k]!, grad: tensor(sent) };
+    });
+    steps.push({ index: steps.length + 1, op: n.op!, rule: n.rule!, output: nameOf(n.id), shape: [], dy: tensor(dy), sends });
+  }
+  const lookup = (x: Tensor | Value): number | null => {
+    const id = x instanceof Value ? g.idOf(x) : undefined;
+    return id === undefined ? null : grads.get(id) ?? null;
+  };
+  return new Trace(nameOf(g.root), steps, lookup, opts.maxElements ?? 6);
 }
 
 function released(op: string): GradError {

@@ -3,6 +3,7 @@ export { broadcastShapes, type Shape } from './shape.ts';
 export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, type TapeNode } from './tape.ts';
 export { Rng } from './random.ts';
 export { Value, value, type ScalarBackwardOptions } from './value.ts';
+export { valueGraph, type ValueGraph, type ValueNode } from './value-graph.ts';
 export {
   Tensor, arange, eye, full, linspace, ones, rand, randn, stopGradient, tensor, zeros,
   type DType, type FloatArray, type GradHook, type NestedArray, type RandomOptions, type TensorLike, type TensorOptions,

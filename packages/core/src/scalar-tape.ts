@@ -27,6 +27,10 @@ let inB = new Int32Array(cap);
 let partialA = new Float64Array(cap);
 let partialB = new Float64Array(cap);
 let grad = new Float64Array(cap);
+// What the graph drawer and `explain` read back: each row's output, and the operand of a binary op that
+// was a constant (a number, or a value that does not require grad), which has no row of its own.
+let rowData = new Float64Array(cap);
+let constArg = new Float64Array(cap);
 let reach = new Uint8Array(cap);
 let rowGen = new Int32Array(cap);
 let nextGen = 1;
@@ -51,6 +55,8 @@ function grow(): void {
   partialA = grown(partialA, (k) => new Float64Array(k));
   partialB = grown(partialB, (k) => new Float64Array(k));
   grad = grown(grad, (k) => new Float64Array(k));
+  rowData = grown(rowData, (k) => new Float64Array(k));
+  constArg = grown(constArg, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
   for (let i = cap; i < n; i++) refs.push(undefined);
@@ -122,6 +128,8 @@ export function retainRow(v: Value): void {
 // call site and inlines its forward and partials).
 let rowA = -1;
 let rowB = -1;
+let argA = 0;
+let argB = 0;
 
 /**
  * Whether `op(a, b)` is recorded: recording is on and an input requires grad. If so, the inputs' rows
@@ -132,6 +140,8 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
   if (!state.isRecording) return false;
   rowA = typeof a === 'number' ? -1 : rowOf(a);
   rowB = typeof b === 'number' ? -1 : rowOf(b);
+  argA = typeof a === 'number' ? a : a.data;
+  argB = typeof b === 'number' ? b : b.data;
   return rowA >= 0 || rowB >= 0;
 }
 
@@ -146,6 +156,8 @@ export function pushOpRow(c: number, pa: number, pb: number, out: Value): Value 
   inB[row] = rowB;
   partialA[row] = rowA < 0 ? 0 : pa;
   partialB[row] = rowB < 0 ? 0 : pb;
+  rowData[row] = out.data;
+  constArg[row] = rowA < 0 ? argA : argB;
   return out;
 }
 
@@ -225,6 +237,74 @@ function dropReleasedTop(): void {
     if (refs[n] !== undefined) refs[n] = undefined;
   }
   scalarLane.length = n;
+}
+
+/** One row of a `Value` graph read back from the lane (see {@link scalarRowsOf}). @internal */
+export interface ScalarRow {
+  /** Row index on the lane (creation order). */
+  readonly row: number;
+  /** The row's generation (a handle with this slot and generation stands at this row). */
+  readonly gen: number;
+  /** Elementwise op code, or {@link LEAF}. */
+  readonly code: number;
+  /** Rows of the inputs; -1 for a constant operand (or the absent second operand of a unary op). */
+  readonly inputs: readonly [number, number];
+  /** The local partials ∂y/∂a and ∂y/∂b recorded with the row. */
+  readonly partials: readonly [number, number];
+  /** The constant operand of a binary op with one constant input. */
+  readonly constant: number;
+  /** The row's value (a leaf's current `.data`). */
+  readonly data: number;
+  /** The handle's `.grad` for leaves and retained values, else the most recent backward's gradient of the row. */
+  readonly grad: number;
+  /** The handle of a leaf (or retained value). */
+  readonly handle: Value | undefined;
+}
+
+/** The row a value stands at while it is live and not released, else -1. @internal */
+export function liveRow(v: Value): number {
+  return isLive(v) && code[v.slot] !== FREED ? v.slot : -1;
+}
+
+/**
+ * The rows `root` depends on, in creation order, read without changing anything (an explicit stack, no
+ * recursion). Empty when root has no live row (a leaf never used, or a constant).
+ * @throws GradError when the graph behind root was released by a backward pass.
+ * @internal
+ */
+export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
+  const s = root.slot;
+  if (!isLive(root) || code[s] === FREED) {
+    if (root.isLeaf || !root.requiresGrad) return [];
+    throw new GradError(`${what}: the graph behind this value was released by backward(); draw it before backward() or pass { retainGraph: true }`);
+  }
+  const seen = new Set<number>([s]);
+  const stack = [s];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    if (code[i] === FREED) throw new GradError(`${what}: the graph behind this value was released by backward(); draw it before backward() or pass { retainGraph: true }`);
+    if (code[i] === LEAF) continue;
+    for (const j of [inA[i]!, inB[i]!]) {
+      if (j >= 0 && !seen.has(j)) {
+        seen.add(j);
+        stack.push(j);
+      }
+    }
+  }
+  return [...seen].sort((p, q) => p - q).map((i) => {
+    const handle = refs[i];
+    return {
+      row: i,
+      gen: rowGen[i]!,
+      code: code[i]!,
+      inputs: [inA[i]!, inB[i]!] as const,
+      partials: [partialA[i]!, partialB[i]!] as const,
+      constant: constArg[i]!,
+      data: code[i] === LEAF && handle !== undefined ? handle.data : rowData[i]!,
+      grad: handle !== undefined ? handle.grad : grad[i]!,
+      handle,
+    };
+  });
 }
 
 /** Drops every row of the scalar lane (values made before keep their data; their graphs are gone). @internal */
