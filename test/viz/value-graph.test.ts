@@ -38,6 +38,7 @@ describe('valueGraph', () => {
     expect(after.nodes.find((n) => n.id === after.idOf(a))!.grad).toBe(-2);
     expect(after.nodes.find((n) => n.id === after.idOf(b))!.grad).toBe(4);
     expect(byOp[2]!.partials).toEqual([2, 4]);
+    expect(after.nodes.filter((n) => n.value !== null).map((n) => n.value)).toEqual([a, b]);
     // Reading did not release: a second backward still runs and accumulates.
     c.backward();
     expect(a.grad).toBe(-4);
@@ -46,7 +47,7 @@ describe('valueGraph', () => {
 
   test('a leaf alone is a one-node graph', () => {
     const x = value(5);
-    expect(valueGraph(x).nodes).toEqual([{ id: 0, kind: 'leaf', op: null, rule: null, data: 5, grad: 0, inputs: [], partials: [] }]);
+    expect(valueGraph(x).nodes).toEqual([{ id: 0, kind: 'leaf', op: null, rule: null, data: 5, grad: 0, inputs: [], partials: [], value: x }]);
   });
 });
 

@@ -21,6 +21,8 @@ export interface ValueNode {
   readonly inputs: readonly number[];
   /** The local derivative ∂this/∂operand for each input, as recorded (0 for a constant operand). */
   readonly partials: readonly number[];
+  /** The leaf's own handle (leaves only, null otherwise), e.g. to read its `.grad` after a backward pass. */
+  readonly value: Value | null;
 }
 
 /** What {@link valueGraph} returns. @category Autograd */
@@ -64,12 +66,12 @@ export function valueGraph(root: Value): ValueGraph {
   const nodes: ValueNode[] = [];
   if (rows.length === 0) {
     const kind = root.requiresGrad ? 'leaf' : 'const';
-    nodes.push({ id: 0, kind, op: null, rule: null, data: root.data, grad: root.requiresGrad ? root.grad : null, inputs: [], partials: [] });
+    nodes.push({ id: 0, kind, op: null, rule: null, data: root.data, grad: root.requiresGrad ? root.grad : null, inputs: [], partials: [], value: root });
     return { nodes, root: 0, idOf: (v) => (v === root ? 0 : undefined) };
   }
   for (const r of rows) {
     if (r.code === LEAF) {
-      nodes.push({ id: r.row, kind: 'leaf', op: null, rule: null, data: r.data, grad: r.grad, inputs: [], partials: [] });
+      nodes.push({ id: r.row, kind: 'leaf', op: null, rule: null, data: r.data, grad: r.grad, inputs: [], partials: [], value: r.handle ?? null });
       continue;
     }
     const op = ELEMENTWISE[r.code]!;
@@ -79,12 +81,12 @@ export function valueGraph(root: Value): ValueGraph {
       let id = r.inputs[k]!;
       if (id < 0) {
         id = -(2 * r.row + k + 1);
-        nodes.push({ id, kind: 'const', op: null, rule: null, data: r.constant, grad: null, inputs: [], partials: [] });
+        nodes.push({ id, kind: 'const', op: null, rule: null, data: r.constant, grad: null, inputs: [], partials: [], value: null });
       }
       inputs.push(id);
       partials.push(r.partials[k]!);
     }
-    nodes.push({ id: r.row, kind: 'op', op: op.name, rule: op.rule, data: r.data, grad: r.grad, inputs, partials });
+    nodes.push({ id: r.row, kind: 'op', op: op.name, rule: op.rule, data: r.data, grad: r.grad, inputs, partials, value: null });
   }
   // A handle is identified by the row and generation it had when the graph was read, so the lookup
   // still works after a backward pass released the rows.
