@@ -1,5 +1,5 @@
-import { randn, tensor } from '@tapegrad/core';
-import { Activation, Linear, MLP, ReLU, Sequential, Tanh, heNormal, heUniform, linearDefault, xavierNormal, xavierUniform } from '@tapegrad/nn';
+import { randn, tensor, type Tensor } from '@tapegrad/core';
+import { Activation, Flatten, Linear, MLP, Module, ReLU, Sequential, Tanh, heNormal, heUniform, linearDefault, xavierNormal, xavierUniform } from '@tapegrad/nn';
 import { zeros } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 
@@ -65,8 +65,8 @@ describe('stateDict / loadStateDict', () => {
     const net = new MLP({ sizes: [3, 4, 2], seed: 1 });
     const before = net.stateDict();
     const { ['l2.bias']: _dropped, ...missing } = before;
-    expect(() => net.loadStateDict(missing)).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadStateDict: entries must match the parameters, got missing 'l2.bias']`);
-    expect(() => net.loadStateDict({ ...before, extra: { shape: [1], data: [0] } })).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadStateDict: entries must match the parameters, got unexpected 'extra']`);
+    expect(() => net.loadStateDict(missing)).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadStateDict: entries must match the parameters and buffers, got missing 'l2.bias']`);
+    expect(() => net.loadStateDict({ ...before, extra: { shape: [1], data: [0] } })).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadStateDict: entries must match the parameters and buffers, got unexpected 'extra']`);
     const bad = { ...before, 'l1.weight': { shape: [3, 4], data: before['l1.weight']!.data } };
     const ok = { ...before, 'l1.bias': { shape: [4], data: [9, 9, 9, 9] } };
     expect(() => net.loadStateDict({ ...ok, 'l1.weight': bad['l1.weight']! })).toThrowErrorMatchingInlineSnapshot(`[ShapeError: loadStateDict: entry 'l1.weight' must have shape [4, 3], got [3, 4]]`);
@@ -97,5 +97,39 @@ describe('initializers', () => {
   test('seeded: the same seed fills the same values', () => {
     expect(heNormal(zeros([3, 4]), { seed: 9 }).toArray()).toEqual(heNormal(zeros([3, 4]), { seed: 9 }).toArray());
     expect(() => xavierUniform(zeros([3]))).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: xavierUniform: tensor must have at least 2 dimensions, got shape [3]]`);
+  });
+});
+
+describe('buffers and Flatten', () => {
+  test('buffers are saved and loaded with the parameters but not trained', () => {
+    class Counter extends Module {
+      readonly count = this.registerBuffer('count', tensor([0]));
+      readonly scale = this.registerParameter('scale', tensor([2]));
+      forward(x: Tensor): Tensor {
+        return x.mul(this.scale);
+      }
+    }
+    const net = new Sequential(new Counter(), new Counter());
+    expect(net.namedBuffers().map(([n]) => n)).toEqual(['0.count', '1.count']);
+    expect(net.parameters()).toHaveLength(2);
+    expect(Object.keys(net.stateDict())).toEqual(['0.scale', '1.scale', '0.count', '1.count']);
+    const state = JSON.parse(JSON.stringify(net.stateDict()));
+    state['1.count'].data = [5];
+    net.loadStateDict(state);
+    expect(net.namedBuffers()[1]![1].data[0]).toBe(5);
+    expect(net.namedBuffers()[1]![1].requiresGrad).toBe(false);
+    delete state['0.count'];
+    expect(() => net.loadStateDict(state)).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadStateDict: entries must match the parameters and buffers, got missing '0.count']`);
+  });
+
+  test('Flatten merges startDim..endDim and passes the gradient back', () => {
+    const x = randn([2, 3, 4, 5]);
+    x.requiresGrad = true;
+    expect(new Flatten().forward(x).shape).toEqual([2, 60]);
+    expect(new Flatten(1, 2).forward(x).shape).toEqual([2, 12, 5]);
+    expect(new Flatten(0).forward(x).shape).toEqual([120]);
+    new Flatten().forward(x).sum().backward();
+    expect(x.grad!.shape).toEqual([2, 3, 4, 5]);
+    expect(() => new Flatten(3, 1).forward(x)).toThrowErrorMatchingInlineSnapshot(`[ShapeError: Flatten: dimensions 3..1 must lie in x of shape [2, 3, 4, 5]]`);
   });
 });

@@ -4,7 +4,9 @@
  * @packageDocumentation
  */
 export { Module, type StateDict, type TensorState } from './module.ts';
-export { Activation, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
+export { Activation, Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
+export { clipGradNorm, CosineAnnealingLR, LinearWarmup, LRScheduler, StepLR, type CosineOptions, type StepLROptions, type WarmupOptions } from './schedules.ts';
+export { loadWords, sampleWords, WORD_ALPHABET, wordWindows, type SampleWordsOptions, type WordWindows } from './words.ts';
 export { MLP, outputLoss, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';
 export { heNormal, heUniform, linearDefault, uniform, xavierNormal, xavierUniform, type InitName, type InitOptions } from './init.ts';
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, mseLoss, type LossOptions, type Reduction } from './losses.ts';

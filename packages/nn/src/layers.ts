@@ -1,4 +1,4 @@
-import { ArgumentError, matmul, relu, Rng, ShapeError, sigmoid, tanh, withScope, zeros, type DType, type Tensor } from '@tapegrad/core';
+import { ArgumentError, matmul, relu, reshape, Rng, ShapeError, sigmoid, tanh, withScope, zeros, type DType, type Tensor } from '@tapegrad/core';
 import { initWeight, linearDefault, type InitName } from './init.ts';
 import { Module } from './module.ts';
 import { checkInt, fmt } from './util.ts';
@@ -186,5 +186,51 @@ export class Sequential extends Module {
     let y = x;
     for (const m of this.modules) y = m.forward(y);
     return y;
+  }
+}
+
+/**
+ * Flattens dimensions `startDim..endDim` into one, as PyTorch's `nn.Flatten` (default: everything but the batch
+ * dimension, `[b, c, h, w] → [b, c·h·w]`). A reshape: the gradient flows back unchanged.
+ * @example
+ * ```ts
+ * import { zeros } from '@tapegrad/core';
+ * import { Flatten } from '@tapegrad/nn';
+ * console.log(new Flatten().forward(zeros([2, 3, 4, 5])).shape); // [2, 60]
+ * ```
+ * @category nn
+ */
+export class Flatten extends Module {
+  /** First dimension flattened. */
+  readonly startDim: number;
+  /** Last dimension flattened (negative counts from the end). */
+  readonly endDim: number;
+  /**
+   * @param startDim First dimension to flatten (default 1).
+   * @param endDim Last dimension to flatten (default −1, the last).
+   * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a non-integer dimension.
+   */
+  constructor(startDim = 1, endDim = -1) {
+    super();
+    if (!Number.isInteger(startDim) || !Number.isInteger(endDim)) {
+      throw new ArgumentError(`Flatten: startDim and endDim must be integers, got ${String(startDim)} and ${String(endDim)}`);
+    }
+    this.startDim = startDim;
+    this.endDim = endDim;
+  }
+  /**
+   * Reshapes x.
+   * @param x A tensor of rank ≥ 1.
+   * @returns x with dimensions `startDim..endDim` merged.
+   * @throws {@link @tapegrad/core!ShapeError | ShapeError} when the range is empty or out of x's rank.
+   */
+  forward(x: Tensor): Tensor {
+    const s = this.startDim < 0 ? this.startDim + x.rank : this.startDim;
+    const e = this.endDim < 0 ? this.endDim + x.rank : this.endDim;
+    if (s < 0 || e >= x.rank || s > e) {
+      throw new ShapeError(`Flatten: dimensions ${this.startDim}..${this.endDim} must lie in x of shape ${fmt(x.shape)}`);
+    }
+    const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+    return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
   }
 }

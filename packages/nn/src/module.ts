@@ -9,7 +9,11 @@ export interface TensorState {
   data: number[];
 }
 
-/** A module's parameters by dotted name (`'0.weight'`), as plain JSON (`JSON.stringify` round-trips it). @category nn */
+/**
+ * A module's parameters and buffers (running statistics such as BatchNorm's `runningMean`) by dotted name
+ * (`'0.weight'`, `'1.runningVar'`), as plain JSON (`JSON.stringify` round-trips it).
+ * @category nn
+ */
 export type StateDict = Record<string, TensorState>;
 
 /**
@@ -27,6 +31,7 @@ export abstract class Module {
   /** Training mode (the default) or evaluation mode; see {@link Module.train}, {@link Module.eval}. */
   isTraining = true;
   #params: Map<string, Tensor> = new Map();
+  #buffers: Map<string, Tensor> = new Map();
   #children: Map<string, Module> = new Map();
 
   /**
@@ -45,6 +50,18 @@ export abstract class Module {
   protected registerParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
     this.#params.set(name, t);
+    return t;
+  }
+
+  /**
+   * Registers a buffer under `name`: state that is saved in the state dict but not trained (no `requiresGrad`),
+   * such as BatchNorm's running statistics.
+   * @param name The buffer's name within this module.
+   * @param t The tensor.
+   * @returns The tensor.
+   */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    this.#buffers.set(name, t);
     return t;
   }
 
@@ -76,6 +93,18 @@ export abstract class Module {
     return out;
   }
 
+  /**
+   * Every buffer of this module and its descendants, with dotted names, in registration order.
+   * @param prefix Prepended to every name.
+   * @returns Pairs `[name, tensor]`.
+   */
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [name, b] of this.#buffers) out.push([prefix + name, b]);
+    for (const [name, m] of this.#children) out.push(...m.namedBuffers(`${prefix}${name}.`));
+    return out;
+  }
+
   /** Every parameter, in the order of {@link Module.namedParameters}. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
@@ -102,15 +131,15 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters as plain JSON: `{ name: { shape, data } }`. */
+  /** The parameters, then the buffers, as plain JSON: `{ name: { shape, data } }`. */
   stateDict(): StateDict {
     const out: StateDict = {};
-    for (const [name, p] of this.namedParameters()) out[name] = { shape: [...p.shape], data: Array.from(p.data) };
+    for (const [name, p] of [...this.namedParameters(), ...this.namedBuffers()]) out[name] = { shape: [...p.shape], data: Array.from(p.data) };
     return out;
   }
 
   /**
-   * Copies a state dict into the parameters, in place (under `noGrad`, bumping each version).
+   * Copies a state dict into the parameters and buffers, in place (under `noGrad`, bumping each version).
    * Every entry is checked before anything is written, so a bad state dict changes nothing.
    * @param state As produced by {@link Module.stateDict}, possibly through `JSON.parse`.
    * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for missing or unexpected entries, or malformed data.
@@ -120,14 +149,14 @@ export abstract class Module {
     if (typeof state !== 'object' || state === null) {
       throw new ArgumentError(`loadStateDict: state must be an object of { shape, data } entries, got ${state === null ? 'null' : typeof state}`);
     }
-    const params = new Map(this.namedParameters());
+    const params = new Map([...this.namedParameters(), ...this.namedBuffers()]);
     const missing = [...params.keys()].filter((k) => !(k in state));
     const extra = Object.keys(state).filter((k) => !params.has(k));
     if (missing.length > 0 || extra.length > 0) {
       const parts = [];
       if (missing.length > 0) parts.push(`missing ${missing.map((k) => `'${k}'`).join(', ')}`);
       if (extra.length > 0) parts.push(`unexpected ${extra.map((k) => `'${k}'`).join(', ')}`);
-      throw new ArgumentError(`loadStateDict: entries must match the parameters, got ${parts.join('; ')}`);
+      throw new ArgumentError(`loadStateDict: entries must match the parameters and buffers, got ${parts.join('; ')}`);
     }
     for (const [name, p] of params) {
       const e = state[name]!;

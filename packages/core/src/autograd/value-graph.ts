@@ -1,7 +1,8 @@
-import { ArgumentError } from './errors.ts';
-import { ELEMENTWISE } from './ops/index.ts';
-import { LEAF, scalarRowsOf } from './scalar-tape.ts';
-import { Value } from './value.ts';
+// valueGraph(): a micrograd-style Value graph read back from the scalar lane, for explain and the graph drawers.
+import { ArgumentError } from '../base/errors.ts';
+import { ELEMENTWISE } from '../ops/index.ts';
+import { LEAF, scalarRowsOf } from '../graph/scalar-tape.ts';
+import { Value } from '../graph/value.ts';
 
 /** One node of a `Value` graph, as {@link valueGraph} reads it from the tape. @category Autograd */
 export interface ValueNode {
