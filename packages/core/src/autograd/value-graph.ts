@@ -1,7 +1,6 @@
 // valueGraph(): a micrograd-style Value graph read back from the scalar lane, for explain and the graph drawers.
 import { ArgumentError } from '../base/errors.ts';
-import { ELEMENTWISE } from '../ops/index.ts';
-import { LEAF, scalarRowsOf } from '../graph/scalar-tape.ts';
+import { scalarRowsOf } from '../graph/scalar-tape.ts';
 import { Value } from '../graph/value.ts';
 
 /** One node of a `Value` graph, as {@link valueGraph} reads it from the tape. @category Autograd */
@@ -71,11 +70,11 @@ export function valueGraph(root: Value): ValueGraph {
     return { nodes, root: 0, idOf: (v) => (v === root ? 0 : undefined) };
   }
   for (const r of rows) {
-    if (r.code === LEAF) {
+    const op = r.op;
+    if (op === null) {
       nodes.push({ id: r.row, kind: 'leaf', op: null, rule: null, data: r.data, grad: r.grad, inputs: [], partials: [], value: r.handle ?? null });
       continue;
     }
-    const op = ELEMENTWISE[r.code]!;
     const inputs: number[] = [];
     const partials: number[] = [];
     for (let k = 0; k < op.arity; k++) {

@@ -34,6 +34,7 @@ let grad = new Float64Array(cap);
 // was a constant (a number, or a value that does not require grad), which has no row of its own.
 let rowData = new Float64Array(cap);
 let constArg = new Float64Array(cap);
+let rowOp: (RowOp | undefined)[] = new Array<RowOp | undefined>(cap).fill(undefined);
 // Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
 // the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
 let work = new Float64Array(cap);
@@ -66,7 +67,10 @@ function grow(): void {
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
   work = new Float64Array(n);
-  for (let i = cap; i < n; i++) refs.push(undefined);
+  for (let i = cap; i < n; i++) {
+    refs.push(undefined);
+    rowOp.push(undefined);
+  }
   cap = n;
 }
 
@@ -157,8 +161,9 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
  * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
  * @internal
  */
-export function pushOpRow(pa: number, pb: number, out: Value): Value {
+export function pushOpRow(pa: number, pb: number, out: Value, op: RowOp): Value {
   const row = newRow(OP, out);
+  rowOp[row] = op;
   inA[row] = rowA;
   inB[row] = rowB;
   partialA[row] = rowA < 0 ? 0 : pa;
@@ -255,14 +260,21 @@ function dropReleasedTop(): void {
   scalarLane.length = n;
 }
 
+/** What a row remembers of its op, for the graph drawer and `explain`. @internal */
+export interface RowOp {
+  readonly name: string;
+  readonly rule: string;
+  readonly arity: 1 | 2;
+}
+
 /** One row of a `Value` graph read back from the lane (see {@link scalarRowsOf}). @internal */
 export interface ScalarRow {
   /** Row index on the lane (creation order). */
   readonly row: number;
   /** The row's generation (a handle with this slot and generation stands at this row). */
   readonly gen: number;
-  /** Elementwise op code, or {@link LEAF}. */
-  readonly code: number;
+  /** The row's op; null for a leaf. */
+  readonly op: RowOp | null;
   /** Rows of the inputs; -1 for a constant operand (or the absent second operand of a unary op). */
   readonly inputs: readonly [number, number];
   /** The local partials ∂y/∂a and ∂y/∂b recorded with the row. */
@@ -312,7 +324,7 @@ export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
     return {
       row: i,
       gen: rowGen[i]!,
-      code: code[i]!,
+      op: code[i] === LEAF ? null : rowOp[i] ?? null,
       inputs: [inA[i]!, inB[i]!] as const,
       partials: [partialA[i]!, partialB[i]!] as const,
       constant: constArg[i]!,
