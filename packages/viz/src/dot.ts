@@ -31,7 +31,22 @@ export function toDot(root: Tensor | Value, opts: GraphOptions = {}): string {
   return graphToDot(graphOf(root, opts));
 }
 
-/** Prints a {@link Graph} as DOT. @internal */
+/**
+ * Prints a {@link Graph} (what {@link graphOf} returns, possibly edited: other labels, fewer boxes) as
+ * Graphviz DOT, in the style of {@link toDot}.
+ * @param g The boxes, arrows and direction.
+ * @returns A `digraph` in DOT syntax.
+ * @example
+ * ```ts
+ * import { value } from '@tapegrad/core';
+ * import { graphOf, graphToDot } from '@tapegrad/viz';
+ * const x = value(3);
+ * const g = graphOf(x.mul(x));
+ * const dot = graphToDot({ ...g, nodes: g.nodes.map((n) => ({ ...n, lines: [] })) });
+ * console.log(dot.includes('label="mul"')); // true
+ * ```
+ * @category viz
+ */
 export function graphToDot(g: Graph): string {
   const lines = [
     'digraph tapegrad {',
