@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor, value, type Tensor, type Value } from '@tapegrad/core';
-import { fitStandardizer, loadDataset, MLP } from '@tapegrad/nn';
+import { fitStandardizer, MLP } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { toDot, toMermaid, toSvg, type GraphOptions } from '@tapegrad/viz';
 import { DEMO_DEFAULTS } from './demo.ts';
 import type { Io } from './io.ts';
@@ -137,7 +138,7 @@ function scalarGraph(): { loss: Value; names: Record<string, Value> } {
 
 /** The demo's network on four standardized breast-cancer examples, and names for its tensors. */
 function demoGraph(): { loss: Tensor; names: Record<string, Tensor> } {
-  const ds = loadDataset('breastCancer');
+  const ds = loadDatasetSync('breastCancer');
   const rows = (ds.x.toArray() as number[][]).slice(0, 4);
   const labels = (ds.y.toArray() as number[]).slice(0, 4);
   const X = fitStandardizer(ds.x).transform(tensor(rows));

@@ -1,9 +1,11 @@
 // The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
 import { captureStack, checkForward } from '../graph/anomaly.ts';
-import { ArgumentError, DTypeError } from '../base/errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../base/shape.ts';
-import { pushNode, scratchFor, scratchLike, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
+import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../base/shape.ts';
+import { scratchFor, scratchLike } from '../graph/grad-pool.ts';
+import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { scalarLike } from '../graph/creation.ts';
@@ -274,7 +276,7 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor, kernel: Bina
   }
   const shape = broadcastShapes(a.shape, b.shape, op.name);
   const n = sizeOf(shape);
-  const out = alloc(a.dtype, n);
+  const out = alloc(a.dtype, n, op.name, shape);
   const ad = a.data;
   const bd = b.data;
   const f = op.forward;
@@ -315,9 +317,20 @@ function hasNonFinite(d: FloatArray): boolean {
   return false;
 }
 
-/** A fresh typed array of the dtype. @internal */
-export function alloc(dtype: DType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+/**
+ * A fresh typed array of the dtype. A size the runtime cannot allocate is a {@link ShapeError} naming
+ * the op and the size, not a bare `RangeError` from deep inside.
+ * @internal
+ */
+export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): FloatArray {
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(
+      `${op}: ${shape === undefined ? 'the result' : `shape ${fmt(shape)}`} needs ${n} elements (${n * (dtype === 'float32' ? 4 : 8)} bytes of ${dtype}), more than can be allocated`,
+    );
+  }
 }
 
 /**
@@ -354,6 +367,10 @@ export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tenso
 export function describe(x: unknown): string {
   if (x instanceof Tensor) return `Tensor of shape [${x.shape.join(', ')}]`;
   if (x instanceof Value) return 'Value';
+  for (const kind of ['Tensor', 'Value'] as const) {
+    const other = foreignCopy(x, kind);
+    if (other !== undefined) return describeForeign(kind, other);
+  }
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'array';
   return typeof x;
@@ -361,7 +378,13 @@ export function describe(x: unknown): string {
 
 /** Asserts `x` is a Tensor. @internal */
 export function asTensor(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    // A transferred (detached) buffer reads as empty; every kernel would then fail its own way.
+    if (x.data.byteLength === 0 && sizeOf(x.shape) !== 0) {
+      throw new ArgumentError(`${op}: ${name}'s buffer was detached (transferred to another thread), got a Tensor of shape [${x.shape.join(', ')}] with no data`);
+    }
+    return x;
+  }
   throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(x)}`);
 }
 

@@ -2,7 +2,7 @@
 import { DTypeError, ShapeError } from '../base/errors.ts';
 import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 import { reshape } from './reshape.ts';
@@ -120,7 +120,7 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batc
   const k = a.shape[ra - (transA ? 2 : 1)]!;
   const n = b.shape[rb - (transB ? 2 : 1)]!;
   const count = sizeOf(batch);
-  const out = alloc(a.dtype, count * m * n);
+  const out = alloc(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   if (count === 1) gemm(a.data, b.data, out, m, n, k, transA, transB);
   else {
     const ia = broadcastIndex(batch, a.shape.slice(0, -2));
