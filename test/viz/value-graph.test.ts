@@ -147,3 +147,15 @@ describe('the CLI --scalar flag', () => {
     expect(m.stdout()).toContain('label="w\\ndata 0.8\\ngrad -0.4336"');
   });
 });
+
+test('explain writes no gradient, not even a retained one', () => {
+  const x = tensor([1, 2], { requiresGrad: true });
+  const y = x.mul(3).retainGrad();
+  const L = y.sum();
+  explain(L);
+  expect(y.grad).toBeNull();
+  expect(x.grad).toBeNull();
+  L.backward();
+  expect(y.grad!.toArray()).toEqual([1, 1]);
+  expect(x.grad!.toArray()).toEqual([3, 3]);
+});
