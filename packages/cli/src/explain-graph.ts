@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor, value, type Tensor, type Value } from '@tapegrad/core';
 import { fitStandardizer, MLP } from '@tapegrad/nn';
 import { loadDatasetSync } from '@tapegrad/nn/node';
 import { toDot, toMermaid, toSvg, type GraphOptions } from '@tapegrad/viz';
 import { DEMO_DEFAULTS } from './demo.ts';
+import { writeFileAtomic } from './files.ts';
 import type { Io } from './io.ts';
 import { neuronLoss } from './seed-neuron.ts';
 
@@ -111,7 +112,7 @@ export function runGraph(args: readonly string[], io: Io): number | Promise<numb
   const graphOpts: GraphOptions = isScalar ? { direction: opts.direction, names } : { ...opts, names };
   const write = (path: string, text: string): void => {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
+    writeFileAtomic(path, text);
     io.out(`wrote ${path}\n`);
   };
   // Every drawing reads the graph now, before anything could release it.

@@ -3,7 +3,9 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TapegradError } from '@tapegrad/core';
 import { runCheck } from './check.ts';
-import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './demo.ts';
+import { resolve } from 'node:path';
+import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
+import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
@@ -39,6 +41,19 @@ Examples:
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
 
+/** A user's text quoted for a message: control characters (a lone `\r` from a file, say) are escaped. */
+function quote(v: string): string {
+  const s = JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"');
+  return `'${s}'`;
+}
+
+const DATASETS: ReadonlyMap<string, DemoOptions['dataset']> = new Map([
+  ['breastcancer', 'breastCancer'],
+  ['breast-cancer', 'breastCancer'],
+  ['breast_cancer', 'breastCancer'],
+  ['digits', 'digits'],
+]);
+
 function parseDemoArgs(args: readonly string[]): DemoOptions {
   const o: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = { ...DEMO_DEFAULTS };
   for (let i = 0; i < args.length; i++) {
@@ -46,6 +61,8 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     if (flag === '--json') {
+      // A switch: `--json=false` would otherwise turn JSON on.
+      if (eq >= 0) throw new UsageError(`--json takes no value, got ${quote(arg)}`);
       o.isJson = true;
       continue;
     }
@@ -57,15 +74,18 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
     const int = (min: number): number => {
       const v = value();
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${v}'`);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got ${quote(v)}`);
+      // Beyond 2^53 neighbouring integers collapse (a seed of 2^53 + 1 would silently be 2^53).
+      if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} must be at most 2^53 - 1, got ${quote(v)}`);
       return n;
     };
     switch (flag) {
       case '--dataset': {
         const v = value();
-        const name = { breastcancer: 'breastCancer', 'breast-cancer': 'breastCancer', breast_cancer: 'breastCancer', digits: 'digits' }[v.toLowerCase()];
-        if (name === undefined) throw new UsageError(`--dataset must be breastCancer or digits, got '${v}'`);
-        o.dataset = name as DemoOptions['dataset'];
+        // A Map, not an object literal: `constructor` or `__proto__` must not pass as a data set name.
+        const name = DATASETS.get(v.toLowerCase());
+        if (name === undefined) throw new UsageError(`--dataset must be breastCancer or digits, got ${quote(v)}`);
+        o.dataset = name;
         break;
       }
       case '--epochs': o.epochs = int(1); break;
@@ -75,25 +95,25 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
       case '--lr': {
         const v = value();
         const x = Number(v);
-        if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--lr must be a positive number, got '${v}'`);
+        if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--lr must be a positive number, got ${quote(v)}`);
         o.lr = x;
         break;
       }
       case '--hidden': {
         const v = value();
         const sizes = v.split(',').map((s) => Number(s.trim()));
-        if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden must be comma-separated positive integers, got '${v}'`);
+        if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden must be comma-separated positive integers, got ${quote(v)}`);
         o.hidden = sizes;
         break;
       }
       case '--activation': {
         const v = value();
-        if (v !== 'relu' && v !== 'tanh' && v !== 'sigmoid') throw new UsageError(`--activation must be relu, tanh or sigmoid, got '${v}'`);
+        if (v !== 'relu' && v !== 'tanh' && v !== 'sigmoid') throw new UsageError(`--activation must be relu, tanh or sigmoid, got ${quote(v)}`);
         o.activation = v;
         break;
       }
       case '--out': o.outDir = value(); break;
-      default: throw new UsageError(`unknown option '${arg}'`);
+      default: throw new UsageError(`unknown option ${quote(arg)}`);
     }
   }
   return o;
@@ -121,12 +141,24 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
     switch (command) {
       case 'demo': {
         const opts = parseDemoArgs(rest);
-        const report = runDemo(opts, io);
+        // Checked before training, so an unusable --out costs seconds, not the whole run.
+        const problem = checkWritableDir(resolve(opts.outDir));
+        if (problem !== null) throw new UsageError(`--out ${quote(opts.outDir)} cannot be written to: ${problem}`);
+        let report;
+        try {
+          report = runDemo(opts, io);
+        } catch (e) {
+          if (!(e instanceof DemoWriteError)) throw e;
+          // The results are not lost: --json still prints them; the failure is reported and the exit code is 1.
+          if (opts.isJson) io.out(JSON.stringify(e.report) + '\n');
+          io.err(`tapegrad: ${e.message}\n`);
+          return 1;
+        }
         if (opts.isJson) io.out(JSON.stringify(report) + '\n');
         return report.agreement.fastVsAutograd <= 1e-12 && report.agreement.isWithinTolerance ? 0 : 1;
       }
       case 'check':
-        if (rest.length > 0) throw new UsageError(`check takes no options, got '${rest[0]}'`);
+        if (rest.length > 0) throw new UsageError(`check takes no options, got ${quote(rest[0]!)}`);
         return runCheck(io);
       case 'neuron':
         return runNeuron(io);
@@ -135,19 +167,25 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
       case 'graph':
         return runGraph(rest, io);
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
       io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof TapegradError) {
+    if (e instanceof TapegradError || isSystemError(e)) {
       io.err(`tapegrad: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+/** A file-system or OS error (`ENOSPC`, `ENOTDIR`…): a clear one-line message, not a stack trace. */
+function isSystemError(e: unknown): e is Error & { code: string } {
+  const code: unknown = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
 /** True when this file is the program being run (not imported by a test). */
