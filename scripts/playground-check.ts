@@ -133,6 +133,17 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
     if (!graphText?.includes('grad -2') && !graphText?.includes('grad ‑2') && !/grad\s*[-−‑]2/.test(graphText ?? '')) fail(`graph does not show a's gradient: ${graphText}`);
     if (!(await page.getByTestId('trace').textContent())?.includes('step 1: add → c')) fail('trace pane does not start at c');
 
+    // Keyboard: the controls come in reading order, and Tab leaves the editor (it does not trap focus).
+    await page.locator('#example').focus();
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.className || ''));
+    }
+    if (order[0] !== 'run' || order[1] !== 'share') fail(`tab order after the example menu: ${order.join(', ')}`);
+    await page.locator('.cm-content').focus();
+    await page.keyboard.press('Tab');
+    if (!(await page.evaluate(() => document.activeElement?.closest('.cm-editor') === null))) fail('Tab does not leave the editor');
     phase('typed program');
     // 2. An error names its type, message and line, in the reader's code.
     await setCode(page, `import { tensor } from '@tapegrad/core';\nconst a = tensor([1, 2, 3]);\nconst b = tensor([1, 2]);\nconsole.log(a.add(b));`);

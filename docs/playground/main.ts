@@ -61,7 +61,7 @@ const editor = new EditorView({
       errorLine,
       Prec.highest(keymap.of([{ key: 'Mod-Enter', run: () => (void runCode(), true) }])),
       keymap.of([...defaultKeymap, ...historyKeymap]),
-      EditorView.contentAttributes.of({ 'aria-label': 'Program (TypeScript). Ctrl+Enter or Cmd+Enter runs it; Escape then Tab leaves the editor.' }),
+      EditorView.contentAttributes.of({ 'aria-label': 'Program (TypeScript). Ctrl+Enter or Cmd+Enter runs it; Tab leaves the editor.' }),
       EditorView.updateListener.of((u) => {
         if (!u.docChanged) return;
         window.clearTimeout(saveTimer);
