@@ -8,7 +8,9 @@ import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo
 import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
+import { DERIVE_HELP, DeriveUsageError, runDerive, runExplainSymbolic } from './symbolic.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
+import { runVerify, VERIFY_HELP, VerifyUsageError } from './verify.ts';
 
 const HELP = `tapegrad — reverse-mode autodiff in TypeScript
 
@@ -18,7 +20,7 @@ Usage:
   tapegrad check            gradient-check every op, then the fast path vs autograd vs finite differences
                             on random networks; prints a pass/fail table, exits 1 on any failure
   tapegrad neuron           the seed derivation on one scalar neuron: the tape recovers ∂L/∂z = ŷ − t
-${EXPLAIN_GRAPH_HELP}  tapegrad help             this text (also --help, -h)
+${EXPLAIN_GRAPH_HELP}${DERIVE_HELP}${VERIFY_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy) or digits (softmax + cross-entropy)
@@ -36,6 +38,7 @@ Examples:
   pnpm demo
   pnpm demo --dataset digits --epochs 40 --hidden 64
   tapegrad demo --json --epochs 5 | jq .agreement
+  tapegrad verify docs/derivations/*.ts
 `;
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
@@ -162,24 +165,40 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         return runCheck(io);
       case 'neuron':
         return runNeuron(io);
-      case 'explain':
-        return runExplain(rest, io);
+      case 'explain': {
+        if (!rest.includes('--symbolic')) return runExplain(rest, io);
+        // The symbolic traces, then the numeric trace and its element-by-element check.
+        const symbolic = runExplainSymbolic(io);
+        const numeric = runExplain(rest.filter((a) => a !== '--symbolic'), io);
+        return Math.max(symbolic, numeric);
+      }
+      case 'derive':
+        return runDerive(rest, io);
       case 'graph':
         return runGraph(rest, io);
+      case 'verify':
+        return runVerify(rest, io).catch((e: unknown) => handle(e, io));
       default:
         throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
-      io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof TapegradError || isSystemError(e)) {
-      io.err(`tapegrad: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return handle(e, io);
   }
+}
+
+/** Turns a usage, library or system error into its message and exit code; rethrows anything else. */
+function handle(e: unknown, io: Io): number {
+  if (e instanceof UsageError || e instanceof ExplainGraphUsageError || e instanceof DeriveUsageError || e instanceof VerifyUsageError) {
+    io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.
+`);
+    return 2;
+  }
+  if (e instanceof TapegradError || isSystemError(e)) {
+    io.err(`tapegrad: ${e.message}
+`);
+    return 1;
+  }
+  throw e;
 }
 
 /** A file-system or OS error (`ENOSPC`, `ENOTDIR`…): a clear one-line message, not a stack trace. */
