@@ -1,7 +1,7 @@
 /**
  * The consumer check: what a new user meets when installing tapegrad from its tarballs.
  *
- * Packs @tapegrad/core, nn, viz and cli (`pnpm pack`, which builds them in `prepack`), installs the
+ * Packs every publishable package (core, nn, viz, cli, … : `pnpm pack`, which builds them in `prepack`), installs the
  * tarballs with npm into a fresh temporary project outside the workspace, and there
  *  - runs one consumer program (scripts/consumers/program.mjs: Value and Tensor backward, gradcheck,
  *    small and 512² matmuls, a data set, MLP training steps, backendInfo()) on Node 20 (this Node),
@@ -95,8 +95,16 @@ const bin = {
   deno: join(cacheDir, 'node_modules/.bin/deno'),
 };
 
+/** The publishable packages: every packages/* that is not private. */
+function publishable(): string[] {
+  return readdirSync(join(root, 'packages')).filter((dir) => {
+    const file = join(root, 'packages', dir, 'package.json');
+    return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { private?: boolean }).private !== true;
+  });
+}
+
 async function packAll(dest: string): Promise<string[]> {
-  for (const pkg of ['core', 'nn', 'viz', 'cli']) {
+  for (const pkg of publishable()) {
     const r = await run('pnpm', ['pack', '--pack-destination', dest], { cwd: join(root, 'packages', pkg), timeoutMs: 300_000 });
     if (r.code !== 0) throw new Error(`pnpm pack of ${pkg} failed:\n${r.stdout}\n${r.stderr}`);
   }

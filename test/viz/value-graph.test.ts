@@ -65,7 +65,8 @@ describe('Value graphs in the drawers', () => {
       'op|mul → c|data 8|grad 1',
     ]);
     // a feeds both muls; arrows are not duplicated.
-    expect(g.edges.map((e) => `${e.from}>${e.to}`)).toEqual(['v0>v2', 'v1>v2', 'v2>v3', 'c8>v3', 'v3>v4', 'v0>v4']);
+    const title = new Map(g.nodes.map((n) => [n.id, n.title]));
+    expect(g.edges.map((e) => `${title.get(e.from)}>${title.get(e.to)}`)).toEqual(['a>mul', 'b>mul', 'mul>add', 'const>add', 'add>mul → c', 'a>mul → c']);
     expect(g.nodes.filter((n) => n.isRoot).map((n) => n.title)).toEqual(['mul → c']);
     const x = value(3);
     const sq = x.mul(x);

@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TapegradError } from '@tapegrad/core';
+import { AGREEMENT_TOLERANCE } from '@tapegrad/nn';
 import { runCheck } from './check.ts';
 import { resolve } from 'node:path';
 import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
@@ -126,7 +127,7 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
  * The `tapegrad` command, callable in-process.
  * @param argv The arguments after the program name, e.g. `['demo', '--json', '--epochs', '5']`.
  * @param io Where to write (default: the process's stdout and stderr).
- * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg`).
+ * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg` and `verify`).
  * @example
  * ```ts
  * import { main, memoryIo } from '@tapegrad/cli';
@@ -158,7 +159,7 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
           return 1;
         }
         if (opts.isJson) io.out(JSON.stringify(report) + '\n');
-        return report.agreement.fastVsAutograd <= 1e-12 && report.agreement.isWithinTolerance ? 0 : 1;
+        return report.agreement.fastVsAutograd <= AGREEMENT_TOLERANCE && report.agreement.isWithinTolerance ? 0 : 1;
       }
       case 'check':
         if (rest.length > 0) throw new UsageError(`check takes no options, got ${quote(rest[0]!)}`);

@@ -6,11 +6,11 @@ export { Rng } from './base/random.ts';
 export { Value, value, type ScalarBackwardOptions } from './graph/value.ts';
 export { valueGraph, type ValueGraph, type ValueNode } from './autograd/value-graph.ts';
 export { Tensor, type GradHook, type NestedArray, type TensorLike } from './graph/tensor.ts';
-export { arange, eye, full, linspace, ones, rand, randn, stopGradient, tensor, zeros, type RandomOptions, type TensorOptions } from './graph/creation.ts';
+export { arange, eye, fromBuffer, full, linspace, ones, rand, randn, stopGradient, tensor, zeros, type RandomOptions, type TensorOptions } from './graph/creation.ts';
 export { type DType, type FloatArray } from './base/dtype.ts';
 export { backward, type BackwardOptions } from './autograd/engine.ts';
 export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './graph/anomaly.ts';
-export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, subInPlace, zeroInPlace } from './ops/in-place.ts';
+export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, mutate, subInPlace, zeroInPlace } from './ops/in-place.ts';
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';
@@ -25,7 +25,8 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './transfor
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './transforms/functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './transforms/custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './autograd/explain.ts';
-export { compile, CompileError, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
+export { CompileError } from './base/errors.ts';
+export { compile, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
 export type { PlanStats } from './transforms/compile/plan.ts';
 
 export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';

@@ -69,8 +69,20 @@ export function valueGraph(root: Value): ValueGraph {
     nodes.push({ id: 0, kind, op: null, rule: null, data: root.data, grad: root.requiresGrad ? root.grad : null, inputs: [], partials: [], value: root });
     return { nodes, root: 0, idOf: (v) => (v === root ? 0 : undefined) };
   }
+  // A leaf can stand at two rows of one graph (it gets a fresh row when its old one is below the last
+  // backward pass); it is one node, under the id of its first row.
+  const alias = new Map<number, number>();
+  const leafId = new Map<Value, number>();
   for (const r of rows) {
     const op = r.op;
+    if (op === null && r.handle !== undefined) {
+      const first = leafId.get(r.handle);
+      if (first !== undefined) {
+        alias.set(r.row, first);
+        continue;
+      }
+      leafId.set(r.handle, r.row);
+    }
     if (op === null) {
       nodes.push({ id: r.row, kind: 'leaf', op: null, rule: null, data: r.data, grad: r.grad, inputs: [], partials: [], value: r.handle ?? null });
       continue;
@@ -79,6 +91,7 @@ export function valueGraph(root: Value): ValueGraph {
     const partials: number[] = [];
     for (let k = 0; k < op.arity; k++) {
       let id = r.inputs[k]!;
+      id = alias.get(id) ?? id;
       if (id < 0) {
         id = -(2 * r.row + k + 1);
         nodes.push({ id, kind: 'const', op: null, rule: null, data: r.constant, grad: null, inputs: [], partials: [], value: null });
@@ -94,6 +107,6 @@ export function valueGraph(root: Value): ValueGraph {
   return {
     nodes,
     root: root.slot,
-    idOf: (v) => (v instanceof Value && gens.get(v.slot) === v.gen ? v.slot : undefined),
+    idOf: (v) => (v instanceof Value && gens.get(v.slot) === v.gen ? alias.get(v.slot) ?? v.slot : undefined),
   };
 }

@@ -4,6 +4,7 @@ import type { ElementwiseOp } from '../ops/define.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { ops } from './bindings.ts';
+import { state } from './tape.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {
@@ -19,11 +20,15 @@ export interface ScalarBackwardOptions {
  *
  * A `Value` is a handle to a row of the tape's scalar lane; recording an op allocates nothing but the
  * new handle. Leaves (values you create) live across any number of steps; each `backward()` releases
- * the graph it ran through, so the tape does not grow from step to step.
+ * the graph it ran through, so the tape does not grow from step to step. A computation you never
+ * backpropagate (an accuracy evaluated each epoch, without `noGrad`) is released once 16 backward passes
+ * of other graphs have run without reaching it, so it costs neither memory nor time in later steps;
+ * backward through it after that fails with a message saying so.
  *
  * Gradients accumulate: every `backward()` adds into `.grad` of each leaf it reaches (and of values that
  * called {@link Value.retainGrad}), until you zero it. An intermediate value's `.grad` is the most recent
- * backward's, readable until newer operations reuse its row on the tape.
+ * backward's, readable until newer operations reuse its row on the tape (an unrelated backward pass
+ * leaves it alone); {@link Value.retainGrad} keeps it for good.
  * @example
  * ```ts
  * import { value } from '@tapegrad/core';
@@ -67,6 +72,7 @@ export class Value {
     this.gen = 0;
     this.isRetainingGrad = false;
     this.accGrad = isLeaf ? 0 : undefined;
+    if (state.tracer !== null) state.tracer.onScalarValue(this);
   }
 
   /**
@@ -84,6 +90,7 @@ export class Value {
    * tape, so the write does not show there.
    */
   set grad(g: number) {
+    if (state.tracer !== null) state.tracer.onScalarGradWrite(this, g);
     if (this.accGrad !== undefined) this.accGrad = g;
   }
 
@@ -102,102 +109,102 @@ export class Value {
   /** this + b */
   add(b: Value | number): Value {
     const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
     const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
     const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
     const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
     const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
     const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
     const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** −this */
   neg(): Value {
     const r = numberRule(ops.neg.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** eˣ */
   exp(): Value {
     const r = numberRule(ops.exp.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln x */
   log(): Value {
     const r = numberRule(ops.log.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + x) */
   log1p(): Value {
     const r = numberRule(ops.log1p.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** √x */
   sqrt(): Value {
     const r = numberRule(ops.sqrt.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** |x| (subgradient 0 at 0) */
   abs(): Value {
     const r = numberRule(ops.abs.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** x² */
   square(): Value {
     const r = numberRule(ops.square.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** 1 / (1 + e⁻ˣ) */
   sigmoid(): Value {
     const r = numberRule(ops.sigmoid.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** tanh x */
   tanh(): Value {
     const r = numberRule(ops.tanh.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** max(x, 0) (subgradient 0 at 0) */
   relu(): Value {
     const r = numberRule(ops.relu.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + eˣ) */
   softplus(): Value {
     const r = numberRule(ops.softplus.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** sin x */
   sin(): Value {
     const r = numberRule(ops.sin.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** cos x */
   cos(): Value {
     const r = numberRule(ops.cos.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
 
   /**
@@ -206,6 +213,7 @@ export class Value {
    * @throws {@link GradError} when the graph was released by an earlier backward, or this value does not require grad.
    */
   backward(opts: ScalarBackwardOptions = {}): void {
+    if (state.tracer !== null) state.tracer.onScalarBackward(this, opts.grad ?? 1);
     scalarBackward(this, opts.grad ?? 1, opts.retainGraph ?? false);
   }
 
@@ -253,6 +261,7 @@ interface NumberRule {
 
 /** The number view of an elementwise op (a type-level cast: derivatives written over `Num` return numbers for numbers). */
 function numberRule(op: ElementwiseOp): NumberRule {
+  if (state.tracer !== null) state.tracer.onScalarOp(op);
   return op as unknown as NumberRule;
 }
 
@@ -271,5 +280,5 @@ export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | num
   const z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b);
   const y = r.forward(x, z);
   if (!isRecorded(a, b)) return new Value(y, false, false);
-  return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), r);
+  return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), r, x, z, y);
 }
