@@ -67,9 +67,15 @@ function releasedError(node: TapeNode): GradError {
   );
 }
 
-function applyHooks(t: Tensor, g: Tensor): Tensor {
-  if (t.hooks === null) return g;
-  for (const hook of t.hooks) {
+/**
+ * Runs `t`'s hooks on its gradient. The first hook gets a private copy (recorded with `createGraph`):
+ * the gradient's storage may also be another tensor's gradient (add passes dy to both inputs), and a
+ * hook that edits its argument in place must change only its own tensor's gradient.
+ */
+function applyHooks(t: Tensor, g: Tensor, createGraph: boolean): Tensor {
+  if (t.hooks === null || t.hooks.length === 0) return g;
+  g = createGraph ? g.clone() : copyOf(g);
+  for (const hook of [...t.hooks]) {
     const r = hook(g);
     if (r !== undefined) {
       if (!(r instanceof Tensor) || !sameShape(r.shape, g.shape)) {
@@ -119,6 +125,7 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     }
   }
   const visited: TapeNode[] = [];
+  const retained: [Tensor, Tensor][] = [];
   // Gradient storage only this pass can see, with how many holders it has (gradient slots, and the
   // rule in flight). Storage leaves the map the moment user code can see it; at zero holders it is
   // recycled. Recorded gradients (createGraph) belong to a graph and are never recycled.
@@ -166,10 +173,18 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
       if (leadsToInput !== null && !leadsToInput.has(out.id)) continue;
       if (node.isReleased) throw releasedError(node);
       const isWanted = wanted !== null && wanted.has(out.id);
-      // Hooks and retainGrad see dy, and a wanted gradient goes back to the caller: none is recycled.
-      if (refs !== null && (out.hooks !== null || isWanted || (out.isRetainingGrad && out.grad === null))) refs.delete(dy.data);
-      dy = applyHooks(out, dy);
-      if (out.isRetainingGrad) out.grad = out.grad === null ? dy : out.grad.add(dy);
+      // Hooks get a private copy; the slot's hold on the original passes to the rule, or is let go here.
+      const hooked = applyHooks(out, dy, createGraph);
+      if (hooked !== dy) {
+        if (refs !== null) release(dy.data);
+        dy = hooked;
+      }
+      // retainGrad sees dy, a wanted gradient goes back to the caller, and a rule that is not a raw kernel
+      // (a custom op's, say) may keep ctx.dy: none of these is recycled.
+      const isRaw = !createGraph && node.op.rawBackward !== undefined;
+      if (refs !== null && (isWanted || out.isRetainingGrad || !isRaw)) refs.delete(dy.data);
+      // Written only once the whole pass has succeeded (all or nothing).
+      if (out.isRetainingGrad) retained.push([out, dy]);
       // The slot's hold on dy passes to the rule about to run.
       if (isWanted) grads.set(out.id, dy);
       else grads.delete(out.id);
@@ -178,7 +193,6 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
         continue;
       }
       visited.push(node);
-      const isRaw = !createGraph && node.op.rawBackward !== undefined;
       const rule = isRaw ? node.op.rawBackward : node.op.backward;
       if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
       checkVersions(node);
@@ -222,22 +236,27 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
         if (x.node === null) leaves.set(x.id, x);
       });
     }
-    if (wanted !== null) return;
-    for (const [id, leaf] of leaves) {
-      const g = grads.get(id);
-      if (g === undefined) continue;
-      if (refs !== null && leaf.hooks !== null) refs.delete(g.data);
-      const h = applyHooks(leaf, g);
-      if (refs !== null && leaf.grad === null && h === g && refs.get(g.data) === 1) {
-        // Nothing else holds it: the leaf takes it as it is.
-        refs.delete(g.data);
-        leaf.grad = g;
-        continue;
+    // Nothing the user sees has changed yet: a rule, a version check or a hook that throws leaves every
+    // `.grad` as it was (and the graph in place), so a retry does not count anything twice.
+    const writes: [Tensor, Tensor][] = [];
+    for (const [t, g] of retained) writes.push([t, t.grad === null ? g : t.grad.add(g)]);
+    if (wanted === null) {
+      for (const [id, leaf] of leaves) {
+        const g = grads.get(id);
+        if (g === undefined) continue;
+        const h = applyHooks(leaf, g, createGraph);
+        if (refs !== null && leaf.grad === null && h === g && refs.get(g.data) === 1) {
+          // Nothing else holds it: the leaf takes it as it is.
+          refs.delete(g.data);
+          writes.push([leaf, g]);
+          continue;
+        }
+        // Else a fresh copy: the same gradient tensor may flow to several leaves.
+        writes.push([leaf, leaf.grad !== null ? leaf.grad.add(h) : createGraph ? h : copyOf(h)]);
+        if (refs !== null) release(g.data);
       }
-      // Else a fresh copy: the same gradient tensor may flow to several leaves, or a hook kept it.
-      leaf.grad = leaf.grad !== null ? leaf.grad.add(h) : createGraph ? h : copyOf(h);
-      if (refs !== null) release(g.data);
     }
+    for (const [t, g] of writes) t.grad = g;
   });
   if (!retainGraph) {
     for (const node of visited) releaseNode(node);

@@ -1,5 +1,5 @@
 import { computeGrads } from './engine.ts';
-import { ArgumentError, ShapeError } from './errors.ts';
+import { ArgumentError, GradError, ShapeError } from './errors.ts';
 import { add } from './ops/add.ts';
 import { mul } from './ops/mul.ts';
 import { reshape } from './ops/reshape.ts';
@@ -132,7 +132,11 @@ function lift(op: string, s: Scope, x: unknown, k: number): Tensor {
   if (typeof x === 'number') return tensor(x, { requiresGrad: true });
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describeArg(x)}`);
   if (s.isTracing && x.requiresGrad) return x.clone();
-  return new Tensor(x.data, x.shape, x.dtype, true);
+  const leaf = new Tensor(x.data, x.shape, x.dtype, true);
+  // The leaf shares the caller's storage, so it shares its version too: an in-place change of the
+  // argument is then seen by the version checks of every node that saved the leaf.
+  leaf.versionCell = x.versionCell ??= { value: 0 };
+  return leaf;
 }
 
 /** The tensor `f` sees for an argument that is not differentiated. */
@@ -302,8 +306,17 @@ export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback]
     const xs = primals.map((x, k) => lift('vjp', s, x, k));
     const y = callF('vjp', f, xs);
     const privateNodes = s.isTracing ? [] : takeNodesFrom(s.entryId);
+    const versions = primals.map((x) => (x instanceof Tensor ? x.version : 0));
     const pullback: Pullback = (u) =>
       scoped((ps) => {
+        primals.forEach((x, k) => {
+          if (x instanceof Tensor && x.version !== versions[k]) {
+            throw new GradError(
+              `vjp: primal ${k} of shape ${fmt(x.shape)} was modified in place after vjp() was called (version ${versions[k]} → ${x.version}); ` +
+                'the pullback would use the new values: call vjp again after changing it',
+            );
+          }
+        });
         const ut = asDirection('vjp', 'the cotangent u', u, y.shape, y);
         const gs = withNodes(privateNodes, () => gradsOf([y], [ut], xs, ps.isTracing || s.isTracing));
         return gs.map((g, k) => exportPrimal(ps, g, typeof primals[k] === 'number'));

@@ -27,6 +27,9 @@ let inB = new Int32Array(cap);
 let partialA = new Float64Array(cap);
 let partialB = new Float64Array(cap);
 let grad = new Float64Array(cap);
+// Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
+// the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
+let work = new Float64Array(cap);
 let reach = new Uint8Array(cap);
 let rowGen = new Int32Array(cap);
 let nextGen = 1;
@@ -53,6 +56,7 @@ function grow(): void {
   grad = grown(grad, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   reach = new Uint8Array(n);
+  work = new Float64Array(n);
   for (let i = cap; i < n; i++) refs.push(undefined);
   cap = n;
 }
@@ -182,10 +186,10 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   const pas = partialA;
   const pbs = partialB;
   const marks = reach;
-  const g = grad;
+  const g = work;
+  const kept = grad;
   marks.fill(0, 0, s + 1);
   marks[s] = 1;
-  g.fill(0, 0, s + 1);
   g[s] = seed;
   for (let i = s; i >= 0; i--) {
     if (marks[i] === 0) continue;
@@ -195,8 +199,15 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     const gi = g[i]!;
     const a = as[i]!;
     const b = bs[i]!;
-    if (a >= 0) marks[a] = 1;
-    if (b >= 0) marks[b] = 1;
+    // A row's gradient starts at 0 when the pass first reaches it (rows it does not reach keep theirs).
+    if (a >= 0 && marks[a] === 0) {
+      marks[a] = 1;
+      g[a] = 0;
+    }
+    if (b >= 0 && marks[b] === 0) {
+      marks[b] = 1;
+      g[b] = 0;
+    }
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
     if (gi === 0) continue;
@@ -208,8 +219,10 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   const isReleasing = !retainGraph;
   for (let i = 0; i <= s; i++) {
     if (marks[i] === 0) continue;
+    const gi = g[i]!;
+    kept[i] = gi;
     const ref = refs[i];
-    if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+    if (ref !== undefined) ref.accGrad = ref.accGrad! + gi;
     if (isReleasing && codes[i] !== LEAF) codes[i] = FREED;
   }
   if (isReleasing) dropReleasedTop();

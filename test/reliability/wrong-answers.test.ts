@@ -1,0 +1,196 @@
+import { GradError, customOp, mulInPlace, noGrad, tensor, value, vjp, type Tensor } from '@tapegrad/core';
+import { describe, expect, test } from 'vitest';
+
+// Issue 13, "Wrong answers": each test failed before its fix.
+
+describe('pooled gradient storage never reaches user code (item 4)', () => {
+  test("a custom op's ctx.dy kept by user code is not overwritten by a later backward", () => {
+    const kept: Tensor[] = [];
+    const ident = customOp({
+      name: 'keepDy',
+      forward: (x) => x,
+      backward: ({ dy }) => {
+        kept.push(dy);
+        return [dy.mul(1)];
+      },
+    });
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    const c = tensor([2, 3, 4]);
+    ident(x).mul(c).sum().backward();
+    const first = Array.from(kept[0]!.data);
+    expect(first).toEqual([2, 3, 4]);
+    // Many later passes with gradients of the same size recycle whatever storage was given back.
+    for (let i = 0; i < 5; i++) x.mul(tensor([7, 8, 9])).mul(c).sum().backward();
+    expect(Array.from(kept[0]!.data)).toEqual(first);
+  });
+
+  test("a custom op returning ctx.dy itself does not make a leaf's .grad share the user's tensor", () => {
+    let dySeen: Tensor | null = null;
+    const ident = customOp({
+      name: 'passDy',
+      forward: (x) => x,
+      backward: ({ dy }) => {
+        dySeen = dy;
+        return [dy];
+      },
+    });
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    ident(x).mul(tensor([1, 1, 1])).sum().backward();
+    expect(x.grad!.data).not.toBe(dySeen!.data);
+    x.grad!.data[0] = 100;
+    expect(dySeen!.data[0]).toBe(1);
+  });
+
+  test('a custom op that keeps ctx.dy sees it unchanged when another input accumulates into its slot', () => {
+    let dySeen: Tensor | null = null;
+    const ident = customOp({
+      name: 'passDy2',
+      forward: (x) => x,
+      backward: ({ dy }) => {
+        dySeen = dy;
+        return [dy];
+      },
+    });
+    const x = tensor([1, 2], { requiresGrad: true });
+    const h = x.mul(1);
+    // h receives ident's dy and a second contribution: the sum must not be written into dy's storage.
+    ident(h).add(h).sum().backward();
+    expect(Array.from(dySeen!.data)).toEqual([1, 1]);
+    expect(x.grad!.toArray()).toEqual([2, 2]);
+  });
+});
+
+describe('hooks (item 5)', () => {
+  test("a hook that edits its gradient in place changes no other tensor's gradient", () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    a.registerHook((g) => {
+      g.data[0] = 100;
+    });
+    a.add(b).sum().backward();
+    expect(b.grad!.toArray()).toEqual([1, 1]);
+    expect(a.grad!.toArray()).toEqual([100, 1]);
+  });
+
+  test('a hook on an intermediate that edits its gradient in place does not change a sibling', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const y = tensor([1, 2], { requiresGrad: true });
+    const h = x.mul(2);
+    const k = y.mul(3);
+    h.registerHook((g) => {
+      g.data[1] = -5;
+    });
+    h.add(k).sum().backward();
+    expect(y.grad!.toArray()).toEqual([3, 3]);
+    expect(x.grad!.toArray()).toEqual([2, -10]);
+  });
+
+  test('a retained gradient edited in place by the user does not change a leaf gradient', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const h = x.add(0).retainGrad();
+    h.sum().backward();
+    h.grad!.data[0] = 42;
+    expect(x.grad!.toArray()).toEqual([1, 1]);
+  });
+});
+
+describe('vjp pullback reads its primals later (item 10)', () => {
+  test('a primal changed in place after vjp makes the pullback refuse, as backward does', () => {
+    const x = tensor([1, 2, 3]);
+    const [, pullback] = vjp((t) => t.square(), x);
+    noGrad(() => mulInPlace(x, 10));
+    expect(() => pullback(tensor([1, 1, 1]))).toThrow(GradError);
+    expect(() => pullback(tensor([1, 1, 1]))).toThrow(/vjp.*modified in place/);
+  });
+
+  test('an unchanged primal still pulls back', () => {
+    const x = tensor([1, 2, 3]);
+    const [, pullback] = vjp((t) => t.square(), x);
+    expect(pullback(tensor([1, 1, 1]))[0]!.toArray()).toEqual([2, 4, 6]);
+  });
+});
+
+describe('a failing backward is all or nothing (item 11)', () => {
+  test('a stale saved tensor met half-way writes no gradient, and a retry after fixing does not double-count', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    const v = tensor([3, 4], { requiresGrad: true });
+    const e = w.exp();
+    const h = e.mul(v).retainGrad();
+    const loss = h.sum().add(v.sum());
+    noGrad(() => mulInPlace(e.detach(), 1)); // bumps e's version: exp's saved output is stale
+    expect(() => loss.backward()).toThrow(GradError);
+    expect(w.grad).toBeNull();
+    expect(v.grad).toBeNull();
+    expect(h.grad).toBeNull();
+  });
+
+  test('a hook that throws on the second leaf leaves the first leaf untouched', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    let calls = 0;
+    const boom = (): void => {
+      calls++;
+      throw new Error('hook failed');
+    };
+    a.registerHook(() => undefined);
+    b.registerHook(boom);
+    const loss = a.mul(b).sum();
+    expect(() => loss.backward(null, { retainGraph: true })).toThrow('hook failed');
+    expect(calls).toBe(1);
+    expect(a.grad).toBeNull();
+    expect(b.grad).toBeNull();
+  });
+
+  test('a retry of a failed backward (graph kept) gives the gradient once', () => {
+    const a = tensor([1, 2], { requiresGrad: true });
+    const b = tensor([3, 4], { requiresGrad: true });
+    let fail = true;
+    b.registerHook(() => {
+      if (fail) throw new Error('transient');
+    });
+    const loss = a.mul(b).sum();
+    expect(() => loss.backward()).toThrow('transient');
+    fail = false;
+    loss.backward();
+    expect(a.grad!.toArray()).toEqual([3, 4]);
+    expect(b.grad!.toArray()).toEqual([1, 2]);
+  });
+});
+
+describe('Value intermediate gradients (item 13)', () => {
+  test("an intermediate's .grad survives an unrelated backward()", () => {
+    const a = value(2);
+    const h = a.mul(3);
+    const y = h.mul(h);
+    const b = value(5);
+    const u = b.mul(b); // an unrelated graph recorded after h's
+    y.backward();
+    expect(h.grad).toBe(12);
+    u.backward();
+    expect(b.grad).toBe(10);
+    expect(h.grad).toBe(12);
+  });
+
+  test('a kept graph: its intermediate gradients survive a later unrelated backward', () => {
+    const a = value(2);
+    const h = a.mul(3);
+    h.mul(h).backward({ retainGraph: true });
+    const b = value(5);
+    b.mul(b).backward();
+    expect(h.grad).toBe(12);
+  });
+
+  test('a failing Value backward leaves the intermediate gradients of the last pass as they were', () => {
+    const a = value(2);
+    const h = a.mul(3);
+    const y = h.mul(h);
+    y.backward({ retainGraph: true });
+    const q = value(1).mul(2);
+    q.mul(1).backward(); // releases q's graph
+    const k = h.mul(1);
+    const stale = q.mul(5).add(k); // reaches q's released row: backward fails
+    expect(() => stale.backward()).toThrow(GradError);
+    expect(h.grad).toBe(12);
+    expect(a.grad).toBe(36);
+  });
+});
