@@ -87,7 +87,7 @@ describe('usage', () => {
 
   test('bad arguments exit 2 with a message', async () => {
     expect(await run('demo', '--epochs', 'zero')).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs must be an integer ≥ 1, got 'zero'") });
-    expect(await run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer or digits') });
+    expect(await run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer, digits or words') });
     expect(await run('demo', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--frobnicate'") });
     expect(await run('train')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'train'") });
   });
