@@ -11,8 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import wabtInit from 'wabt';
-import { FMA_KERNEL_SHAPES, gemmWat, KERNEL_SHAPES } from '../packages/core/src/kernels/wasm/gemm-wat.ts';
-import { sigmoidWat } from '../packages/core/src/kernels/wasm/sigmoid-wat.ts';
+import { FMA_KERNEL_SHAPES, gemmWat, KERNEL_SHAPES } from '../packages/core/src/kernels/wasm/gen/gemm-wat.ts';
+import { sigmoidWat } from '../packages/core/src/kernels/wasm/gen/sigmoid-wat.ts';
 
 // Node 20 validates relaxed SIMD (the FMA kernels) only behind this flag; Node 22+ ships it.
 setFlagsFromString('--experimental-wasm-relaxed-simd');

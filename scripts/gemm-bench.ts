@@ -7,9 +7,8 @@
  * It lives in scripts/ and imports the kernel file by path because `gemm` is an internal kernel that the core
  * package does not export.
  */
-import {
-  gemm, gemmJs, gemmWasm, setGemmThreads, wasmAvailable, type FloatArray,
-} from '../packages/core/src/kernels/gemm.ts';
+import { gemm, gemmJs, gemmWasm, setGemmThreads, wasmAvailable } from '../packages/core/src/kernels/gemm.ts';
+import type { FloatArray } from '../packages/core/src/base/dtype.ts';
 
 type Kernel = (a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
   transA: boolean, transB: boolean) => unknown;

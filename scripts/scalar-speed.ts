@@ -4,7 +4,7 @@
  * SGD. Prints ms per step and recorded ops per second. Run: pnpm exec tsx --conditions=source scripts/scalar-speed.ts
  */
 import { Rng, value, type Value } from '@tapegrad/core';
-import { scalarLane } from '../packages/core/src/scalar-tape.ts';
+import { scalarLane } from '../packages/core/src/graph/scalar-tape.ts';
 
 const rng = new Rng(1234);
 

@@ -5,7 +5,7 @@
 // check that later passes, which reuse recycled storage, never change it.
 import { randn, tensor, Tensor } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
-import { computeGrads } from '../../packages/core/src/engine.ts';
+import { computeGrads } from '../../packages/core/src/autograd/engine.ts';
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 

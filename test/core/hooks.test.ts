@@ -3,7 +3,7 @@ import {
 } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 // computeGrads (gradients of chosen inputs, .grad untouched) is internal; the transforms are built on it.
-import { computeGrads } from '../../packages/core/src/engine.ts';
+import { computeGrads } from '../../packages/core/src/autograd/engine.ts';
 
 const f = (x: Tensor, w: Tensor): Tensor => x.mul(w).tanh().sum();
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { GradError, gradcheck, noGrad, value, Value } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
-import { scalarLane } from '../../packages/core/src/scalar-tape.ts';
+import { scalarLane } from '../../packages/core/src/graph/scalar-tape.ts';
 
 const close = (a: number, b: number, tol = 1e-9): boolean => Math.abs(a - b) <= tol * (1 + Math.abs(b));
 

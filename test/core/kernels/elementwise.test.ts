@@ -6,9 +6,9 @@ import { describe, expect, test } from 'vitest';
 import {
   addLoop, broadcastLoop, divLoop, gradPlan, mulLoop, planBinary, subLoop, sumBackLoop, type BroadcastPlan,
 } from '../../../packages/core/src/kernels/elementwise.ts';
-import type { FloatArray } from '../../../packages/core/src/kernels/gemm.ts';
+import type { FloatArray } from '../../../packages/core/src/base/dtype.ts';
 import { sigmoidScalarF32 } from '../../../packages/core/src/kernels/sigmoid.ts';
-import { broadcastIndex, sizeOf } from '../../../packages/core/src/shape.ts';
+import { broadcastIndex, sizeOf } from '../../../packages/core/src/base/shape.ts';
 
 type Shape = readonly number[];
 type Ctor = typeof Float64Array | typeof Float32Array;

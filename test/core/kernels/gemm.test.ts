@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  gemm, gemmFmaActive, gemmJs, gemmReference, gemmWasm, setGemmFma, setGemmThreads, wasmAvailable, type FloatArray,
-} from '../../../packages/core/src/kernels/gemm.ts';
+import { gemm, gemmFmaActive, gemmJs, gemmReference, gemmWasm, setGemmFma, setGemmThreads, wasmAvailable } from '../../../packages/core/src/kernels/gemm.ts';
+import type { FloatArray } from '../../../packages/core/src/base/dtype.ts';
 
 type Ctor = typeof Float64Array | typeof Float32Array;
 type Kernel = typeof gemmJs;

@@ -1,12 +1,12 @@
+// Elementwise loops on raw typed arrays: broadcast plans, arithmetic loops and the gradient reductions.
 /**
  * Shared elementwise loops over raw typed arrays: broadcasting without index maps, the arithmetic
  * forward loops, and the reductions the engine runs on every broadcast gradient. They know nothing of
  * autograd; callers validate shapes first. No loop calls a closure or allocates per element.
  * @packageDocumentation
  */
-import type { FloatArray } from './gemm.ts';
-
-type Shape = readonly number[];
+import type { FloatArray } from '../base/dtype.ts';
+import type { Shape } from '../base/shape.ts';
 
 /**
  * How two contiguous operands map onto a contiguous output as at most two nested loops: output element

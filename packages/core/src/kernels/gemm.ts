@@ -1,12 +1,12 @@
+// The GEMM kernel: C (+)= op(A)·op(B) on row-major buffers, in JavaScript or Wasm by size.
 /**
  * Dense matrix-multiply kernels. They know nothing of autograd or shapes: callers pass raw
  * row-major buffers, sizes and transpose flags, and validate them beforehand.
  * @packageDocumentation
  */
+import type { FloatArray } from '../base/dtype.ts';
 import { setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmReady } from './wasm/gemm-wasm.js';
 
-/** The typed array behind a tensor, and the element storage the kernels accept. @category Autograd */
-export type FloatArray = Float64Array | Float32Array;
 
 /**
  * Products with fewer multiply-adds (m·n·k) than this run in JavaScript: below it, copying

@@ -1,3 +1,4 @@
+// The logistic sigmoid over whole buffers: a Wasm SIMD kernel for large ones, the same algorithm in TypeScript for small ones.
 /**
  * The logistic sigmoid over whole buffers: a WebAssembly SIMD kernel for large buffers and a
  * TypeScript implementation of the same algorithm (same operations, same order, so the same
@@ -6,9 +7,9 @@
  * stable form σ(x) = (x ≥ 0 ? 1 : e)/(1 + e) with e = e^{−|x|}.
  * @packageDocumentation
  */
-import { SIGMOID_F32, SIGMOID_F64 } from './wasm/sigmoid-wat.js';
+import { SIGMOID_F32, SIGMOID_F64 } from './sigmoid-constants.js';
 import { sigmoidWasmReady, wasmSigmoid } from './wasm/sigmoid-wasm.js';
-import type { FloatArray } from './gemm.ts';
+import type { FloatArray } from '../base/dtype.ts';
 
 /**
  * Buffers shorter than this run in TypeScript: below it the copies into and out of Wasm

@@ -1,3 +1,4 @@
+// abs: y = |x| (subgradient 0 at 0).
 import { defineUnary, type UnaryFn } from './define.ts';
 import { sign } from './sign.ts';
 

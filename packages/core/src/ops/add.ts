@@ -1,3 +1,4 @@
+// add: y = a + b with broadcasting, and its raw backward.
 import { addLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 

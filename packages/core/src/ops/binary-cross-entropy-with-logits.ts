@@ -1,10 +1,11 @@
-import type { Tensor } from '../tensor.ts';
+// binaryCrossEntropyWithLogits: the BCE loss on logits, computed without overflow.
+import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sub } from './sub.ts';
-import { scratchLike } from '../tape.ts';
+import { scratchLike } from '../graph/tape.ts';
 
 const elementwise: BinaryFn = defineBinary({
   name: 'binaryCrossEntropyWithLogits',

@@ -1,5 +1,6 @@
-import { ArgumentError } from '../errors.ts';
-import type { Tensor } from '../tensor.ts';
+// binaryCrossEntropy: the BCE loss on probabilities, logs clamped at −100 as PyTorch does.
+import { ArgumentError } from '../base/errors.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';

@@ -1,7 +1,8 @@
-import { ShapeError } from '../errors.ts';
+// broadcastTo: repeats a tensor along size-1 and new leading axes.
+import { ShapeError } from '../base/errors.ts';
 import { broadcastLoop, planBinary } from '../kernels/elementwise.ts';
-import { broadcastIndex, checkShape, fmt, sizeOf, type Shape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+import { broadcastIndex, checkShape, fmt, sizeOf, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
 const op = defineOp({

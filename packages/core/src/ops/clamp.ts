@@ -1,5 +1,6 @@
-import { ArgumentError } from '../errors.ts';
-import { Tensor } from '../tensor.ts';
+// clamp: y = min(max(x, lo), hi), either bound optional.
+import { ArgumentError } from '../base/errors.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { ge } from './ge.ts';
 import { le } from './le.ts';

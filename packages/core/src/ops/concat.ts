@@ -1,6 +1,8 @@
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis } from '../shape.ts';
-import { Tensor, type DType, type FloatArray } from '../tensor.ts';
+// concat: joins tensors along an existing axis (its derivative is slice).
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import type { DType, FloatArray } from '../base/dtype.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { slice } from './slice.ts';
 

@@ -1,3 +1,4 @@
+// cos: y = cos x (its derivative uses sin).
 import { defineUnary, type UnaryFn } from './define.ts';
 import { neg } from './neg.ts';
 import { sin } from './sin.ts';

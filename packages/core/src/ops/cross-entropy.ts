@@ -1,6 +1,7 @@
-import { ArgumentError, ShapeError } from '../errors.ts';
-import { fmt } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// crossEntropy: softmax cross-entropy of logits against integer class labels.
+import { ArgumentError, ShapeError } from '../base/errors.ts';
+import { fmt } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';

@@ -1,46 +1,20 @@
-import { captureStack, checkForward } from '../anomaly.ts';
-import { ArgumentError, DTypeError } from '../errors.ts';
+// The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
+import { captureStack, checkForward } from '../graph/anomaly.ts';
+import { ArgumentError, DTypeError } from '../base/errors.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../shape.ts';
-import { pushNode, scratchFor, scratchLike, state, type TapeNode } from '../tape.ts';
-import { ops } from './table.ts';
-import { Tensor, scalarLike, type DType, type FloatArray } from '../tensor.ts';
-import { applyScalar, Value } from '../value.ts';
+import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../base/shape.ts';
+import { pushNode, scratchFor, scratchLike, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
+import { ops } from '../graph/bindings.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { scalarLike } from '../graph/creation.ts';
+import type { DType, FloatArray } from '../base/dtype.ts';
+import { applyScalar, Value } from '../graph/value.ts';
+
+// The op types live with the tape node that holds them; op files import them from here.
+export type { BackwardContext, BackwardRule, OpDef };
 
 /** A number or a tensor: what elementwise derivatives are written over, so one rule serves both lanes. @category Autograd */
 export type Num = number | Tensor;
-
-/** What a backward rule receives. @category Autograd */
-export interface BackwardContext<A = unknown> {
-  /** The op's tensor inputs. */
-  readonly inputs: readonly Tensor[];
-  /** The op's output. */
-  readonly output: Tensor;
-  /** ∂L/∂output, in the output's shape. */
-  readonly dy: Tensor;
-  /** The op's non-tensor arguments. */
-  readonly attrs: A;
-}
-
-/** A backward rule: one gradient per input, in the output's shape or the input's; `null` for none. @category Autograd */
-export type BackwardRule<A = unknown> = (ctx: BackwardContext<A>) => readonly (Tensor | null)[];
-
-/**
- * An op as the engine sees it: its name, its derivation (shown by the chain-rule trace) and its VJP.
- * @category Autograd
- */
-export interface OpDef<A = unknown> {
-  /** The op's one name: file, function, registry key and graph label. */
-  readonly name: string;
-  /** The derivation of the backward rule, e.g. `y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²)`. */
-  readonly rule: string;
-  /** Ops without a gradient (comparisons, argmax) record nothing. */
-  readonly isNondifferentiable?: boolean;
-  /** The VJP written with public ops, so it can itself be differentiated. */
-  readonly backward?: BackwardRule<A>;
-  /** Optional raw-kernel form of the same VJP, used when `createGraph` is off. */
-  readonly rawBackward?: BackwardRule<A>;
-}
 
 /** An elementwise op: number functions for the forward and the local derivatives, shared by both lanes. @category Autograd */
 export interface ElementwiseOp extends OpDef {
@@ -54,8 +28,6 @@ export interface ElementwiseOp extends OpDef {
   readonly db: ((a: Num, b: Num, y: Num) => Num) | undefined;
   /** dy/dx at (x, y), for unary ops. */
   readonly derivative?: (x: Num, y: Num) => Num;
-  /** Row code on the tape's scalar lane; set when the registry is built. */
-  code: number;
 }
 
 /**
@@ -173,7 +145,6 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     da: (a, _b, y) => derivative(a, y),
     db: undefined,
     derivative,
-    code: -1,
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     rawBackward: ({ inputs: [x], output: y, dy }) => {
       if (spec.rawBackward !== undefined) {
@@ -239,7 +210,6 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
     forward,
     da,
     db,
-    code: -1,
     backward: ({ inputs: [a, b], output: y, dy }) => [
       a!.requiresGrad ? scaleBy(dy, da(a!, b!, y)) : null,
       b!.requiresGrad ? scaleBy(dy, db(a!, b!, y)) : null,

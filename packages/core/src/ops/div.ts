@@ -1,7 +1,8 @@
+// div: y = a / b with broadcasting, and its raw backward.
 import { divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';
-import { scratchLike } from '../tape.ts';
+import { scratchLike } from '../graph/tape.ts';
 
 /**
  * Elementwise quotient with broadcasting: `y = a / b`.

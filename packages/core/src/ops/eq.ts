@@ -1,3 +1,4 @@
+// eq: 1 where a = b, else 0 (no gradient).
 import { defineBinary, type BinaryFn } from './define.ts';
 
 /**

@@ -1,3 +1,4 @@
+// exp: y = eˣ (the rule reuses y).
 import { defineUnary, type UnaryFn } from './define.ts';
 
 /**

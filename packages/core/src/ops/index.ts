@@ -1,4 +1,4 @@
-import { bindOps } from './table.ts';
+// The op registry: a static list of every public op by its one name (wired into the methods by the package entry).
 import { abs } from './abs.ts';
 import { add } from './add.ts';
 import { binaryCrossEntropy } from './binary-cross-entropy.ts';
@@ -69,17 +69,11 @@ export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   slice, softmax, squeeze, stack, unsqueeze, where,
 };
 
-/** The elementwise ops, in op-code order of the scalar lane. @internal */
+/** The elementwise ops (the ones both lanes share). @internal */
 export const ELEMENTWISE: readonly ElementwiseOp[] = [
   add, sub, mul, div, pow, maximum, minimum, neg, exp, log, log1p, sqrt, abs, square, sigmoid, tanh, relu, softplus, sin, cos,
   sign, gt, ge, lt, le, eq, ne,
 ].map((f) => f.op);
-
-// Each elementwise op's row code on the scalar lane is its index here.
-ELEMENTWISE.forEach((op, code) => {
-  op.code = code;
-});
-bindOps(OPS);
 
 /** The op definitions by name (for tools such as the graph drawer). @internal */
 export type { OpDef };

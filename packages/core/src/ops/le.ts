@@ -1,3 +1,4 @@
+// le: 1 where a ≤ b, else 0 (no gradient).
 import { defineBinary, type BinaryFn } from './define.ts';
 
 /**

@@ -1,4 +1,5 @@
-import { Tensor } from '../tensor.ts';
+// logSoftmax: x − logsumexp(x) along an axis, shifted by the max.
+import { Tensor } from '../graph/tensor.ts';
 import { defineOp, record } from './define.ts';
 import { exp } from './exp.ts';
 import { mul } from './mul.ts';

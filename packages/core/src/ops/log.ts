@@ -1,3 +1,4 @@
+// log: y = ln x.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { div } from './div.ts';
 

@@ -1,3 +1,4 @@
+// log1p: y = ln(1 + x), accurate for small x.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { add } from './add.ts';
 import { div } from './div.ts';

@@ -1,5 +1,6 @@
-import { broadcastIndex, normalizeAxes, reducedShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// logsumexp: ln Σ eˣ over axes, shifted by the max so it never overflows.
+import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { exp } from './exp.ts';
 import { extremumKernel } from './max.ts';

@@ -1,6 +1,7 @@
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { fmt, sameShape } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
+// What the losses share: the reduction option (mean, sum, none) and the checks of predictions against targets.
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { fmt, sameShape } from '../base/shape.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';
 import { mean } from './mean.ts';
 import { sum } from './sum.ts';

@@ -1,8 +1,9 @@
-import { DTypeError, ShapeError } from '../errors.ts';
+// matmul: Y = A·B, NumPy-style batching and transpose flags, on the GEMM kernel.
+import { DTypeError, ShapeError } from '../base/errors.ts';
 import { gemm } from '../kernels/gemm.ts';
-import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../shape.ts';
-import { scratchLike } from '../tape.ts';
-import { Tensor } from '../tensor.ts';
+import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';
+import { scratchLike } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 import { reshape } from './reshape.ts';
 

@@ -1,6 +1,8 @@
-import { ShapeError } from '../errors.ts';
-import { broadcastIndex, fmt, normalizeAxes, reducedShape } from '../shape.ts';
-import { Tensor, type FloatArray } from '../tensor.ts';
+// max and the shared extremum kernel: the maximum over axes, ties sharing the gradient evenly.
+import { ShapeError } from '../base/errors.ts';
+import { broadcastIndex, fmt, normalizeAxes, reducedShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import type { FloatArray } from '../base/dtype.ts';
 import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 import { div } from './div.ts';
 import { eq } from './eq.ts';

@@ -1,3 +1,4 @@
+// maximum: y = max(a, b) with broadcasting, ties split evenly.
 import { eq } from './eq.ts';
 import { gt } from './gt.ts';
 import { add } from './add.ts';

@@ -1,5 +1,6 @@
-import { normalizeAxes, sizeOf } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
+// mean: (1/n) Σ x over axes, recorded as a sum and a division.
+import { normalizeAxes, sizeOf } from '../base/shape.ts';
+import type { Tensor } from '../graph/tensor.ts';
 import { asTensor } from './define.ts';
 import { div } from './div.ts';
 import { sum } from './sum.ts';

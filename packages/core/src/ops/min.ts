@@ -1,4 +1,5 @@
-import type { Tensor } from '../tensor.ts';
+// min: the minimum over axes, ties sharing the gradient evenly (the kernel is max.ts's).
+import type { Tensor } from '../graph/tensor.ts';
 import { extremum } from './max.ts';
 
 /**

@@ -1,3 +1,4 @@
+// minimum: y = min(a, b) with broadcasting, ties split evenly.
 import { eq } from './eq.ts';
 import { lt } from './lt.ts';
 import { add } from './add.ts';

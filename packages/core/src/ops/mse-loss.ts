@@ -1,4 +1,5 @@
-import type { Tensor } from '../tensor.ts';
+// mseLoss: the squared error (ŷ − t)², mean by default.
+import type { Tensor } from '../graph/tensor.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';

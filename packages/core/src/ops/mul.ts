@@ -1,6 +1,7 @@
+// mul: y = a · b with broadcasting, and its raw backward.
 import { mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
-import { scratchLike } from '../tape.ts';
+import { scratchLike } from '../graph/tape.ts';
 
 /**
  * Elementwise product with broadcasting: `y = a · b`.

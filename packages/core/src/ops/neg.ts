@@ -1,3 +1,4 @@
+// neg: y = −x, and its raw backward.
 import { negLoop } from '../kernels/elementwise.ts';
 import { defineUnary, type UnaryFn } from './define.ts';
 

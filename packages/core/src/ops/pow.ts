@@ -1,3 +1,4 @@
+// pow: y = aᵇ with broadcasting.
 import { defineBinary, type BinaryFn } from './define.ts';
 import { log } from './log.ts';
 import { mul } from './mul.ts';

@@ -1,3 +1,4 @@
+// relu: y = max(x, 0) (subgradient 0 at 0), and its raw backward.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { gt } from './gt.ts';
 

@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, sizeOf, type Shape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// reshape: the same elements in a new shape (one dimension may be −1).
+import { ShapeError } from '../base/errors.ts';
+import { fmt, sizeOf, type Shape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 
 const op = defineOp({

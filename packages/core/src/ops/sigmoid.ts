@@ -1,3 +1,4 @@
+// sigmoid: y = σ(x), overflow-free, with its SIMD kernel and fused raw backward.
 import { sigmoidInto, sigmoidScalar } from '../kernels/sigmoid.ts';
 import { defineUnary, type UnaryFn } from './define.ts';
 import { mul } from './mul.ts';

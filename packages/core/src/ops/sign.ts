@@ -1,3 +1,4 @@
+// sign: 1, −1 or 0 (no gradient).
 import { defineUnary, type UnaryFn } from './define.ts';
 
 /**

@@ -1,3 +1,4 @@
+// sin: y = sin x (its derivative uses cos).
 import { defineUnary, type UnaryFn } from './define.ts';
 import { cos } from './cos.ts';
 

@@ -1,6 +1,8 @@
-import { ArgumentError } from '../errors.ts';
-import { normalizeAxis } from '../shape.ts';
-import { Tensor, zeros } from '../tensor.ts';
+// slice: the range start ≤ i < end along an axis (its derivative is concat).
+import { ArgumentError } from '../base/errors.ts';
+import { normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { zeros } from '../graph/creation.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { concat } from './concat.ts';
 

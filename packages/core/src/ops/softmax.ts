@@ -1,6 +1,8 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis } from '../shape.ts';
-import { Tensor, type FloatArray } from '../tensor.ts';
+// softmax along an axis, shifted by the max, with the kernel logSoftmax and crossEntropy share.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import type { FloatArray } from '../base/dtype.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';

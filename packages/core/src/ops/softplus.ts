@@ -1,3 +1,4 @@
+// softplus: y = ln(1 + eˣ), computed without overflow.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { sigmoid } from './sigmoid.ts';
 

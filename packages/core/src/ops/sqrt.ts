@@ -1,3 +1,4 @@
+// sqrt: y = √x.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { div } from './div.ts';
 

@@ -1,3 +1,4 @@
+// square: y = x².
 import { defineUnary, type UnaryFn } from './define.ts';
 import { mul } from './mul.ts';
 

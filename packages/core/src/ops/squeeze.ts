@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxes } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// squeeze: drops size-1 axes.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxes } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { reshape } from './reshape.ts';
 

@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { fmt, normalizeAxis, sameShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// stack: joins tensors of one shape along a new axis.
+import { ShapeError } from '../base/errors.ts';
+import { fmt, normalizeAxis, sameShape } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { checkTensorList, concatData } from './concat.ts';
 import { defineOp, record } from './define.ts';
 import { slice } from './slice.ts';

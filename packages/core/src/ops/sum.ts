@@ -1,9 +1,10 @@
+// sum: Σ x over axes, with its reduction kernel and raw backward.
 import { asTensor, defineOp, record } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
-import { broadcastIndex, normalizeAxes, reducedShape } from '../shape.ts';
-import { scratchLike } from '../tape.ts';
-import { Tensor } from '../tensor.ts';
+import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
+import { scratchLike } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { broadcastTo } from './broadcast-to.ts';
 import { reshape } from './reshape.ts';
 

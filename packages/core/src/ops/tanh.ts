@@ -1,3 +1,4 @@
+// tanh: y = tanh x (the rule reuses y), and its raw backward.
 import { defineUnary, type UnaryFn } from './define.ts';
 import { square } from './square.ts';
 import { sub } from './sub.ts';

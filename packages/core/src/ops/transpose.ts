@@ -1,6 +1,7 @@
-import { ShapeError } from '../errors.ts';
-import { stridedIndex, stridesOf } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// transpose: permutes axes (default: swaps the last two).
+import { ShapeError } from '../base/errors.ts';
+import { stridedIndex, stridesOf } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
 
 interface TransposeAttrs {

@@ -1,5 +1,6 @@
-import { normalizeAxis } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
+// unsqueeze: inserts a size-1 axis.
+import { normalizeAxis } from '../base/shape.ts';
+import { Tensor } from '../graph/tensor.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { reshape } from './reshape.ts';
 

@@ -1,6 +1,8 @@
-import { ArgumentError, DTypeError, ShapeError } from '../errors.ts';
-import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../shape.ts';
-import { scalarLike, Tensor, type TensorLike } from '../tensor.ts';
+// where: picks a where cond ≠ 0, else b, with broadcasting.
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../base/shape.ts';
+import { scalarLike } from '../graph/creation.ts';
+import { Tensor, type TensorLike } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, describe, record } from './define.ts';
 
 const op = defineOp({

@@ -1,3 +1,4 @@
+// Loads the generated GEMM Wasm module and drives it (copies, packing, worker threads).
 /**
  * Loads the generated GEMM WebAssembly module and drives it: copies the operands into
  * linear memory, packs op(B) once, runs the row kernel (packing and rows optionally split
@@ -6,9 +7,8 @@
  * @internal
  * @packageDocumentation
  */
+import type { FloatArray } from '../../base/dtype.ts';
 import { CTRL, CTRL_BYTES, PARAM, WORKER_SOURCE } from './worker-source.js';
-
-type FloatArray = Float64Array | Float32Array;
 
 interface GemmExports {
   pack_b_f64: PackB;

@@ -1,3 +1,4 @@
+// Loads the generated sigmoid Wasm module and runs it on typed arrays.
 /**
  * Loads the generated sigmoid WebAssembly module (see `sigmoid-wat.ts`) and runs it on
  * JavaScript typed arrays: copy in, transform in place in linear memory, copy out.
@@ -8,9 +9,8 @@
  * @packageDocumentation
  */
 
-import { SIGMOID_UNROLL } from './sigmoid-wat.js';
-
-type FloatArray = Float64Array | Float32Array;
+import type { FloatArray } from '../../base/dtype.ts';
+import { SIGMOID_UNROLL } from '../sigmoid-constants.js';
 
 const BLOCK = 16 * SIGMOID_UNROLL;
 

@@ -1,3 +1,4 @@
+// The GEMM worker threads: their control-block layout and their source text.
 /**
  * Control-block layout shared by the main thread and the GEMM worker threads, plus the
  * worker's source. The worker is started with `eval: true` from this string, so it needs

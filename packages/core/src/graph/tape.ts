@@ -1,5 +1,6 @@
-import type { OpDef } from './ops/define.ts';
-import type { FloatArray, Tensor } from './tensor.ts';
+// The tensor tape: TapeNode and OpDef, the recording flags (noGrad, withScope), per-root node lists and the gradient scratch pool.
+import type { FloatArray } from '../base/dtype.ts';
+import type { Tensor } from './tensor.ts';
 
 /**
  * One recorded tensor operation: a row of the Wengert list.
@@ -331,4 +332,36 @@ export function recycle(buf: FloatArray): void {
   else if (list.length < POOL_DEPTH) list.push(buf);
   else return;
   pooledBytes += buf.byteLength;
+}
+
+/** What a backward rule receives. @category Autograd */
+export interface BackwardContext<A = unknown> {
+  /** The op's tensor inputs. */
+  readonly inputs: readonly Tensor[];
+  /** The op's output. */
+  readonly output: Tensor;
+  /** ∂L/∂output, in the output's shape. */
+  readonly dy: Tensor;
+  /** The op's non-tensor arguments. */
+  readonly attrs: A;
+}
+
+/** A backward rule: one gradient per input, in the output's shape or the input's; `null` for none. @category Autograd */
+export type BackwardRule<A = unknown> = (ctx: BackwardContext<A>) => readonly (Tensor | null)[];
+
+/**
+ * An op as the engine sees it: its name, its derivation (shown by the chain-rule trace) and its VJP.
+ * @category Autograd
+ */
+export interface OpDef<A = unknown> {
+  /** The op's one name: file, function, registry key and graph label. */
+  readonly name: string;
+  /** The derivation of the backward rule, e.g. `y = tanh(x), dy/dx = 1 − y² ⇒ dx = dy·(1 − y²)`. */
+  readonly rule: string;
+  /** Ops without a gradient (comparisons, argmax) record nothing. */
+  readonly isNondifferentiable?: boolean;
+  /** The VJP written with public ops, so it can itself be differentiated. */
+  readonly backward?: BackwardRule<A>;
+  /** Optional raw-kernel form of the same VJP, used when `createGraph` is off. */
+  readonly rawBackward?: BackwardRule<A>;
 }

@@ -1,13 +1,15 @@
-import { computeGrads } from './engine.ts';
-import { ArgumentError, GradCheckError } from './errors.ts';
+// gradgradcheck: gradcheck of the backward pass itself (second derivatives).
+import { computeGrads } from '../autograd/engine.ts';
+import { ArgumentError, GradCheckError } from '../base/errors.ts';
 import { releaseNodesFrom } from './functional.ts';
 import { DEFAULT_ATOL, DEFAULT_RTOL, gradcheck, type GradCheckOptions, type GradCheckReport } from './gradcheck.ts';
-import { add } from './ops/add.ts';
-import { mul } from './ops/mul.ts';
-import { sum } from './ops/sum.ts';
-import { Rng } from './random.ts';
-import { enableGrad, journaled, noGrad, state } from './tape.ts';
-import { Tensor, tensor } from './tensor.ts';
+import { add } from '../ops/add.ts';
+import { mul } from '../ops/mul.ts';
+import { sum } from '../ops/sum.ts';
+import { Rng } from '../base/random.ts';
+import { enableGrad, journaled, noGrad, state } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { tensor } from '../graph/creation.ts';
 
 function randomLike(rng: Rng, x: { readonly shape: readonly number[]; readonly size: number }): Tensor {
   return new Tensor(Float64Array.from({ length: x.size }, () => rng.normal()), x.shape, 'float64');

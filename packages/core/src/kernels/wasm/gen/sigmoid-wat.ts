@@ -1,83 +1,12 @@
+// Build-time generator of the sigmoid kernel's WebAssembly text (run by scripts/build-wasm.ts, never at run time).
 /**
- * WebAssembly text source of the SIMD logistic-sigmoid kernels, and the constants they share
- * with the TypeScript reference in `kernels/sigmoid.ts` (which must produce the same bits).
- * `scripts/build-wasm.ts` assembles the text into `sigmoid-wasm.generated.ts`.
- *
- * Algorithm, per element (f64 shown; f32 is the same with its own constants):
- *
- *     t  = max(−|x|, T_MIN)                  e^t ≤ 1 never overflows; below T_MIN, e^t rounds to 0
- *                                            (as −|x| < T_MIN ? T_MIN : −|x|, so NaN stays NaN)
- *     k  = round(t·log₂e)                    via v = t·log₂e + 1.5·2⁵² (the float's low bits hold k)
- *     r  = (t − k·LN2_HI) − k·LN2_LO         Cody–Waite: k·LN2_HI is exact, |r| ≤ ln2/2
- *     p  = r + r²·q(r)                       e^r − 1, q(r) = Σ_{j≥2} r^{j−2}/j! (Taylor, Estrin's
- *                                            scheme: pairs c + c'·r, then combined with r², r⁴, r⁸)
- *     e  = ((1 + p)·2^{k₁})·2^{k₂}           k₁ = ⌊k/2⌋, k₂ = k − k₁: both scales are normal
- *                                            floats, so a subnormal e^t is rounded only once
- *     d  = 1 + e,  q = (x ≥ 0 ? 1 : e)/d     σ(x) = 1/(1 + e^{−x}) = e^{x}/(1 + e^{x})
- *     y  = q − (q·δ)·(x ≥ 0 ? q : 1 − q)     δ = e − (d − 1) is the rounding error of d (exact,
- *                                            Fast2Sum), 1/d is q or 1 − q: y ≈ q/(1 + δ/d)
- *
- * The Taylor tail after r¹³/13! is ≤ 0.35¹⁴/14! ≈ 4·10⁻¹⁸ relative (f64), after r⁷/7! about
- * 7·10⁻⁹ (f32), both well under half an ulp. NaN propagates (x ≥ 0 is false, e is NaN); ±∞ give
- * e = 0 and so 1 and 0. Every step is a separately rounded IEEE operation (no fused
- * multiply-add), in the same order as the reference.
- *
+ * Build-time generator of the WebAssembly text of the SIMD logistic-sigmoid kernels (the algorithm and
+ * its constants are in `kernels/sigmoid-constants.ts`). `scripts/build-wasm.ts` assembles the text into
+ * `kernels/wasm/sigmoid-wasm.generated.ts`; nothing here runs at library run time.
  * @internal
  * @packageDocumentation
  */
-
-/** Constants of one element type's exp reduction. @internal */
-export interface SigmoidConstants {
-  /** Lower clamp of t = −|x|: e^t is below half the smallest subnormal there. */
-  readonly tMin: number;
-  /** log₂e, rounded to the element type. */
-  readonly log2e: number;
-  /** 1.5·2^(mantissa bits): adding it rounds to an integer held in the low bits. */
-  readonly magic: number;
-  /** ln 2 with enough trailing zero bits that k·LN2_HI is exact. */
-  readonly ln2Hi: number;
-  /** ln 2 − LN2_HI, rounded. */
-  readonly ln2Lo: number;
-  /** Taylor coefficients 1/j! for j = 2 … degree, rounded to the element type. */
-  readonly coeffs: readonly number[];
-}
-
-const factorialInverse = (j: number): number => {
-  let f = 1;
-  for (let i = 2; i <= j; i++) f *= i;
-  return 1 / f;
-};
-
-/** f64 constants. @internal */
-export const SIGMOID_F64: SigmoidConstants = {
-  // e^−746 ≈ 1.1·10⁻³²⁴ is below half of 2⁻¹⁰⁷⁴.
-  tMin: -746,
-  log2e: 1.4426950408889634,
-  magic: 6755399441055744,
-  // ln 2 with its low 32 mantissa bits cleared (21 significant bits; |k| ≤ 1077 needs 11).
-  ln2Hi: 0.6931467056274414,
-  ln2Lo: 4.7493250390316726e-7,
-  coeffs: Array.from({ length: 12 }, (_, i) => factorialInverse(i + 2)),
-};
-
-/** f32 constants (each a float32 value). @internal */
-export const SIGMOID_F32: SigmoidConstants = {
-  // e^−104 ≈ 6.8·10⁻⁴⁶ is below half of 2⁻¹⁴⁹.
-  tMin: -104,
-  log2e: Math.fround(Math.LOG2E),
-  magic: 12582912,
-  // 355/512: 9 significant bits, |k| ≤ 150 needs 8.
-  ln2Hi: 0.693359375,
-  ln2Lo: Math.fround(-2.1219444170128554e-4),
-  coeffs: Array.from({ length: 6 }, (_, i) => Math.fround(factorialInverse(i + 2))),
-};
-
-/**
- * Vectors per loop iteration: the kernel handles whole blocks of 16·SIGMOID_UNROLL bytes (it
- * may read and write up to that many bytes past n elements, so callers leave room).
- * @internal
- */
-export const SIGMOID_UNROLL = 2;
+import { SIGMOID_F32, SIGMOID_F64, SIGMOID_UNROLL, type SigmoidConstants } from '../../sigmoid-constants.ts';
 
 /** A float as a WAT literal that parses to exactly the same value. */
 function lit(x: number): string {

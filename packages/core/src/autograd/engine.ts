@@ -1,9 +1,11 @@
-import { runCheckedRule } from './anomaly.ts';
-import { DTypeError, GradError, ShapeError } from './errors.ts';
-import { checkVersions } from './in-place.ts';
-import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { claimScratch, donate, recycle, releaseNode, state, tapeOf, withRecording, type TapeNode } from './tape.ts';
-import { ones, Tensor, type FloatArray } from './tensor.ts';
+// The backward engine: walks a tape in reverse, runs each node's rule, sums gradients back to input shapes, checks saved-tensor versions.
+import { runCheckedRule, userFrame } from '../graph/anomaly.ts';
+import { DTypeError, GradError, ShapeError } from '../base/errors.ts';
+import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { claimScratch, donate, recycle, releaseNode, state, tapeOf, withRecording, type TapeNode } from '../graph/tape.ts';
+import { ones } from '../graph/creation.ts';
+import { Tensor } from '../graph/tensor.ts';
+import type { FloatArray } from '../base/dtype.ts';
 
 /** Options of a tensor backward pass. @category Autograd */
 export interface BackwardOptions {
@@ -279,4 +281,55 @@ function addInto(acc: FloatArray, x: FloatArray): void {
 
 function copyOf(t: Tensor): Tensor {
   return Tensor.fromData(t.data.slice(), t.shape, t.dtype);
+}
+
+/**
+ * Sums a gradient back to the shape of the input it belongs to, undoing broadcasting: leading extra
+ * axes and axes where the input had 1 are summed. The engine calls this once for every input, so no
+ * backward rule computes reduction axes itself. Written with the public ops, so it is differentiable.
+ * @internal
+ */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length > 0 ? g.sum(axes, true) : g;
+  // Unrecorded, the fresh sum can simply be relabelled; recorded, the reshape is part of the graph.
+  if (!state.isRecording && summed !== g) return Tensor.fromData(summed.data, shape, g.dtype);
+  return summed.reshape(shape);
+}
+
+function role(node: TapeNode, k: number): string {
+  const n = node.inputs.length;
+  return n === 1 ? 'input x' : n === 2 ? `input ${k === 0 ? 'a' : 'b'}` : `input ${k}`;
+}
+
+function staleError(node: TapeNode, name: string, t: Tensor, expected: number): GradError {
+  const what = t.node === null ? 'a leaf of shape' : t.node === node ? 'shape' : `the output of '${t.node.op.name}' of shape`;
+  const site = userFrame(node.stack);
+  return new GradError(
+    `backward of '${node.op.name}': ${name} (${what} ${fmt(t.shape)}, ${t.dtype}) was modified by an inplace operation ` +
+      `after '${node.op.name}' was recorded: it is at version ${t.version}, expected version ${expected}` +
+      `${site === undefined ? '' : `; '${node.op.name}' was recorded at ${site}`}` +
+      '; the gradient needs the old values, so clone it before changing it in place, or change it only after backward',
+  );
+}
+
+/**
+ * Refuses to run a node's rule when a tensor it saved (an input, or the output that rules such as exp
+ * and sigmoid reuse) was changed in place since the node was recorded.
+ * @internal
+ */
+export function checkVersions(node: TapeNode): void {
+  const inputs = node.inputs;
+  for (let k = 0; k < inputs.length; k++) {
+    const x = inputs[k]!;
+    const expected = node.inputVersions[k]!;
+    if (x.version !== expected) throw staleError(node, role(node, k), x, expected);
+  }
+  const out = node.output;
+  if (node.outputVersion !== undefined && out.version !== node.outputVersion) throw staleError(node, 'its output y', out, node.outputVersion);
 }

@@ -1,11 +1,12 @@
-import { computeGrads } from './engine.ts';
-import { ArgumentError, GradCheckError } from './errors.ts';
-import { Rng } from './random.ts';
-import { scalarBackward } from './scalar-tape.ts';
-import { fmt } from './shape.ts';
-import { noGrad } from './tape.ts';
-import { Tensor } from './tensor.ts';
-import { Value } from './value.ts';
+// gradcheck: compares backward with central finite differences, element by element.
+import { computeGrads } from '../autograd/engine.ts';
+import { ArgumentError, GradCheckError } from '../base/errors.ts';
+import { Rng } from '../base/random.ts';
+import { scalarBackward } from '../graph/scalar-tape.ts';
+import { fmt } from '../base/shape.ts';
+import { noGrad } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { Value } from '../graph/value.ts';
 
 /** The defaults, as PyTorch's `gradcheck`: central differences in float64. @category Autograd */
 export const DEFAULT_EPS = 1e-6;

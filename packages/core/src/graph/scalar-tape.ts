@@ -1,11 +1,12 @@
-import { GradError } from './errors.ts';
+// The scalar lane of the tape: Value ops as rows of parallel typed arrays, and its two-loop backward.
+import { GradError } from '../base/errors.ts';
 import { state } from './tape.ts';
 import type { Value } from './value.ts';
 
 /**
  * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
  *
- * A row holds the op code, the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
+ * A row holds its kind (OP, LEAF or FREED), the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
  * ∂y/∂b that the op's rule gives when the row is recorded (the inputs and the output are at hand then,
  * so backward needs no call per row), the gradient slot used during backward, and a generation number that tells
  * a `Value` handle whether the row is still its own. Leaves are referenced from `refs[row]` so backward
@@ -13,9 +14,11 @@ import type { Value } from './value.ts';
  * by doubling and are reused from step to step).
  * @internal
  */
-/** Row code of a leaf `Value` (a parameter or input) registered on first use. @internal */
+/** Row kind of a recorded op. @internal */
+export const OP = 0;
+/** Row kind of a leaf `Value` (a parameter or input) registered on first use. @internal */
 export const LEAF = 255;
-/** Row code of a row whose graph was released by a backward pass. @internal */
+/** Row kind of a row whose graph was released by a backward pass. @internal */
 export const FREED = 254;
 
 let cap = 1024;
@@ -144,8 +147,8 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
  * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
  * @internal
  */
-export function pushOpRow(c: number, pa: number, pb: number, out: Value): Value {
-  const row = newRow(c, out);
+export function pushOpRow(pa: number, pb: number, out: Value): Value {
+  const row = newRow(OP, out);
   inA[row] = rowA;
   inB[row] = rowB;
   partialA[row] = rowA < 0 ? 0 : pa;

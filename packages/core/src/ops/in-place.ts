@@ -1,9 +1,10 @@
-import { userFrame } from './anomaly.ts';
-import { ArgumentError, DTypeError, GradError, ShapeError } from './errors.ts';
-import { describe } from './ops/define.ts';
-import { broadcastIndex, broadcastShapes, fmt, sameShape } from './shape.ts';
-import { state, type TapeNode } from './tape.ts';
-import { Tensor } from './tensor.ts';
+// The in-place updates (addInPlace, mulInPlace, …): write into storage, bump the version, refuse while recording.
+import { userFrame } from '../graph/anomaly.ts';
+import { ArgumentError, DTypeError, GradError, ShapeError } from '../base/errors.ts';
+import { describe } from './define.ts';
+import { broadcastIndex, broadcastShapes, fmt, sameShape } from '../base/shape.ts';
+import { state, type TapeNode } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
 
 /**
  * In-place updates write into a tensor's storage and bump its `version`. They are not recorded, so while
@@ -198,36 +199,4 @@ export function zeroInPlace(a: Tensor): Tensor {
 export function copyInPlace(a: Tensor, src: Tensor): Tensor {
   if (!(src instanceof Tensor)) throw new ArgumentError(`copyInPlace: src must be a Tensor, got ${describe(src)}`);
   return apply('copyInPlace', a, src, (_x, y) => y);
-}
-
-function role(node: TapeNode, k: number): string {
-  const n = node.inputs.length;
-  return n === 1 ? 'input x' : n === 2 ? `input ${k === 0 ? 'a' : 'b'}` : `input ${k}`;
-}
-
-function staleError(node: TapeNode, name: string, t: Tensor, expected: number): GradError {
-  const what = t.node === null ? 'a leaf of shape' : t.node === node ? 'shape' : `the output of '${t.node.op.name}' of shape`;
-  const site = userFrame(node.stack);
-  return new GradError(
-    `backward of '${node.op.name}': ${name} (${what} ${fmt(t.shape)}, ${t.dtype}) was modified by an inplace operation ` +
-      `after '${node.op.name}' was recorded: it is at version ${t.version}, expected version ${expected}` +
-      `${site === undefined ? '' : `; '${node.op.name}' was recorded at ${site}`}` +
-      '; the gradient needs the old values, so clone it before changing it in place, or change it only after backward',
-  );
-}
-
-/**
- * Refuses to run a node's rule when a tensor it saved (an input, or the output that rules such as exp
- * and sigmoid reuse) was changed in place since the node was recorded.
- * @internal
- */
-export function checkVersions(node: TapeNode): void {
-  const inputs = node.inputs;
-  for (let k = 0; k < inputs.length; k++) {
-    const x = inputs[k]!;
-    const expected = node.inputVersions[k]!;
-    if (x.version !== expected) throw staleError(node, role(node, k), x, expected);
-  }
-  const out = node.output;
-  if (node.outputVersion !== undefined && out.version !== node.outputVersion) throw staleError(node, 'its output y', out, node.outputVersion);
 }

@@ -1,11 +1,13 @@
-import { computeGrads } from './engine.ts';
-import { ArgumentError, GradError, ShapeError } from './errors.ts';
-import { add } from './ops/add.ts';
-import { mul } from './ops/mul.ts';
-import { reshape } from './ops/reshape.ts';
-import { fmt, sameShape, type Shape } from './shape.ts';
-import { enableGrad, journal, journaled, releaseNode, state, uncountNode, type TapeNode } from './tape.ts';
-import { Tensor, tensor, zeros } from './tensor.ts';
+// The JAX-style transforms: grad, valueAndGrad, vjp, jvp, jacobian, hessian, hvp.
+import { computeGrads } from '../autograd/engine.ts';
+import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
+import { add } from '../ops/add.ts';
+import { mul } from '../ops/mul.ts';
+import { reshape } from '../ops/reshape.ts';
+import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { enableGrad, journal, journaled, releaseNode, state, uncountNode, type TapeNode } from '../graph/tape.ts';
+import { Tensor } from '../graph/tensor.ts';
+import { tensor, zeros } from '../graph/creation.ts';
 
 /**
  * An argument of a transformed function: a tensor, or a plain number (passed to `f` as a 0-d float64

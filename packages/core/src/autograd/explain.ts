@@ -1,8 +1,11 @@
-import { ArgumentError, GradError, ShapeError } from './errors.ts';
-import type { ElementwiseOp } from './ops/define.ts';
-import { fmt, sameShape, sumToShape, type Shape } from './shape.ts';
-import { tapeOf, withRecording } from './tape.ts';
-import { ones, Tensor } from './tensor.ts';
+// explain(): a chain-rule trace of one backward pass, step by step, with each op's rule and the gradients it sent.
+import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
+import type { ElementwiseOp } from '../ops/define.ts';
+import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { sumToShape } from './engine.ts';
+import { tapeOf, withRecording } from '../graph/tape.ts';
+import { ones } from '../graph/creation.ts';
+import { Tensor } from '../graph/tensor.ts';
 
 /** Options of {@link explain}. @category Autograd */
 export interface ExplainOptions {

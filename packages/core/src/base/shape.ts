@@ -1,6 +1,5 @@
+// Shape arithmetic on plain arrays: broadcasting, axes, strides, sizes and the shape format of error messages.
 import { ArgumentError, ShapeError } from './errors.ts';
-import { state } from './tape.ts';
-import { Tensor } from './tensor.ts';
 
 /** A tensor's dimensions, outermost first. `[]` is a scalar. @category Shape */
 export type Shape = readonly number[];
@@ -169,21 +168,3 @@ export function checkCount(op: string, name: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${op}: ${name} must be a non-negative integer, got ${n}`);
 }
 
-/**
- * Sums a gradient back to the shape of the input it belongs to, undoing broadcasting: leading extra
- * axes and axes where the input had 1 are summed. The engine calls this once for every input, so no
- * backward rule computes reduction axes itself. Written with the public ops, so it is differentiable.
- * @internal
- */
-export function sumToShape(g: Tensor, shape: Shape): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.shape.length - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.shape.length; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
-  }
-  const summed = axes.length > 0 ? g.sum(axes, true) : g;
-  // Unrecorded, the fresh sum can simply be relabelled; recorded, the reshape is part of the graph.
-  if (!state.isRecording && summed !== g) return Tensor.fromData(summed.data, shape, g.dtype);
-  return summed.reshape(shape);
-}

@@ -1,8 +1,10 @@
-import { ArgumentError, DTypeError, GradError } from './errors.ts';
-import { describe, record, type BackwardContext, type OpDef } from './ops/define.ts';
-import { noGrad } from './tape.ts';
-import { Tensor, tensor, type NestedArray } from './tensor.ts';
-import type { Shape } from './shape.ts';
+// customOp: user-defined ops with their own forward and VJP, recorded like built-in ones.
+import { ArgumentError, DTypeError, GradError } from '../base/errors.ts';
+import { describe, record, type BackwardContext, type OpDef } from '../ops/define.ts';
+import { noGrad } from '../graph/tape.ts';
+import { Tensor, type NestedArray } from '../graph/tensor.ts';
+import { tensor } from '../graph/creation.ts';
+import type { Shape } from '../base/shape.ts';
 
 /** Flat row-major elements with their shape, as a custom forward may return them. @category Autograd */
 export interface CustomData {

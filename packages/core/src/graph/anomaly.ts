@@ -1,6 +1,7 @@
-import { AnomalyError } from './errors.ts';
-import type { BackwardContext, BackwardRule } from './ops/define.ts';
-import { fmt } from './shape.ts';
+// Anomaly mode: records where each op was called and checks every forward and backward result for NaN and ∞.
+import { AnomalyError } from '../base/errors.ts';
+import type { BackwardContext, BackwardRule } from '../ops/define.ts';
+import { fmt } from '../base/shape.ts';
 import { state, type TapeNode } from './tape.ts';
 import type { Tensor } from './tensor.ts';
 

@@ -1,3 +1,4 @@
+// Rng: the seeded random number generator behind rand, randn and the tests.
 /**
  * A small seeded generator, so the same seed gives the same numbers on every machine and every run.
  *

@@ -1,3 +1,4 @@
+// The typed errors: TapegradError and its subclasses, one per kind of mistake.
 /**
  * Every error tapegrad throws is a {@link TapegradError}, so callers can catch the whole family at once
  * and tell the kinds apart with `instanceof`.

@@ -1,3 +1,4 @@
+// Build-time generator of the GEMM kernels' WebAssembly text (run by scripts/build-wasm.ts, never at run time).
 /**
  * WebAssembly text source of the SIMD GEMM kernels.
  *
