@@ -13,6 +13,9 @@ import { autogradVsNumeric, evaluateClassifier, outFiles, printNumericAgreement,
 /** Minibatches per epoch of the words demo (an epoch is a fixed number of steps, not a pass over 600k windows). */
 export const WORDS_STEPS_PER_EPOCH = 100;
 
+/** Transformer blocks of `--model transformer` (one keeps the demo's run short on a loaded machine). */
+const TRANSFORMER_BLOCKS = 1;
+
 /** Examples of each split in the final evaluation (evenly spaced). */
 const FINAL_EXAMPLES = 20_000;
 
@@ -143,10 +146,10 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const val = wordWindows(valWords, ctx);
   const nTrain = train.x.shape[0]!;
   const width = opts.hidden[0] ?? 32;
-  const model = kind === 'mlp' ? wordsMlp(ctx, width, opts.seed) : new WordsTransformer(ctx, width, 2, opts.seed);
+  const model = kind === 'mlp' ? wordsMlp(ctx, width, opts.seed) : new WordsTransformer(ctx, width, TRANSFORMER_BLOCKS, opts.seed);
   const network = kind === 'mlp'
     ? `embedding 27×10 → concat ${ctx}×10 → linear ${ctx * 10}→${width}, tanh → linear ${width}→27 (Bengio et al. 2003)`
-    : `token + position embeddings (width ${width}) → 2 causal pre-norm transformer blocks (4 heads, GELU feed-forward ${4 * width}) → LayerNorm → linear ${width}→27 at the last position`;
+    : `token + position embeddings (width ${width}) → ${TRANSFORMER_BLOCKS} causal pre-norm transformer block${TRANSFORMER_BLOCKS > 1 ? 's' : ''} (4 heads, GELU feed-forward ${4 * width}) → LayerNorm → linear ${width}→27 at the last position`;
   const parameters = model.parameters().reduce((s, p) => s + p.size, 0);
   say(`tapegrad demo: words, a character-level language model (${words.length} English words from SCOWL; ${kind})\n`);
   say(`  split ${trainWords.length} training words (${nTrain} next-character examples) / ${valWords.length} validation words (${val.x.shape[0]} examples), seed ${opts.seed}\n`);
