@@ -127,7 +127,8 @@ describe('the model demos (tiny runs)', () => {
 
   test.each(['mlp', 'transformer'])('demo --dataset words --model %s: losses, samples, files', async (model) => {
     const dir = join(out, `words-${model}`);
-    const r = await run('demo', '--dataset', 'words', '--model', model, '--epochs', '1', '--out', dir);
+    // A tiny model: width 8 (four heads of 2 for the transformer), context 4, one epoch of 100 steps of 8 examples.
+    const r = await run('demo', '--dataset', 'words', '--model', model, '--epochs', '1', '--hidden', '8', '--context', '4', '--batch-size', '8', '--out', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sampled words: ');
     expect(r.stdout).toContain('autograd vs numeric');
@@ -137,7 +138,8 @@ describe('the model demos (tiny runs)', () => {
     expect(report.final.valLoss).toBeLessThan(report.uniformLoss);
     expect(report.samples).toHaveLength(12);
     expect(report.agreement.isWithinTolerance).toBe(true);
-  });
+    expect(report.options).toMatchObject({ epochs: 1, contextSize: 4, batchSize: 8 });
+  }, 120_000);
 
   test('usage errors', async () => {
     expect(await run('demo', '--model', 'cnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model cnn needs --dataset digits, got 'breastCancer'") });

@@ -17,7 +17,7 @@ export const WORDS_STEPS_PER_EPOCH = 100;
 const TRANSFORMER_BLOCKS = 1;
 
 /** Examples of each split in the final evaluation (evenly spaced). */
-const FINAL_EXAMPLES = 20_000;
+const FINAL_EXAMPLES = 10_000;
 
 /** The words demo's defaults for each model. */
 export const WORDS_DEFAULTS: Record<'mlp' | 'transformer', Partial<DemoOptions>> = {
@@ -107,7 +107,7 @@ export interface WordsDemoReport {
     readonly epochs: number; readonly stepsPerEpoch: number; readonly seed: number; readonly lr: number; readonly batchSize: number;
     readonly contextSize: number; readonly optimizer: 'adam'; readonly schedule: 'cosine';
   };
-  /** Mean cross-entropy (nats per character) and accuracy after training, on 20,000 evenly spaced examples of each split. */
+  /** Mean cross-entropy (nats per character) and accuracy after training, on 10,000 evenly spaced examples of each split. */
   readonly final: { readonly trainLoss: number; readonly valLoss: number; readonly trainAccuracy: number; readonly valAccuracy: number };
   /** The loss of guessing uniformly, ln 27. */
   readonly uniformLoss: number;
@@ -157,11 +157,11 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
 
   const probe = rows(train.x, Array.from({ length: 8 }, (_, i) => i * 997));
   const probeY = rows(train.y, Array.from({ length: 8 }, (_, i) => i * 997));
-  const agreementRows = autogradVsNumeric(model, () => crossEntropy(model.forward(probe), probeY), 12);
+  const agreementRows = autogradVsNumeric(model, () => crossEntropy(model.forward(probe), probeY), kind === 'mlp' ? 12 : 6);
   printNumericAgreement(quiet, agreementRows, '8 training examples');
   const worst = Math.max(...agreementRows.map((r) => r.relative));
 
-  // Fixed evenly spaced subsets: 4000 validation examples for the per-epoch curve, 20,000 of each split at the end.
+  // Fixed evenly spaced subsets: 4000 validation examples for the per-epoch curve, 10,000 of each split at the end.
   const pick = (n: number, count: number): number[] => Array.from({ length: Math.min(n, count) }, (_, i) => Math.floor((i * n) / Math.min(n, count)));
   const valSub = pick(val.x.shape[0]!, 4000);
   const xValSub = rows(val.x, valSub);
