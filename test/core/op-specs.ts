@@ -8,6 +8,8 @@ import {
   ge, gt, le, log, log1p, logSoftmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mseLoss, mul, ne, neg,
   pow, relu, reshape, sigmoid, sign, sin, slice, softmax, softplus, sqrt, square, squeeze, stack, sub, sum, tanh,
   tensor, transpose, unsqueeze, where, type BinaryFn, type Rng, type Shape, type Tensor,
+  argmax, argmin, chunk, cumsum, dropout, elu, embedding, erf, flip, gather, gelu, indexSelect, layerNorm, leakyRelu, logSigmoid,
+  oneHot, pad, repeat, scatterAdd, silu, split, tile,
 } from '@tapegrad/core';
 
 /** Draws `n` values for input number `arg` of a case. */
@@ -21,6 +23,8 @@ export interface OpCase {
   readonly shapes: readonly Shape[];
   readonly fn?: TensorFn;
   readonly label?: string;
+  /** For an op without a gradient whose output is not elementwise: this case's expected output. */
+  readonly expected?: (...xs: Tensor[]) => { readonly shape: Shape; readonly data: readonly number[] };
 }
 
 export interface OpSpec {
@@ -35,6 +39,8 @@ export interface OpSpec {
   readonly tolerance?: { readonly atol?: number; readonly rtol?: number; readonly reason: string };
   /** Ops without a gradient are checked on their forward values only, against this number reference. */
   readonly reference?: (...xs: number[]) => number;
+  /** Ops without a gradient whose output is not elementwise: the expected output, computed independently. */
+  readonly expected?: (...xs: Tensor[]) => { readonly shape: Shape; readonly data: readonly number[] };
 }
 
 const normal: Sampler = (rng, n) => Array.from({ length: n }, () => rng.normal());
@@ -97,6 +103,23 @@ const condOf = (shape: Shape): Tensor => {
 };
 
 const labels = [0, 3, 1];
+
+/** Small non-negative integers, as labels for oneHot (classes 4). */
+const labelInts: Sampler = (rng, n) => Array.from({ length: n }, () => rng.int(4));
+/** A fixed index tensor (for gather and scatterAdd). */
+const idx = (data: number[][]): Tensor => tensor(data);
+/** argmax/argmin computed by a plain scan over one axis of a [rows, cols] tensor, or all elements. */
+const argScan = (isMax: boolean, axis?: number) => (x: Tensor): { shape: Shape; data: number[] } => {
+  const d = Array.from(x.data);
+  const pick = (vals: number[]): number => vals.reduce((best, v, i) => ((isMax ? v > vals[best]! : v < vals[best]!) ? i : best), 0);
+  if (axis === undefined) return { shape: [], data: [pick(d)] };
+  const [r, c] = x.shape as [number, number];
+  if (axis === 1) return { shape: [r], data: Array.from({ length: r }, (_, i) => pick(d.slice(i * c, i * c + c))) };
+  return { shape: [c], data: Array.from({ length: c }, (_, j) => pick(Array.from({ length: r }, (_, i) => d[i * c + j]!))) };
+};
+
+/** Ops without a gradient: checked on forward values, against `reference` or `expected`. */
+export const isNondifferentiable = (spec: OpSpec): boolean => spec.reference !== undefined || spec.expected !== undefined || spec.cases.some((c) => c.expected !== undefined);
 
 export const OP_SPECS: readonly OpSpec[] = [
   binary('add', add),
@@ -272,5 +295,129 @@ export const OP_SPECS: readonly OpSpec[] = [
       { shapes: [[3, 4]], fn: (z) => z!.crossEntropy(labels, { reduction: 'none' }), label: 'none' },
       { shapes: [[3, 4]], fn: (z) => crossEntropy(z!.add(1000), labels), label: 'logits near 1000' },
     ],
+  },
+  unary('erf', erf),
+  unary('gelu', gelu),
+  unary('silu', silu),
+  unary('logSigmoid', logSigmoid),
+  {
+    name: 'leakyRelu',
+    fn: (x) => leakyRelu(x!),
+    cases: [...UNARY_SHAPES, { shapes: [[2, 3]], fn: (x) => leakyRelu(x!, { negativeSlope: 0.2 }), label: 'negativeSlope 0.2' }],
+    sample: awayFromZero,
+  },
+  {
+    name: 'elu',
+    fn: (x) => elu(x!),
+    cases: [...UNARY_SHAPES, { shapes: [[2, 3]], fn: (x) => elu(x!, { alpha: 0.5 }), label: 'alpha 0.5' }],
+    sample: awayFromZero,
+  },
+  {
+    name: 'gather',
+    fn: (x) => gather(x!, 1, idx([[0, 3], [1, 1], [2, 0]])),
+    cases: [
+      { shapes: [[3, 4]], label: 'axis 1, a repeated index' },
+      { shapes: [[3, 2]], fn: (x) => gather(x!, 0, idx([[2, 0], [2, 2]])), label: 'axis 0, index smaller than x' },
+      { shapes: [[2, 3, 2]], fn: (x) => gather(x!, -1, tensor([[[1], [0], [1]], [[0], [0], [1]]])), label: 'axis -1 of 3' },
+    ],
+  },
+  {
+    name: 'scatterAdd',
+    fn: (x, src) => scatterAdd(x!, 1, idx([[0, 3], [1, 1], [2, 0]]), src!),
+    cases: [
+      { shapes: [[3, 4], [3, 2]], label: 'axis 1, a repeated index' },
+      { shapes: [[3, 2], [2, 2]], fn: (x, src) => scatterAdd(x!, 0, idx([[2, 0], [2, 2]]), src!), label: 'axis 0' },
+    ],
+  },
+  {
+    name: 'indexSelect',
+    fn: (x) => indexSelect(x!, 0, [3, 0, 3]),
+    cases: [
+      { shapes: [[4, 3]], label: 'axis 0, a repeated index' },
+      { shapes: [[2, 3, 2]], fn: (x) => indexSelect(x!, -2, tensor([2, 1])), label: 'axis -2, tensor index' },
+    ],
+  },
+  {
+    name: 'embedding',
+    fn: (w) => embedding(tensor([[0, 4], [4, 2]]), w!),
+    cases: [
+      { shapes: [[5, 3]], label: 'indices [2, 2], a repeated row' },
+      { shapes: [[5, 3]], fn: (w) => embedding([1, 4, 1, 0], w!), label: 'flat array indices' },
+    ],
+  },
+  {
+    name: 'oneHot',
+    // Labels are rounded, so the finite-difference perturbations of gradgradcheck stay valid labels.
+    fn: (l) => oneHot(tensor(Array.from(l!.data, Math.round), { shape: l!.shape }), 4),
+    cases: [{ shapes: [[5]] }, { shapes: [[2, 3]] }],
+    sample: labelInts,
+    expected: (l) => ({ shape: [...l.shape, 4], data: Array.from(l.data).flatMap((k) => [0, 1, 2, 3].map((j) => Number(j === k))) }),
+  },
+  ...(['argmax', 'argmin'] as const).map((name): OpSpec => {
+    const f = name === 'argmax' ? argmax : argmin;
+    const isMax = name === 'argmax';
+    return {
+      name,
+      fn: (x) => f(x!, 1),
+      cases: [
+        { shapes: [[3, 4]], label: 'axis 1', expected: argScan(isMax, 1) },
+        { shapes: [[3, 4]], fn: (x) => f(x!, 0), label: 'axis 0', expected: argScan(isMax, 0) },
+        { shapes: [[3, 4]], fn: (x) => f(x!), label: 'flat', expected: argScan(isMax) },
+      ],
+      sample: distinct,
+    };
+  }),
+  {
+    name: 'layerNorm',
+    fn: (x) => layerNorm(x!, [3]),
+    cases: [
+      { shapes: [[2, 3]] },
+      { shapes: [[2, 3], [3], [3]], fn: (x, w, b) => layerNorm(x!, 3, w!, b!), label: 'weight and bias' },
+      { shapes: [[2, 2, 3], [2, 3]], fn: (x, w) => layerNorm(x!, [2, 3], w!, null, { eps: 1e-3 }), label: 'two axes, weight only, eps 1e-3' },
+    ],
+  },
+  {
+    name: 'dropout',
+    fn: (x) => dropout(x!, { p: 0.3, seed: 5 }),
+    cases: [{ shapes: [[4, 3]] }, { shapes: [[10]], fn: (x) => dropout(x!, { p: 0.5, seed: 9 }), label: 'p 0.5' }],
+  },
+  {
+    name: 'cumsum',
+    fn: (x) => cumsum(x!, 1),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[4]], fn: (x) => cumsum(x!, 0), label: '1-D' }, { shapes: [[2, 3, 2]], fn: (x) => x!.cumsum(-2), label: 'axis -2, method' }],
+  },
+  {
+    name: 'flip',
+    fn: (x) => flip(x!, 1),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[2, 3, 2]], fn: (x) => flip(x!, [0, -1]), label: 'axes [0, -1]' }],
+  },
+  {
+    name: 'split',
+    fn: (x) => concat(split(x!, 2, 1).map((t, k) => t.mul(k + 1)), 1),
+    cases: [{ shapes: [[2, 5]], label: 'size 2 along axis 1, pieces weighted' }, { shapes: [[4, 2]], fn: (x) => split(x!, [1, 3])[1]!.square(), label: 'sections [1, 3], second piece' }],
+  },
+  {
+    name: 'chunk',
+    fn: (x) => concat(chunk(x!, 3, -1).map((t, k) => t.mul(k - 1)), -1),
+    cases: [{ shapes: [[2, 5]], label: '3 chunks of a length-5 axis, pieces weighted' }, { shapes: [[4]], fn: (x) => chunk(x!, 2)[0]!.exp(), label: 'first of 2' }],
+  },
+  {
+    name: 'pad',
+    fn: (x) => pad(x!, [1, 2]),
+    cases: [
+      { shapes: [[2, 3]], label: 'last axis' },
+      { shapes: [[2, 3]], fn: (x) => pad(x!, [0, 1, 2, 0], { value: 0.5 }), label: 'two axes, value 0.5' },
+      { shapes: [[1, 2, 2]], fn: (x) => pad(x!, [1, 1, 1, 1]), label: 'spatial, as for a convolution' },
+    ],
+  },
+  {
+    name: 'tile',
+    fn: (x) => tile(x!, [2]),
+    cases: [{ shapes: [[2, 3]], label: 'reps shorter than rank' }, { shapes: [[3]], fn: (x) => tile(x!, [2, 2]), label: 'new leading axis' }],
+  },
+  {
+    name: 'repeat',
+    fn: (x) => repeat(x!, [2, 1]),
+    cases: [{ shapes: [[2, 3]] }, { shapes: [[3]], fn: (x) => repeat(x!, [2, 1, 2]), label: 'new leading axes' }],
   },
 ];

@@ -1,4 +1,5 @@
-import { GradError, customOp, mulInPlace, noGrad, tensor, value, vjp, type Tensor } from '@tapegrad/core';
+import { GradError, customOp, grad, maximum, mulInPlace, noGrad, tensor, value, vjp, type Tensor } from '@tapegrad/core';
+import { Adam, AdamW, fastForward, Linear, MLP, Module, SGD } from '@tapegrad/nn';
 import { describe, expect, test } from 'vitest';
 
 // Issue 13, "Wrong answers": each test failed before its fix.
@@ -192,5 +193,93 @@ describe('Value intermediate gradients (item 13)', () => {
     expect(() => stale.backward()).toThrow(GradError);
     expect(h.grad).toBe(12);
     expect(a.grad).toBe(36);
+  });
+});
+
+describe('tied parameters and optimizer state (items 6, 7)', () => {
+  class Tied extends Module {
+    readonly a: Linear;
+    readonly b: Linear;
+    constructor() {
+      super();
+      this.a = this.registerModule('a', new Linear(2, 2, { seed: 1 }));
+      this.b = this.registerModule('b', new Linear(2, 2, { seed: 2 }));
+      // b shares a's weight, as tied input/output embeddings do.
+      (this.b as unknown as { weight: Tensor }).weight = this.a.weight;
+      (this.b as unknown as { registerParameter(n: string, t: Tensor): Tensor }).registerParameter('weight', this.a.weight);
+    }
+  }
+
+  test('a shared parameter appears once in parameters() and namedParameters()', () => {
+    const m = new Tied();
+    expect(m.namedParameters().map(([n]) => n)).toEqual(['a.weight', 'a.bias', 'b.bias']);
+    expect(m.parameters()).toHaveLength(3);
+    expect(Object.keys(m.stateDict())).toEqual(['a.weight', 'a.bias', 'b.bias']);
+  });
+
+  test('an optimizer given the same tensor twice updates it once per step', () => {
+    const w = tensor([1, 2], { requiresGrad: true });
+    w.sum().backward();
+    const opt = new SGD([w, w], { lr: 0.5 });
+    opt.step();
+    expect(w.toArray()).toEqual([0.5, 1.5]);
+    expect(opt.params).toHaveLength(1);
+  });
+
+  test.each([['Adam', Adam], ['AdamW', AdamW]] as const)(
+    '%s: a parameter that first gets a gradient at step 10 moves by lr, as at its own first step',
+    (_name, Opt) => {
+      const p = tensor([1], { requiresGrad: true });
+      const q = tensor([5], { requiresGrad: true });
+      const opt = new Opt([p, q], { lr: 0.1, weightDecay: 0 });
+      for (let step = 0; step < 9; step++) {
+        opt.zeroGrad();
+        p.mul(p).sum().backward();
+        opt.step();
+      }
+      opt.zeroGrad();
+      p.mul(p).add(q.mul(3)).sum().backward();
+      opt.step();
+      expect(q.data[0]).toBeCloseTo(4.9, 6);
+    },
+  );
+});
+
+describe('conventions at special points (items 8, 9)', () => {
+  test('∂(aᵇ)/∂b is 0 at a = 0 for b ≥ 0 (its limit), on every lane', () => {
+    const a = tensor([0, 0, 2], { requiresGrad: true });
+    const b = tensor([2, 0, 3], { requiresGrad: true });
+    a.pow(b).sum().backward();
+    expect(b.grad!.toArray()).toEqual([0, 0, 8 * Math.log(2)]);
+    const a32 = tensor([0, 0.5], { dtype: 'float32' });
+    const b32 = tensor([1.5, 2], { dtype: 'float32', requiresGrad: true });
+    a32.pow(b32).sum().backward();
+    expect(b32.grad!.data[0]).toBe(0);
+    const va = value(0);
+    const vb = value(3);
+    va.pow(vb).backward();
+    expect(vb.grad).toBe(0);
+    // createGraph (the rule written with public ops) agrees.
+    expect(grad((e) => tensor([0, 0]).pow(e).sum())(tensor([1, 2])).toArray()).toEqual([0, 0]);
+  });
+
+  test('for b < 0 at a = 0 the derivative stays −∞ (aᵇ·ln a → −∞)', () => {
+    const b = tensor([-1], { requiresGrad: true });
+    tensor([0]).pow(b).sum().backward();
+    expect(b.grad!.data[0]).toBe(-Infinity);
+  });
+
+  test('relu(NaN) is NaN on tensors (float64, float32) and Value, as maximum(NaN, 0)', () => {
+    expect(Number.isNaN(tensor([NaN, -1, 2]).relu().data[0])).toBe(true);
+    expect(tensor([NaN, -1, 2]).relu().toArray().slice(1)).toEqual([0, 2]);
+    expect(Number.isNaN(tensor([NaN], { dtype: 'float32' }).relu().data[0])).toBe(true);
+    expect(Number.isNaN(value(NaN).relu().data)).toBe(true);
+    expect(Number.isNaN(maximum(tensor([NaN]), 0).data[0])).toBe(true);
+    expect(Object.is(tensor([-0]).relu().data[0], 0)).toBe(true);
+  });
+
+  test('the fast path relu propagates NaN too', () => {
+    const model = new MLP({ sizes: [1, 2, 1], activation: 'relu', seed: 1 });
+    expect(Number.isNaN(fastForward(model, tensor([[NaN]])).Yhat[0])).toBe(true);
   });
 });

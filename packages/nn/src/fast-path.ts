@@ -130,7 +130,7 @@ function activate(g: MLP['activation'] | 'identity', Z: FloatArray, A: FloatArra
     } else if (g === 'relu') {
       for (let i = j * m; i < end; i++) {
         const z = (Z[i] = Z[i]! + bj);
-        A[i] = z > 0 ? z : 0;
+        A[i] = z <= 0 ? 0 : z; // NaN stays NaN, as relu does
       }
     } else if (g === 'tanh') for (let i = j * m; i < end; i++) A[i] = Math.tanh((Z[i] = Z[i]! + bj));
     else for (let i = j * m; i < end; i++) A[i] = Z[i] = Z[i]! + bj;

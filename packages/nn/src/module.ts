@@ -82,14 +82,25 @@ export abstract class Module {
   }
 
   /**
-   * Every parameter of this module and its descendants, with dotted names, in registration order.
+   * Every parameter of this module and its descendants, with dotted names, in registration order; a
+   * parameter shared by several modules (tied weights) appears once, under the first name it is found by.
    * @param prefix Prepended to every name.
    * @returns Pairs `[name, tensor]`.
    */
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [name, p] of this.#params) out.push([prefix + name, p]);
-    for (const [name, m] of this.#children) out.push(...m.namedParameters(`${prefix}${name}.`));
+    // A shared (tied) parameter is listed once, under its first name (as PyTorch does), so an optimizer
+    // does not update it twice per step.
+    const seen = new Set<Tensor>();
+    const walk = (m: Module, at: string): void => {
+      for (const [name, p] of m.#params) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([at + name, p]);
+      }
+      for (const [name, c] of m.#children) walk(c, `${at}${name}.`);
+    };
+    walk(this, prefix);
     return out;
   }
 

@@ -32,7 +32,8 @@ export abstract class Optimizer {
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new ArgumentError(`${name}: params[${i}] must be a Tensor, got ${typeof p}`);
     });
-    this.params = [...params];
+    // A tensor given twice (tied weights listed by hand) is updated once per step, as one parameter.
+    this.params = [...new Set(params)];
     this.lr = checkNumber(name, 'lr', lr);
   }
 
@@ -174,6 +175,8 @@ export class Adam extends Optimizer {
   protected isDecoupled = false;
   #m: Float64Array[];
   #v: Float64Array[];
+  /** Updates each parameter has received: bias correction counts a parameter's own steps, not the optimizer's. */
+  #steps: number[];
 
   /**
    * @param params The tensors to update.
@@ -193,14 +196,17 @@ export class Adam extends Optimizer {
     this.weightDecay = checkNumber(name, 'weightDecay', opts.weightDecay ?? 0);
     this.#m = this.params.map((p) => new Float64Array(p.size));
     this.#v = this.params.map((p) => new Float64Array(p.size));
+    this.#steps = this.params.map(() => 0);
   }
 
   protected update(index: number, w: FloatArray, g: FloatArray): void {
     const { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, isDecoupled } = this;
     const m = this.#m[index]!;
     const v = this.#v[index]!;
-    const c1 = 1 - b1 ** this.stepCount;
-    const c2 = 1 - b2 ** this.stepCount;
+    // A parameter that first gets a gradient at step 10 is corrected as at its own first step.
+    const t = ++this.#steps[index]!;
+    const c1 = 1 - b1 ** t;
+    const c2 = 1 - b2 ** t;
     for (let i = 0; i < w.length; i++) {
       let d = g[i]!;
       if (isDecoupled) w[i] = w[i]! * (1 - lr * wd);

@@ -1,4 +1,6 @@
 // Rng: the seeded random number generator behind rand, randn and the tests.
+import { ArgumentError } from './errors.ts';
+
 /**
  * A small seeded generator, so the same seed gives the same numbers on every machine and every run.
  *
@@ -15,9 +17,21 @@ export class Rng {
   #d: number;
   #spare: number | undefined = undefined;
 
-  /** @param seed Any integer; equal seeds give equal streams. */
+  /**
+   * @param seed A safe integer, from −(2⁵³ − 1) to 2⁵³ − 1: equal seeds give equal streams, and distinct
+   *   seeds distinct ones (the whole range is used, not the seed modulo 2³²).
+   * @throws {@link ArgumentError} for a seed that is not a safe integer (1.5, NaN, 2⁵³, a string).
+   */
   constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+      throw new ArgumentError(
+        `Rng: seed must be an integer from -(2^53 - 1) to 2^53 - 1, got ${typeof seed === 'number' ? String(seed) : typeof seed}`,
+      );
+    }
+    // seed = hi·2³² + lo. The low word seeds the state as it always has (so seeds in [0, 2³²) keep their
+    // streams); the high word, through a bijection of 32-bit integers, is folded into the counter word.
     let s = seed >>> 0;
+    const hi = Math.floor(seed / 4294967296);
     const split = (): number => {
       s = (s + 0x9e3779b9) >>> 0;
       let z = s;
@@ -29,6 +43,7 @@ export class Rng {
     this.#b = split();
     this.#c = split();
     this.#d = split();
+    if (hi !== 0) this.#d = (this.#d ^ Math.imul(hi, 0x9e3779b1)) | 0;
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 

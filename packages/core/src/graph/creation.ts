@@ -1,6 +1,6 @@
 // The tensor factories: tensor() from nested arrays, zeros/ones/full/eye, ranges, seeded random tensors, stopGradient.
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
-import type { DType } from '../base/dtype.ts';
+import type { DType, FloatArray } from '../base/dtype.ts';
 import { Rng } from '../base/random.ts';
 import { checkShape, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { Tensor, type NestedArray } from './tensor.ts';
@@ -80,9 +80,15 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOption
     flatten(data as NestedArray, f);
     flat = f;
     if (opts.shape !== undefined && shape.length <= 1) shape = [f.length];
-  } else if (ArrayBuffer.isView(data) || (typeof data === 'object' && data !== null && 'length' in data)) {
+  } else if ((ArrayBuffer.isView(data) && !(data instanceof DataView)) || (typeof data === 'object' && data !== null && 'length' in data)) {
     flat = data as ArrayLike<number>;
-    shape = [flat.length];
+    const n: unknown = flat.length;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new ArgumentError(`tensor: an array-like's length must be a non-negative integer, got ${typeof n === 'number' ? String(n) : typeof n}`);
+    }
+    shape = [n];
+  } else if ((data as unknown) instanceof DataView) {
+    throw new ArgumentError('tensor: data must be a number, an array or a typed array, got a DataView (wrap its buffer in a Float64Array or Float32Array)');
   } else {
     throw new ArgumentError(`tensor: data must be a number, an array or a typed array, got ${typeof data}`);
   }
@@ -94,10 +100,13 @@ export function tensor(data: NestedArray | ArrayLike<number>, opts: TensorOption
     }
     shape = [...opts.shape];
   }
-  for (let i = 0; i < flat.length; i++) {
-    if (typeof flat[i] !== 'number') throw new ArgumentError(`tensor: elements must be numbers, got ${typeof flat[i]} at index ${i}`);
+  // Allocated before the elements are read, so an absurd length fails at once with the size.
+  const arr = allocShape('tensor', dtype, shape);
+  for (let i = 0; i < arr.length; i++) {
+    const v = flat[i];
+    if (typeof v !== 'number') throw new ArgumentError(`tensor: elements must be numbers, got ${typeof v} at index ${i}`);
+    arr[i] = v;
   }
-  const arr = dtype === 'float32' ? Float32Array.from(flat) : Float64Array.from(flat);
   return new Tensor(arr, shape, dtype, opts.requiresGrad ?? false);
 }
 
@@ -121,11 +130,21 @@ export function scalarLike(x: number, dtype: DType): Tensor {
   return t;
 }
 
+/** Storage for `shape`; a size the runtime cannot allocate is a ShapeError naming the op and the size. */
+function allocShape(op: string, dtype: DType, shape: Shape): FloatArray {
+  const n = sizeOf(shape);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(`${op}: shape ${fmt(shape)} needs ${n} elements (${n * (dtype === 'float32' ? 4 : 8)} bytes of ${dtype}), more than can be allocated`);
+  }
+}
+
 function filled(op: string, shape: Shape, value: number, opts: Omit<TensorOptions, 'shape'>): Tensor {
   checkShape(op, shape);
   const dtype = checkDType(op, opts.dtype);
-  const n = sizeOf(shape);
-  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const data = allocShape(op, dtype, shape);
   if (value !== 0) data.fill(value);
   return new Tensor(data, [...shape], dtype, opts.requiresGrad ?? false);
 }

@@ -31,10 +31,6 @@ function numberFormat(data: FloatArray): (x: number) => string {
 
 /** The text of `t.toString()`. @internal */
 export function formatTensor(t: Tensor): string {
-  const formatNumber = numberFormat(t.data);
-  const cells = Array.from(t.data, formatNumber);
-  const width = cells.reduce((w, c) => Math.max(w, c.length), 0);
-  const pad = (s: string): string => s.padStart(width);
   const rank = t.shape.length;
   const strides: number[] = [];
   let s = 1;
@@ -42,11 +38,27 @@ export function formatTensor(t: Tensor): string {
     strides[i] = s;
     s *= t.shape[i]!;
   }
-  // Long dimensions show their first and last three entries, as NumPy does.
+  // Long dimensions show their first and last three entries, as NumPy does. Only the elements shown
+  // are formatted (and choose the number format, as PyTorch's summary does): a 3000×3000 tensor prints
+  // 49 numbers, not 9 million.
+  const shownIndices = (n: number): number[] => (n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i));
+  const shown: number[] = [];
+  const collect = (dim: number, offset: number): void => {
+    if (dim === rank) {
+      shown.push(offset);
+      return;
+    }
+    for (const i of shownIndices(t.shape[dim]!)) if (i >= 0) collect(dim + 1, offset + i * strides[dim]!);
+  };
+  collect(0, 0);
+  const formatNumber = numberFormat(Float64Array.from(shown, (o) => t.data[o]!));
+  const cells = new Map(shown.map((o) => [o, formatNumber(t.data[o]!)]));
+  let width = 0;
+  for (const c of cells.values()) width = Math.max(width, c.length);
+  const pad = (c: string): string => c.padStart(width);
   const render = (dim: number, offset: number, indent: string): string => {
-    if (dim === rank) return pad(cells[offset]!);
-    const n = t.shape[dim]!;
-    const idx = n > 6 ? [0, 1, 2, -1, n - 3, n - 2, n - 1] : Array.from({ length: n }, (_, i) => i);
+    if (dim === rank) return pad(cells.get(offset)!);
+    const idx = shownIndices(t.shape[dim]!);
     const parts = idx.map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * strides[dim]!, indent + ' ')));
     const sep = dim === rank - 1 ? ', ' : ',\n' + '\n'.repeat(Math.max(0, rank - dim - 2)) + indent + ' ';
     return `[${parts.join(sep)}]`;

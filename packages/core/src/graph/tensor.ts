@@ -5,6 +5,12 @@ import type { DType, FloatArray } from '../base/dtype.ts';
 import { fmt, type Shape } from '../base/shape.ts';
 import type { MatmulOptions } from '../ops/matmul.ts';
 import type { LossOptions } from '../ops/loss-reduction.ts';
+import type { ArgReduceOptions } from '../ops/argmax.ts';
+import type { DropoutOptions } from '../ops/dropout.ts';
+import type { EluOptions } from '../ops/elu.ts';
+import type { LayerNormOptions } from '../ops/layer-norm.ts';
+import type { LeakyReluOptions } from '../ops/leaky-relu.ts';
+import type { PadOptions } from '../ops/pad.ts';
 import { bound, ops } from './bindings.ts';
 import { formatTensor } from './format.ts';
 import { state, type TapeNode } from './tape.ts';
@@ -248,6 +254,44 @@ export class Tensor {
   mseLoss(t: Tensor, opts?: LossOptions): Tensor { return ops.mseLoss(this, t, opts); }
   /** Cross-entropy of these logits `[m, classes]` against integer class labels (mean by default). */
   crossEntropy(labels: Tensor | readonly number[], opts?: LossOptions): Tensor { return ops.crossEntropy(this, labels, opts); }
+  /** The op `gelu(this)`. */
+  gelu(): Tensor { return ops.gelu(this); }
+  /** The op `silu(this)`. */
+  silu(): Tensor { return ops.silu(this); }
+  /** The op `logSigmoid(this)`. */
+  logSigmoid(): Tensor { return ops.logSigmoid(this); }
+  /** The op `erf(this)`. */
+  erf(): Tensor { return ops.erf(this); }
+  /** The op `leakyRelu(this, opts)`. */
+  leakyRelu(opts?: LeakyReluOptions): Tensor { return ops.leakyRelu(this, opts); }
+  /** The op `elu(this, opts)`. */
+  elu(opts?: EluOptions): Tensor { return ops.elu(this, opts); }
+  /** The op `gather(this, axis, index)`. */
+  gather(axis: number, index: Tensor): Tensor { return ops.gather(this, axis, index); }
+  /** The op `indexSelect(this, axis, index)`. */
+  indexSelect(axis: number, index: Tensor | readonly number[]): Tensor { return ops.indexSelect(this, axis, index); }
+  /** The op `argmax(this, axis, opts)`. */
+  argmax(axis?: number, opts?: ArgReduceOptions): Tensor { return ops.argmax(this, axis, opts); }
+  /** The op `argmin(this, axis, opts)`. */
+  argmin(axis?: number, opts?: ArgReduceOptions): Tensor { return ops.argmin(this, axis, opts); }
+  /** The op `cumsum(this, axis)`. */
+  cumsum(axis: number): Tensor { return ops.cumsum(this, axis); }
+  /** The op `flip(this, axes)`. */
+  flip(axes: number | readonly number[]): Tensor { return ops.flip(this, axes); }
+  /** The op `split(this, splitSizeOrSections, axis)`. */
+  split(splitSizeOrSections: number | readonly number[], axis?: number): Tensor[] { return ops.split(this, splitSizeOrSections, axis); }
+  /** The op `chunk(this, chunks, axis)`. */
+  chunk(chunks: number, axis?: number): Tensor[] { return ops.chunk(this, chunks, axis); }
+  /** The op `pad(this, pads, opts)`. */
+  pad(pads: readonly number[], opts?: PadOptions): Tensor { return ops.pad(this, pads, opts); }
+  /** The op `tile(this, reps)`. */
+  tile(reps: readonly number[]): Tensor { return ops.tile(this, reps); }
+  /** The op `repeat(this, sizes)`. */
+  repeat(sizes: readonly number[]): Tensor { return ops.repeat(this, sizes); }
+  /** The op `layerNorm(this, normalizedShape, weight, bias, opts)`. */
+  layerNorm(normalizedShape: number | Shape, weight?: Tensor | null, bias?: Tensor | null, opts?: LayerNormOptions): Tensor { return ops.layerNorm(this, normalizedShape, weight, bias, opts); }
+  /** The op `dropout(this, opts)`. */
+  dropout(opts?: DropoutOptions): Tensor { return ops.dropout(this, opts); }
 }
 
 function nest(data: FloatArray, shape: Shape, dim: number, offset: number): NestedArray {

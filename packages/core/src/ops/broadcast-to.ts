@@ -34,7 +34,7 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   }
   const xd = x.data;
   const p = planBinary(shape, x.shape, []);
-  const out = alloc(x.dtype, sizeOf(shape));
+  const out = alloc(x.dtype, sizeOf(shape), 'broadcastTo', shape);
   if (p !== null) broadcastLoop(xd, out, p);
   else {
     const idx = broadcastIndex(shape, x.shape);

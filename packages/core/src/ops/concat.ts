@@ -27,7 +27,7 @@ const op = defineOp<ConcatAttrs>({
 /** Lays the blocks of each input side by side: `outer` rows of `counts[k]` elements from input k. @internal */
 export function concatData(datas: readonly FloatArray[], counts: readonly number[], outer: number, dtype: DType): FloatArray {
   const row = counts.reduce((s, c) => s + c, 0);
-  const out = alloc(dtype, outer * row);
+  const out = alloc(dtype, outer * row, 'concat');
   for (let o = 0, at = 0; o < outer; o++) {
     for (let k = 0; k < datas.length; k++) {
       const c = counts[k]!;

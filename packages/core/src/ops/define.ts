@@ -1,8 +1,8 @@
 // The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
 import { captureStack, checkForward } from '../graph/anomaly.ts';
-import { ArgumentError, DTypeError } from '../base/errors.ts';
+import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf, type Shape } from '../base/shape.ts';
+import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../base/shape.ts';
 import { pushNode, scratchFor, scratchLike, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
@@ -274,7 +274,7 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor, kernel: Bina
   }
   const shape = broadcastShapes(a.shape, b.shape, op.name);
   const n = sizeOf(shape);
-  const out = alloc(a.dtype, n);
+  const out = alloc(a.dtype, n, op.name, shape);
   const ad = a.data;
   const bd = b.data;
   const f = op.forward;
@@ -315,9 +315,20 @@ function hasNonFinite(d: FloatArray): boolean {
   return false;
 }
 
-/** A fresh typed array of the dtype. @internal */
-export function alloc(dtype: DType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+/**
+ * A fresh typed array of the dtype. A size the runtime cannot allocate is a {@link ShapeError} naming
+ * the op and the size, not a bare `RangeError` from deep inside.
+ * @internal
+ */
+export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): FloatArray {
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new ShapeError(
+      `${op}: ${shape === undefined ? 'the result' : `shape ${fmt(shape)}`} needs ${n} elements (${n * (dtype === 'float32' ? 4 : 8)} bytes of ${dtype}), more than can be allocated`,
+    );
+  }
 }
 
 /**

@@ -49,12 +49,43 @@ import { tanh } from './tanh.ts';
 import { transpose } from './transpose.ts';
 import { unsqueeze } from './unsqueeze.ts';
 import { where } from './where.ts';
+import { erf } from './erf.ts';
+import { gelu } from './gelu.ts';
+import { silu } from './silu.ts';
+import { logSigmoid } from './log-sigmoid.ts';
+import { leakyRelu } from './leaky-relu.ts';
+import { elu } from './elu.ts';
+import { gather } from './gather.ts';
+import { scatterAdd } from './scatter-add.ts';
+import { indexSelect } from './index-select.ts';
+import { embedding } from './embedding.ts';
+import { oneHot } from './one-hot.ts';
+import { argmax } from './argmax.ts';
+import { argmin } from './argmin.ts';
+import { layerNorm } from './layer-norm.ts';
+import { dropout } from './dropout.ts';
+import { cumsum } from './cumsum.ts';
+import { flip } from './flip.ts';
+import { split } from './split.ts';
+import { chunk } from './chunk.ts';
+import { pad } from './pad.ts';
+import { tile } from './tile.ts';
+import { repeat } from './repeat.ts';
 
 export { abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow };
 export { relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose };
 export type { MatmulOptions } from './matmul.ts';
 export { binaryCrossEntropy, binaryCrossEntropyWithLogits, clamp, concat, crossEntropy, logSoftmax, logsumexp, max, min, mseLoss };
 export { slice, softmax, squeeze, stack, unsqueeze, where };
+export { erf, gelu, silu, logSigmoid, leakyRelu, elu, gather, scatterAdd, indexSelect, embedding, oneHot, argmax, argmin, layerNorm, dropout, cumsum, flip, split, chunk, pad, tile, repeat };
+export type { ArgReduceOptions } from './argmax.ts';
+export type { DropoutOptions } from './dropout.ts';
+export type { EluOptions } from './elu.ts';
+export type { EmbeddingOptions } from './embedding.ts';
+export type { LayerNormOptions } from './layer-norm.ts';
+export type { LeakyReluOptions } from './leaky-relu.ts';
+export type { OneHotOptions } from './one-hot.ts';
+export type { PadOptions } from './pad.ts';
 export type { LossOptions, Reduction } from './loss-reduction.ts';
 
 /**
@@ -67,12 +98,13 @@ export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose,
   binaryCrossEntropy, binaryCrossEntropyWithLogits, clamp, concat, crossEntropy, logSoftmax, logsumexp, max, min, mseLoss,
   slice, softmax, squeeze, stack, unsqueeze, where,
+  erf, gelu, silu, logSigmoid, leakyRelu, elu, gather, scatterAdd, indexSelect, embedding, oneHot, argmax, argmin, layerNorm, dropout, cumsum, flip, split, chunk, pad, tile, repeat,
 };
 
 /** The elementwise ops (the ones both lanes share). @internal */
 export const ELEMENTWISE: readonly ElementwiseOp[] = [
   add, sub, mul, div, pow, maximum, minimum, neg, exp, log, log1p, sqrt, abs, square, sigmoid, tanh, relu, softplus, sin, cos,
-  sign, gt, ge, lt, le, eq, ne,
+  sign, gt, ge, lt, le, eq, ne, erf, gelu, silu, logSigmoid,
 ].map((f) => f.op);
 
 /** The op definitions by name (for tools such as the graph drawer). @internal */

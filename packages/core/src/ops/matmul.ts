@@ -120,7 +120,7 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batc
   const k = a.shape[ra - (transA ? 2 : 1)]!;
   const n = b.shape[rb - (transB ? 2 : 1)]!;
   const count = sizeOf(batch);
-  const out = alloc(a.dtype, count * m * n);
+  const out = alloc(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   if (count === 1) gemm(a.data, b.data, out, m, n, k, transA, transB);
   else {
     const ia = broadcastIndex(batch, a.shape.slice(0, -2));

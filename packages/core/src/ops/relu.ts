@@ -4,6 +4,7 @@ import { gt } from './gt.ts';
 
 /**
  * Elementwise rectifier: `y = max(x, 0)`. At x = 0 the subgradient 0 is used (as PyTorch and JAX).
+ * NaN propagates (`relu(NaN)` is NaN, as `maximum(NaN, 0)` and PyTorch); the gradient there is 0.
  * @param x A tensor, value or number.
  * @returns The result, elementwise, in x's shape.
  * @example
@@ -15,11 +16,12 @@ import { gt } from './gt.ts';
  */
 export const relu: UnaryFn = defineUnary({
   name: 'relu',
-  forward: (x) => (x > 0 ? x : 0),
-  rule: 'y = max(x, 0), dy/dx = [x > 0] (subgradient 0 at x = 0, as PyTorch) ⇒ dx = dy·[x > 0]',
+  // `x <= 0 ? 0 : x`, not `x > 0 ? x : 0`: NaN fails both comparisons and must come out as NaN.
+  forward: (x) => (x <= 0 ? 0 : x),
+  rule: 'y = max(x, 0), dy/dx = [x > 0] (subgradient 0 at x = 0, as PyTorch; relu(NaN) = NaN) ⇒ dx = dy·[x > 0]',
   derivative: (x) => gt(x, 0),
   kernel: (x, y) => {
-    for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+    for (let i = 0; i < x.length; i++) y[i] = x[i]! <= 0 ? 0 : x[i]!;
   },
   rawBackward: (x, _y, dy, dx) => {
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;

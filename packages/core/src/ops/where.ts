@@ -55,7 +55,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const ic = broadcastIndex(shape, cond.shape);
   const ia = broadcastIndex(shape, ta.shape);
   const ib = broadcastIndex(shape, tb.shape);
-  const out = alloc(dtype, sizeOf(shape));
+  const out = alloc(dtype, sizeOf(shape), 'where', shape);
   const cd = cond.data;
   for (let i = 0; i < out.length; i++) out[i] = cd[ic[i]!] !== 0 ? ta.data[ia[i]!]! : tb.data[ib[i]!]!;
   return record(op, [cond, ta, tb], Tensor.fromData(out, shape, dtype), undefined);
