@@ -42,7 +42,7 @@ export async function figures(): Promise<Map<string, string>> {
   const params = net.layers.flatMap((layer, i) => [[`W${i + 1}`, layer.weight], [`b${i + 1}`, layer.bias!]] as const);
   out.set('docs/figures/mlp-graph.svg', await toSvg(loss, { names: { X, T, loss, ...Object.fromEntries(params) }, collapse: ['Linear', 'tanh'] }));
 
-  const ds = loadDataset('breastCancer');
+  const ds = await loadDataset('breastCancer');
   const split = trainTestSplit(ds.x, ds.y, { seed: 1 });
   const { xTrain, xTest } = standardize(split.xTrain, split.xTest);
   const model = new MLP({ sizes: [30, 16, 1], seed: 1 });

@@ -1,4 +1,4 @@
-import { backward, binaryCrossEntropy, explain, GradError, tensor, Trace } from '@tapegrad/core';
+import { backward, binaryCrossEntropy, explain, GradError, mulInPlace, noGrad, tensor, Trace } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 
 /** The seed's neuron on a batch: z → σ → binary cross-entropy (summed), written with generic ops. */
@@ -79,6 +79,35 @@ describe('explain', () => {
     expect(md[0]).toBe('| step | op | rule | incoming ∂y/∂out | sends to each input |');
     expect(md).toHaveLength(4);
     expect(md[3]!.split(/(?<!\\)\|/)).toHaveLength(7);
+  });
+
+  test("throws backward's GradError when a saved tensor was changed in place (exp's output), and changes nothing", () => {
+    const x = tensor([0.5, 1], { requiresGrad: true });
+    const y = x.exp();
+    const L = y.sum();
+    noGrad(() => mulInPlace(y, 2));
+    let fromBackward: unknown;
+    try {
+      L.backward(undefined, { retainGraph: true });
+    } catch (e) {
+      fromBackward = e;
+    }
+    expect(fromBackward).toBeInstanceOf(GradError);
+    expect(() => explain(L)).toThrow(GradError);
+    expect(() => explain(L)).toThrow((fromBackward as Error).message);
+    expect((fromBackward as Error).message).toContain("backward of 'sum': input x (the output of 'exp' of shape [2], float64) was modified by an inplace operation");
+    expect(x.grad).toBeNull();
+  });
+
+  test('runs hooks as backward does, so both report the hooked gradient', () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    const h = x.mul(3);
+    h.registerHook((g) => g.mul(10));
+    const L = h.sum();
+    const trace = explain(L);
+    L.backward();
+    expect(Array.from(trace.gradOf(x)!.data)).toEqual([30, 30]);
+    expect(Array.from(x.grad!.data)).toEqual([30, 30]);
   });
 
   test('refuses a released graph and a constant root', () => {

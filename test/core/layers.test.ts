@@ -174,6 +174,11 @@ describe('core layers', () => {
     expect(up).toEqual([]);
   });
 
+  test('no file of the backward pass (autograd/) is over about 200 lines', () => {
+    const long = [...sources].filter(([f, text]) => f.startsWith('autograd/') && text.split('\n').length > 215).map(([f]) => f);
+    expect(long).toEqual([]);
+  });
+
   test('every file opens with a one-line comment saying what it holds', () => {
     const missing = [...sources].filter(([f, text]) => !f.endsWith('.generated.ts') && !/^\/\/ \S.*\n/.test(text)).map(([f]) => f);
     expect(missing).toEqual([]);

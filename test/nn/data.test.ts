@@ -18,25 +18,25 @@ describe('parseCsv', () => {
 });
 
 describe('the shipped data sets', () => {
-  test('breast cancer: 569 × 30, 212 malignant / 357 benign', () => {
-    const ds = loadDataset('breastCancer');
+  test('breast cancer: 569 × 30, 212 malignant / 357 benign', async () => {
+    const ds = await loadDataset('breastCancer');
     expect(ds.x.shape).toEqual([569, 30]);
     expect(ds.classes).toEqual(['malignant', 'benign']);
     expect(Array.from(ds.y.data).filter((v) => v === 0)).toHaveLength(212);
   });
 
-  test('digits: 1797 × 64 pixels in 0..16, ten classes', () => {
-    const ds = loadDataset('digits');
+  test('digits: 1797 × 64 pixels in 0..16, ten classes', async () => {
+    const ds = await loadDataset('digits');
     expect(ds.x.shape).toEqual([1797, 64]);
     expect(ds.classes).toHaveLength(10);
     expect(Math.max(...ds.x.data)).toBe(16);
-    expect(() => loadDataset('iris' as 'digits')).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadDataset: name must be 'breastCancer' or 'digits', got 'iris']`);
+    await expect(loadDataset('iris' as 'digits')).rejects.toThrowErrorMatchingInlineSnapshot(`[ArgumentError: loadDataset: name must be 'breastCancer' or 'digits', got 'iris']`);
   });
 });
 
 describe('trainTestSplit', () => {
-  test('stratified and seeded', () => {
-    const { x, y } = loadDataset('breastCancer');
+  test('stratified and seeded', async () => {
+    const { x, y } = await loadDataset('breastCancer');
     const a = trainTestSplit(x, y, { testSize: 0.2, seed: 3 });
     const b = trainTestSplit(x, y, { testSize: 0.2, seed: 3 });
     const c = trainTestSplit(x, y, { testSize: 0.2, seed: 4 });

@@ -1,9 +1,10 @@
 import { randn, tensor } from '@tapegrad/core';
-import { fastForward, fastLoss, fit, loadDataset, MLP, SGD, standardize, trainTestSplit } from '@tapegrad/nn';
+import { fastForward, fastLoss, fit, MLP, SGD, standardize, trainTestSplit } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { describe, expect, test } from 'vitest';
 
 function breastCancer(): { x: ReturnType<typeof randn>; y: ReturnType<typeof randn>; xTest: ReturnType<typeof randn>; yTest: ReturnType<typeof randn> } {
-  const ds = loadDataset('breastCancer');
+  const ds = loadDatasetSync('breastCancer');
   const s = trainTestSplit(ds.x, ds.y, { seed: 1 });
   const { xTrain, xTest } = standardize(s.xTrain, s.xTest);
   return { x: xTrain, y: s.yTrain, xTest, yTest: s.yTest };

@@ -1,10 +1,12 @@
 import { tensor, zeros, type Tensor } from '@tapegrad/core';
 import { loadWords, sampleWords, WORD_ALPHABET, wordWindows } from '@tapegrad/nn';
+import { loadWordsSync } from '@tapegrad/nn/node';
 import { describe, expect, test } from 'vitest';
 
 describe('the word list', () => {
-  test('63,875 distinct lowercase a–z words in byte order', () => {
-    const words = loadWords();
+  test('63,875 distinct lowercase a–z words in byte order', async () => {
+    const words = await loadWords();
+    expect(loadWordsSync()).toEqual(words);
     expect(words).toHaveLength(63875);
     expect(words.every((w) => /^[a-z]+$/.test(w))).toBe(true);
     expect(words.every((w, i) => i === 0 || words[i - 1]! < w)).toBe(true);

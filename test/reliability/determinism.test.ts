@@ -1,5 +1,6 @@
 import { tensor } from '@tapegrad/core';
-import { MLP, fit, loadDataset, trainTestSplit, type FitOptions } from '@tapegrad/nn';
+import { MLP, fit, trainTestSplit, type FitOptions } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { describe, expect, test } from 'vitest';
 import { makeW1 } from './w1.ts';
 
@@ -12,7 +13,7 @@ function expectBitIdentical(a: readonly number[], b: readonly number[]): void {
 
 describe('determinism: the same seed gives bit-identical training', () => {
   const data = (() => {
-    const ds = loadDataset('breastCancer');
+    const ds = loadDatasetSync('breastCancer');
     const split = trainTestSplit(ds.x, ds.y, { seed: 3 });
     return split;
   })();

@@ -326,7 +326,8 @@ export interface Verdict {
 
 /**
  * Checks a program: its gradients against central differences (core's gradcheck with a random seeded
- * upstream gradient), and the differentiable rules (`createGraph`) against the raw ones.
+ * upstream gradient), the differentiable rules (`createGraph`) against the raw ones, and `explain`'s
+ * trace against what `backward` writes (bit for bit: they are one walk).
  */
 export function checkProgram(p: Program): Verdict {
   const frozen: (Tensor | undefined)[] = [];
@@ -342,10 +343,23 @@ export function checkProgram(p: Program): Verdict {
     // The upstream gradient gradcheck used (same seed, one normal per output element).
     const rng = new Rng(p.seed % 9973);
     const u = tensor(Array.from({ length: out.size }, () => rng.normal()), { shape: out.shape });
+    // explain runs the engine's own walk: before backward, it must report the very gradients backward writes.
+    const trace = createGraph ? null : core.explain(out, { seed: u });
     out.backward(u, { createGraph });
+    if (trace !== null) {
+      for (const [k, l] of leaves.entries()) {
+        const e = trace.gradOf(l);
+        const b = l.grad;
+        if ((e === null) !== (b === null) || (e !== null && b !== null && e.data.some((v, j) => !Object.is(v, b.data[j])))) {
+          explainMismatch = `input ${k}: explain reports ${e === null ? 'no gradient' : `[${Array.from(e.data).join(', ')}]`}, backward wrote ${b === null ? 'none' : `[${Array.from(b.data).join(', ')}]`}`;
+        }
+      }
+    }
     return leaves.map((l) => (l.grad === null ? null : Float64Array.from(l.grad.data)));
   };
+  let explainMismatch: string | undefined;
   const raw = grads(false);
+  if (explainMismatch !== undefined) return { ok: false, message: explainMismatch };
   const diff = grads(true);
   for (let k = 0; k < raw.length; k++) {
     const r = raw[k];

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { crossEntropy, noGrad, Rng } from '@tapegrad/core';
 import {
-  Adam, CosineAnnealingLR, Embedding, Flatten, Linear, loadWords, sampleWords, Sequential, Tanh, WORD_ALPHABET, wordWindows, type EpochInfo,
+  Adam, CosineAnnealingLR, Embedding, Flatten, Linear, sampleWords, Sequential, Tanh, WORD_ALPHABET, wordWindows, type EpochInfo,
 } from '@tapegrad/nn';
+import { loadWordsSync } from '@tapegrad/nn/node';
 import { lossCurve } from '@tapegrad/viz';
 import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
@@ -90,7 +91,7 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const kind = opts.model === 'transformer' ? 'transformer' : 'mlp';
   const ctx = opts.contextSize;
   const rng = new Rng(opts.seed);
-  const words = loadWords();
+  const words = loadWordsSync();
   rng.shuffle(words);
   const nVal = Math.round(words.length / 10);
   const valWords = words.slice(0, nVal);

@@ -1,9 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  compareGradients, confusionMatrix, fit, loadDataset, MLP, standardize, trainTestSplit,
+  compareGradients, confusionMatrix, fit, MLP, standardize, trainTestSplit,
   type DatasetName, type EpochInfo, type GradientAgreement,
 } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { ArgumentError, tensor, type Tensor } from '@tapegrad/core';
 import { lossCurve } from '@tapegrad/viz';
 import type { Io } from './io.ts';
@@ -194,7 +195,7 @@ export function runDemo(opts: DemoOptions, io: Io): DemoReport {
   const say = opts.isJson ? (): void => {} : (s: string): void => io.out(s);
   const quiet: Io = { ...io, out: say };
   if (opts.dataset === 'words') throw new ArgumentError("demo: the words data set is trained by runWordsDemo, got it in runDemo");
-  const ds = loadDataset(opts.dataset);
+  const ds = loadDatasetSync(opts.dataset);
   const split = trainTestSplit(ds.x, ds.y, { testSize: 0.2, seed: opts.seed });
   const { xTrain, xTest } = standardize(split.xTrain, split.xTest);
   const { yTrain, yTest } = split;

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor, type Tensor } from '@tapegrad/core';
-import { fitStandardizer, loadDataset, MLP } from '@tapegrad/nn';
+import { fitStandardizer, MLP } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { toDot, toMermaid, toSvg, type GraphOptions } from '@tapegrad/viz';
 import { DEMO_DEFAULTS } from './demo.ts';
 import type { Io } from './io.ts';
@@ -98,7 +99,7 @@ export function runGraph(args: readonly string[], io: Io): number | Promise<numb
 
 /** The demo's network on four standardized breast-cancer examples, and names for its tensors. */
 function demoGraph(): { loss: Tensor; names: Record<string, Tensor> } {
-  const ds = loadDataset('breastCancer');
+  const ds = loadDatasetSync('breastCancer');
   const rows = (ds.x.toArray() as number[][]).slice(0, 4);
   const labels = (ds.y.toArray() as number[]).slice(0, 4);
   const X = fitStandardizer(ds.x).transform(tensor(rows));

@@ -13,6 +13,7 @@ export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mul
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';
+export { backendInfo, ready, setBackendDebug, type BackendInfo } from './kernels/backend.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
 export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
@@ -31,3 +32,10 @@ import { bind } from './graph/bindings.ts';
 import { OPS } from './ops/index.ts';
 
 bind({ ops: OPS, backward: engineBackward });
+
+import { brandPrototype } from './base/brand.ts';
+import { Tensor as TensorClass } from './graph/tensor.ts';
+import { Value as ValueClass } from './graph/value.ts';
+// Registered-symbol brands, so another copy of the library recognises these objects (and says so).
+brandPrototype(TensorClass.prototype, 'Tensor');
+brandPrototype(ValueClass.prototype, 'Value');

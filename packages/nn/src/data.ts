@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ArgumentError, Rng, ShapeError, tensor, Tensor } from '@tapegrad/core';
 import { checkInt, checkNumber, fmt } from './util.ts';
 
@@ -124,23 +123,35 @@ export function datasetFromTable(table: CsvTable, name: string, classes?: readon
 
 const FILES: Record<DatasetName, string> = { breastCancer: 'breast_cancer.csv', digits: 'digits.csv' };
 
+/** The data sets' text, each in a module of its own that is imported (and bundled) only on demand. */
+const SOURCES: Record<DatasetName, () => Promise<string>> = {
+  breastCancer: async () => (await import('./datasets/breast-cancer.ts')).BREAST_CANCER_CSV,
+  digits: async () => (await import('./datasets/digits.ts')).DIGITS_CSV,
+};
+
 /**
  * Loads a data set shipped with the package (see `data/README.md` for provenance and licence):
  * `'breastCancer'` (569 × 30, classes malignant/benign) or `'digits'` (1797 × 64 pixels 0..16, classes 0–9).
+ * The data live in JavaScript modules of their own, imported on the first call: no file system is
+ * needed (browsers, Deno, Bun, bundles), and importing `@tapegrad/nn` does not pay for them.
  * @param name The data set.
- * @returns The data set, unnormalized.
- * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for an unknown name or a file that does not match its header.
+ * @returns A promise of the data set, unnormalized.
+ * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for an unknown name (the promise rejects).
  * @example
  * ```ts
  * import { loadDataset } from '@tapegrad/nn';
- * console.log(loadDataset('digits').x.shape); // [1797, 64]
+ * console.log((await loadDataset('digits')).x.shape); // [1797, 64]
  * ```
  * @category nn
  */
-export function loadDataset(name: DatasetName): Dataset {
+export async function loadDataset(name: DatasetName): Promise<Dataset> {
+  if (!Object.hasOwn(SOURCES, name)) throw new ArgumentError(`loadDataset: name must be 'breastCancer' or 'digits', got '${String(name)}'`);
+  return datasetFromText(name, await SOURCES[name]());
+}
+
+/** Parses a shipped data set's text (checked against its header where it has one). @internal */
+export function datasetFromText(name: DatasetName, text: string): Dataset {
   const file = FILES[name];
-  if (file === undefined) throw new ArgumentError(`loadDataset: name must be 'breastCancer' or 'digits', got '${String(name)}'`);
-  const text = readFileSync(new URL(`../data/${file}`, import.meta.url), 'utf8');
   if (name === 'digits') return datasetFromTable(parseCsv(text, { source: file }), name);
   // The header is `rows,features,class0,class1`.
   const table = parseCsv(text, { hasHeader: true, source: file });
@@ -196,7 +207,7 @@ export interface Split {
  * @example
  * ```ts
  * import { loadDataset, trainTestSplit } from '@tapegrad/nn';
- * const { x, y } = loadDataset('breastCancer');
+ * const { x, y } = await loadDataset('breastCancer');
  * const { xTest } = trainTestSplit(x, y, { testSize: 0.2, seed: 1 });
  * console.log(xTest.shape); // [113, 30]: round(0.2·212) + round(0.2·357)
  * ```

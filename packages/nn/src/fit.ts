@@ -94,7 +94,7 @@ function makeOptimizer(model: MLP, opt: FitOptions['optimizer'], lr: number | un
  * @example
  * ```ts
  * import { loadDataset, fit, MLP, standardize, trainTestSplit } from '@tapegrad/nn';
- * const ds = loadDataset('breastCancer');
+ * const ds = await loadDataset('breastCancer');
  * const s = trainTestSplit(ds.x, ds.y, { seed: 1 });
  * const { xTrain, xTest } = standardize(s.xTrain, s.xTest);
  * const net = new MLP({ sizes: [30, 16, 1], seed: 1 });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ArgumentError, Rng, Tensor } from '@tapegrad/core';
 import { checkInt, checkNumber } from './util.ts';
 
@@ -11,18 +10,23 @@ export const WORD_ALPHABET = '.abcdefghijklmnopqrstuvwxyz';
 
 /**
  * Loads the English word list shipped with the package (63,875 lowercase words from SCOWL via Debian's `wamerican`;
- * see `data/README.md` for provenance and licence), in byte order.
- * @returns The words.
+ * see `data/README.md` for provenance and licence), in byte order. The list lives in a JavaScript module of its
+ * own, imported on the first call (no file system needed; `loadWordsSync` in `@tapegrad/nn/node` is the synchronous twin).
+ * @returns A promise of the words.
  * @example
  * ```ts
  * import { loadWords } from '@tapegrad/nn';
- * const words = loadWords();
+ * const words = await loadWords();
  * console.log(words.length, words[1]); // 63875 'aardvark'
  * ```
  * @category nn
  */
-export function loadWords(): string[] {
-  const text = readFileSync(new URL('../data/words.txt', import.meta.url), 'utf8');
+export async function loadWords(): Promise<string[]> {
+  return wordsFromText((await import('./datasets/words.ts')).WORDS_TXT);
+}
+
+/** The words of the list's text. @internal */
+export function wordsFromText(text: string): string[] {
   return text.split('\n').filter((w) => w !== '');
 }
 

@@ -1,11 +1,14 @@
-// explain(): a chain-rule trace of one backward pass, step by step, with each op's rule and the gradients it sent.
+// explain(): formats what the engine's one backward walk observed, step by step, with each op's rule and the gradients it sent.
 import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
 import type { ElementwiseOp } from '../ops/define.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
-import { sumToShape } from './engine.ts';
+import { computeGrads, type WalkStep } from './engine.ts';
+import { Trace, type TraceStep } from './trace.ts';
 import { tapeOf, withRecording } from '../graph/tape.ts';
 import { ones } from '../graph/creation.ts';
 import { Tensor } from '../graph/tensor.ts';
+
+export { Trace, type TraceSend, type TraceStep } from './trace.ts';
 
 /** Options of {@link explain}. @category Autograd */
 export interface ExplainOptions {
@@ -17,111 +20,9 @@ export interface ExplainOptions {
   readonly maxElements?: number;
 }
 
-/** What one step of the trace sends to one input of its op. @category Autograd */
-export interface TraceSend {
-  /** The input's name. */
-  readonly input: string;
-  /** The input's shape. */
-  readonly shape: Shape;
-  /** The local derivative ∂out/∂input, elementwise ops only (a number when constant); null otherwise. */
-  readonly local: Tensor | number | null;
-  /** ∂L/∂input contributed by this step (already summed back to the input's shape); null when the input takes no gradient. */
-  readonly grad: Tensor | null;
-}
-
-/** One step of the backward pass: one op, its rule, the gradient that reached it and what it passes on. @category Autograd */
-export interface TraceStep {
-  /** 1-based position in the backward order. */
-  readonly index: number;
-  /** The op's name. */
-  readonly op: string;
-  /** The op's derivation (its `rule` string). */
-  readonly rule: string;
-  /** The name of the op's output. */
-  readonly output: string;
-  /** The output's shape. */
-  readonly shape: Shape;
-  /** ∂L/∂output, complete when the step runs (every later use has contributed). */
-  readonly dy: Tensor;
-  /** One entry per input, in argument order. */
-  readonly sends: readonly TraceSend[];
-}
-
 /**
- * The chain-rule trace of a backward pass, as returned by {@link explain}.
- * @category Autograd
- */
-export class Trace {
-  /** The name of the differentiated tensor. */
-  readonly root: string;
-  /** The steps in the order backward runs them (root first). */
-  readonly steps: readonly TraceStep[];
-  readonly #grads: ReadonlyMap<number, Tensor>;
-  readonly #max: number;
-
-  /** @internal Use {@link explain}. */
-  constructor(root: string, steps: readonly TraceStep[], grads: ReadonlyMap<number, Tensor>, maxElements: number) {
-    this.root = root;
-    this.steps = steps;
-    this.#grads = grads;
-    this.#max = maxElements;
-  }
-
-  /**
-   * The total ∂L/∂t the trace found for a tensor of the graph (leaf or not).
-   * @param t A tensor on the path to the root.
-   * @returns Its gradient, or null when the root does not depend on it.
-   */
-  gradOf(t: Tensor): Tensor | null {
-    return this.#grads.get(t.id) ?? null;
-  }
-
-  /**
-   * The trace as plain text, one block per step.
-   * @returns Lines joined by `\n`.
-   */
-  toText(): string {
-    const show = (t: Tensor | number | null): string => showValue(t, this.#max);
-    const lines: string[] = [`chain-rule trace of ∂${this.root}, ${this.steps.length} step${this.steps.length === 1 ? '' : 's'}`];
-    for (const s of this.steps) {
-      lines.push('', `step ${s.index}: ${s.op} → ${s.output} ${fmt(s.shape)}`, `  rule      ${s.rule}`, `  incoming  ∂${this.root}/∂${s.output} = ${show(s.dy)}`);
-      for (const e of s.sends) {
-        const local = e.local === null || e.grad === null ? '' : `  (local ∂${s.output}/∂${e.input} = ${show(e.local)})`;
-        const sent = e.grad === null ? 'nothing (constant)' : show(e.grad);
-        lines.push(`  sends     ∂${this.root}/∂${e.input} += ${sent}${local}`);
-      }
-    }
-    return lines.join('\n');
-  }
-
-  /**
-   * The trace as a Markdown table: step, op, rule, incoming gradient, what goes to each input.
-   * @returns The table, with a header row.
-   */
-  toMarkdown(): string {
-    const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-    const show = (t: Tensor | number | null): string => showValue(t, this.#max);
-    const rows = [
-      `| step | op | rule | incoming ∂${cell(this.root)}/∂out | sends to each input |`,
-      '| --- | --- | --- | --- | --- |',
-    ];
-    for (const s of this.steps) {
-      const sends = s.sends
-        .map((e) => {
-          const local = e.local === null || e.grad === null ? '' : ` (local ${show(e.local)})`;
-          return `∂${e.input}: ${e.grad === null ? '—' : show(e.grad)}${local}`;
-        })
-        .join('<br>');
-      const cells = [String(s.index), `\`${s.op}\` → ${s.output}`, s.rule, show(s.dy), sends];
-      rows.push(`| ${cells.map(cell).join(' | ')} |`);
-    }
-    return rows.join('\n');
-  }
-}
-
-/**
- * Explains a backward pass step by step: walks the recorded graph from `root` back to its inputs (in a
- * loop, reverse creation order, as the engine does) and reports each op, its derivation (the op's
+ * Explains a backward pass step by step: runs the engine's own backward walk from `root` (with its
+ * version checks, hooks and anomaly mode) and reports, as the walk observes them, each op, its derivation (the op's
  * `rule`), the complete gradient that reached its output, the local derivative of elementwise ops, and
  * what it sends to each input. Nothing is written to `.grad` and the graph is not released, so you can
  * call it before `backward()`.
@@ -146,47 +47,45 @@ export function explain(root: Tensor, opts: ExplainOptions = {}): Trace {
   const seed = opts.seed ?? (root.size === 1 ? ones(root.shape, { dtype: root.dtype }) : undefined);
   if (seed === undefined) throw new GradError(`explain: a seed is needed for a non-scalar root, got shape ${fmt(root.shape)}`);
   if (!sameShape(seed.shape, root.shape)) throw new ShapeError(`explain: seed must have the root's shape ${fmt(root.shape)}, got ${fmt(seed.shape)}`);
+  if (root.node !== null && root.node.isReleased) throw released(root.node.op.name);
+  // The one backward walk, asked for the leaves' gradients (so no .grad is written) and for a report of every step.
+  const leaves = leavesOf(root);
+  const walked: WalkStep[] = [];
+  const leafGrads = computeGrads([root], [seed], { inputs: leaves, retainGraph: true, observe: (step) => walked.push(step) });
+  const grads = new Map<number, Tensor>();
+  leaves.forEach((x, k) => leafGrads[k] !== null && grads.set(x.id, leafGrads[k]!));
+  for (const { node, dy } of walked) grads.set(node.output.id, dy);
   const given = new Map<number, string>();
   for (const [name, t] of Object.entries(opts.names ?? {})) given.set(t.id, name);
-  const grads = new Map<number, Tensor>([[root.id, seed]]);
-  const raw: { op: ElementwiseOp | null; name: string; rule: string; out: Tensor; dy: Tensor; inputs: readonly Tensor[]; sends: { local: Tensor | number | null; grad: Tensor | null }[] }[] = [];
-  const tape = tapeOf([root]);
-  const start = tape.length - 1;
-  if (root.node !== null && root.node.isReleased) throw released(root.node.op.name);
-  withRecording(false, () => {
-    for (let i = start; i >= 0; i--) {
-      const node = tape[i]!;
-      const out = node.output;
-      const dy = grads.get(out.id);
-      if (dy === undefined) continue;
-      if (node.isReleased) throw released(node.op.name);
-      const rule = node.op.rawBackward ?? node.op.backward;
-      if (rule === undefined) throw new GradError(`explain: no backward rule for op '${node.op.name}'`);
-      const gs = rule({ inputs: node.inputs, output: out, dy, attrs: node.attrs });
+  const nameOf = namer(given, walked.map((w) => w.node.output), root);
+  const steps = withRecording(false, () =>
+    walked.map(({ node, dy, sent }, i): TraceStep => {
       const op = 'arity' in node.op ? (node.op as ElementwiseOp) : null;
-      const sends = node.inputs.map((x, k) => {
-        const g = gs[k];
-        const local = op === null ? null : localPartial(op, k, node.inputs, out);
-        if (g === null || g === undefined || !x.requiresGrad) return { local, grad: null };
-        const gx = sumToShape(g, x.shape);
-        const prev = grads.get(x.id);
-        grads.set(x.id, prev === undefined ? gx : prev.add(gx));
-        return { local, grad: gx };
-      });
-      raw.push({ op, name: node.op.name, rule: node.op.rule, out, dy, inputs: node.inputs, sends });
-    }
-  });
-  const nameOf = namer(given, raw.map((r) => r.out), root);
-  const steps: TraceStep[] = raw.map((r, i) => ({
-    index: i + 1,
-    op: r.name,
-    rule: r.rule,
-    output: nameOf(r.out),
-    shape: r.out.shape,
-    dy: r.dy,
-    sends: r.inputs.map((x, k) => ({ input: nameOf(x), shape: x.shape, local: r.sends[k]!.local, grad: r.sends[k]!.grad })),
-  }));
+      return {
+        index: i + 1,
+        op: node.op.name,
+        rule: node.op.rule,
+        output: nameOf(node.output),
+        shape: node.output.shape,
+        dy,
+        sends: node.inputs.map((x, k) => ({
+          input: nameOf(x),
+          shape: x.shape,
+          local: op === null ? null : localPartial(op, k, node.inputs, node.output),
+          grad: sent[k] ?? null,
+        })),
+      };
+    }),
+  );
   return new Trace(nameOf(root), steps, grads, opts.maxElements ?? 6);
+}
+
+/** The leaves that require grad on the way to `root` (root itself when it is one). */
+function leavesOf(root: Tensor): Tensor[] {
+  const seen = new Map<number, Tensor>();
+  if (root.node === null) seen.set(root.id, root);
+  for (const node of tapeOf([root])) for (const x of node.inputs) if (x.node === null && x.requiresGrad) seen.set(x.id, x);
+  return [...seen.values()];
 }
 
 function released(op: string): GradError {
@@ -226,21 +125,4 @@ function namer(given: ReadonlyMap<number, string>, outputs: readonly Tensor[], r
     auto.set(t.id, `${base}${n}`);
   }
   return (t) => given.get(t.id) ?? auto.get(t.id) ?? `t${t.id}`;
-}
-
-/** A short printed form of a tensor: up to `max` elements with 4 significant digits, then `…`. */
-function showValue(t: Tensor | number | null, max: number): string {
-  if (t === null) return '—';
-  if (typeof t === 'number') return num(t);
-  const d = t.data;
-  if (t.rank === 0) return num(d[0]!);
-  const shown = Array.from(d.subarray(0, max), num);
-  if (d.length > max) shown.push('…');
-  return `[${shown.join(', ')}]${t.rank > 1 || d.length > max ? ` ${fmt(t.shape)}` : ''}`;
-}
-
-function num(x: number): string {
-  if (Number.isInteger(x)) return String(x);
-  const s = x.toPrecision(4);
-  return s.includes('e') ? s : String(Number(s));
 }

@@ -1,6 +1,7 @@
 // Value: the scalar of the scalar lane, with one unrolled method per elementwise op.
 import { ArgumentError } from '../base/errors.ts';
 import type { ElementwiseOp } from '../ops/define.ts';
+import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { ops } from './bindings.ts';
 
@@ -255,7 +256,9 @@ function numberRule(op: ElementwiseOp): NumberRule {
 
 /** The typed error for an operand that is neither a `Value` nor a number. */
 function badOperand(r: NumberRule, b: unknown): never {
-  const got = b === null ? 'null' : typeof b === 'object' ? (b as object).constructor.name : typeof b;
+  const other = foreignCopy(b, 'Value') ?? foreignCopy(b, 'Tensor');
+  const got = other !== undefined ? describeForeign(foreignCopy(b, 'Value') ? 'Value' : 'Tensor', other)
+    : b === null ? 'null' : typeof b === 'object' ? (b as object).constructor?.name ?? 'object' : typeof b;
   throw new ArgumentError(`${r.name}: b must be a Value or a number, got ${got}`);
 }
 

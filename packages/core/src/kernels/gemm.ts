@@ -5,7 +5,9 @@
  * @packageDocumentation
  */
 import type { FloatArray } from '../base/dtype.ts';
-import { setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmReady } from './wasm/gemm-wasm.js';
+import {
+  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady,
+} from './wasm/gemm-wasm.js';
 
 
 /**
@@ -33,8 +35,8 @@ function isVectorProduct(m: number, n: number): boolean {
  *
  * `C[i,j] (+)= Σ_p op(A)[i,p] · op(B)[p,j]`. Small products and matrix-vector products run a
  * register-blocked JavaScript kernel; larger ones a WebAssembly SIMD kernel (with fused
- * multiply-adds where the engine has relaxed SIMD, multi-threaded for large products under
- * Node), falling back to JavaScript when WebAssembly is unavailable.
+ * multiply-adds where the engine has relaxed SIMD, multi-threaded for large products where the
+ * runtime has threads), falling back to JavaScript when WebAssembly is unavailable.
  * The kernel does not validate sizes or offsets, and C must not overlap A or B.
  *
  * @param a - op(A) is m×k: A is stored row-major as [m, k], or as [k, m] when `transA`.
@@ -136,8 +138,8 @@ export function setGemmThreads(threads: number): void {
 
 /**
  * Allows (the default) or forbids the fused multiply-add WebAssembly kernels. They run where
- * the engine has relaxed SIMD (Node 22+, current browsers; Node 20 after setting a V8 flag,
- * which the loader tries); forbidding them selects the mul + add kernels, whose results
+ * the engine has relaxed SIMD (Node 22+, current browsers, Deno, Bun; Node 20 only when started
+ * with `--experimental-wasm-relaxed-simd`); forbidding them selects the mul + add kernels, whose results
  * equal {@link gemmReference} bit for bit when k fits one cache block.
  *
  * @param isAllowed - False forces the mul + add kernels, in worker threads too.
@@ -150,6 +152,38 @@ export function setGemmThreads(threads: number): void {
  */
 export function setGemmFma(isAllowed: boolean): void {
   setWasmFma(isAllowed);
+}
+
+/**
+ * Counters of the GEMM worker pool, for tests: products a worker joined, products redone on the
+ * calling thread because a worker stopped responding, and workers started so far.
+ *
+ * @returns `{ joinedJobs, failovers, workersStarted }`.
+ * @example
+ * ```ts
+ * const { failovers } = gemmPoolStats();
+ * ```
+ * @internal
+ */
+export function gemmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number } {
+  return wasmPoolStats();
+}
+
+/**
+ * Fault injection for tests: worker `index` (1-based) exits while packing op(B), exits in the
+ * row phase, or hangs in the row phase of the next product it joins.
+ *
+ * @param index - The worker, from 1.
+ * @param phase - `'pack'`, `'rows'`, `'hang'`, or `'none'` to clear.
+ * @returns Nothing.
+ * @example
+ * ```ts
+ * injectGemmWorkerFault(1, 'pack');
+ * ```
+ * @internal
+ */
+export function injectGemmWorkerFault(index: number, phase: 'pack' | 'rows' | 'hang' | 'none'): void {
+  injectWasmWorkerFault(index, phase);
 }
 
 /**

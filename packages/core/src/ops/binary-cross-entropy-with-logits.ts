@@ -5,7 +5,7 @@ import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions }
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sub } from './sub.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 
 const elementwise: BinaryFn = defineBinary({
   name: 'binaryCrossEntropyWithLogits',

@@ -1,9 +1,11 @@
 // The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
 import { captureStack, checkForward } from '../graph/anomaly.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
 import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../base/shape.ts';
-import { pushNode, scratchFor, scratchLike, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
+import { scratchFor, scratchLike } from '../graph/grad-pool.ts';
+import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { scalarLike } from '../graph/creation.ts';
@@ -365,6 +367,10 @@ export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tenso
 export function describe(x: unknown): string {
   if (x instanceof Tensor) return `Tensor of shape [${x.shape.join(', ')}]`;
   if (x instanceof Value) return 'Value';
+  for (const kind of ['Tensor', 'Value'] as const) {
+    const other = foreignCopy(x, kind);
+    if (other !== undefined) return describeForeign(kind, other);
+  }
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'array';
   return typeof x;
@@ -372,7 +378,13 @@ export function describe(x: unknown): string {
 
 /** Asserts `x` is a Tensor. @internal */
 export function asTensor(op: string, name: string, x: unknown): Tensor {
-  if (x instanceof Tensor) return x;
+  if (x instanceof Tensor) {
+    // A transferred (detached) buffer reads as empty; every kernel would then fail its own way.
+    if (x.data.byteLength === 0 && sizeOf(x.shape) !== 0) {
+      throw new ArgumentError(`${op}: ${name}'s buffer was detached (transferred to another thread), got a Tensor of shape [${x.shape.join(', ')}] with no data`);
+    }
+    return x;
+  }
   throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(x)}`);
 }
 

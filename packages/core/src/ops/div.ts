@@ -2,7 +2,7 @@
 import { divLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
 import { neg } from './neg.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 
 /**
  * Elementwise quotient with broadcasting: `y = a / b`.

@@ -2,7 +2,7 @@
 import { DTypeError, ShapeError } from '../base/errors.ts';
 import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
 import { reshape } from './reshape.ts';

@@ -1,7 +1,7 @@
 // mul: y = a · b with broadcasting, and its raw backward.
 import { mulLoop, gradPlan } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 
 /**
  * Elementwise product with broadcasting: `y = a · b`.

@@ -1,7 +1,7 @@
 // sub: y = a − b with broadcasting, and its raw backward.
 import { negLoop, subLoop } from '../kernels/elementwise.ts';
 import { defineBinary, type BinaryFn } from './define.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 
 /**
  * Elementwise difference with broadcasting: `y = a − b`.

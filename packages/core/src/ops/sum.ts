@@ -3,7 +3,7 @@ import { asTensor, defineOp, record } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
-import { scratchLike } from '../graph/tape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { broadcastTo } from './broadcast-to.ts';
 import { reshape } from './reshape.ts';

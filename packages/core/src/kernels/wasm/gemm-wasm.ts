@@ -8,7 +8,11 @@
  * @packageDocumentation
  */
 import type { FloatArray } from '../../base/dtype.ts';
-import { CTRL, CTRL_BYTES, PARAM, WORKER_SOURCE } from './worker-source.js';
+import {
+  GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
+} from './gemm-wasm.generated.js';
+import { canBlock, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
+import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
 
 interface GemmExports {
   pack_b_f64: PackB;
@@ -44,23 +48,6 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-interface GeneratedModule {
-  GEMM_WASM_BASE64: string;
-  GEMM_WASM_SHARED_BASE64: string;
-  /** Absent in a generated file from before the FMA kernels. */
-  GEMM_WASM_FMA_BASE64?: string;
-  GEMM_WASM_FMA_SHARED_BASE64?: string;
-}
-
-/** Minimal view of `node:worker_threads` that this file uses. */
-interface WorkerLike {
-  unref(): void;
-  on(event: 'error' | 'exit', listener: () => void): unknown;
-}
-interface WorkerThreadsLike {
-  Worker: new (src: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
-}
-
 /**
  * Cache blocking per element type and kernel flavour, in elements. KC·NR of B (≤ 16 KiB)
  * stays in L1 while a micro-panel is reused across the A block; MC·KC of A (≤ 256 KiB) stays
@@ -77,41 +64,13 @@ const BLOCKING = {
 const MAX_WORKERS = 3;
 /** Work (m·n·k) below which waking a worker costs more than it saves. */
 const PARALLEL_MIN_WORK = 1 << 21;
-
-// The generated module is absent until `scripts/build-wasm.ts` has run; then `gemm` silently
-// uses the JavaScript kernel. A non-literal specifier keeps tsc and bundlers from requiring it.
-const generatedPath = './gemm-wasm.generated.js';
-const generated: GeneratedModule | undefined =
-  wasmApi !== undefined
-    ? await import(/* @vite-ignore */ generatedPath).then(
-        (mod: GeneratedModule) => mod,
-        () => undefined,
-      )
-    : undefined;
-
 /**
- * Whether the engine accepts relaxed SIMD (the FMA kernels). Node 20 has it behind a V8 flag
- * that may still be set at run time, before the module is compiled; Node 22+ and current
- * browsers need nothing. Elsewhere (no `node:v8`, flag refused) the answer is just false.
+ * A worker that shows no progress for this long plus 20 times its largest task's expected time
+ * (measured on the main thread) is taken for dead: the product is redone on the main thread and the
+ * pool is replaced. The result is right either way; the margin only avoids restarting a worker that
+ * was merely descheduled on a loaded machine.
  */
-async function supportsRelaxedSimd(api: WasmApi, bytes: Uint8Array): Promise<boolean> {
-  try {
-    if (api.validate(bytes)) return true;
-  } catch {
-    return false;
-  }
-  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  if (typeof proc?.versions?.node !== 'string') return false;
-  try {
-    // A non-literal specifier keeps bundlers for browsers from trying to resolve it.
-    const v8Id = 'node:v8';
-    const v8 = (await import(/* @vite-ignore */ v8Id)) as { setFlagsFromString?: (flags: string) => void };
-    v8.setFlagsFromString?.('--experimental-wasm-relaxed-simd');
-    return api.validate(bytes);
-  } catch {
-    return false;
-  }
-}
+const STALL_BASE_MS = 1000;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
@@ -134,22 +93,51 @@ interface Engine {
   /** Bytes per thread of private scratch (edge tile + packed A block). */
   readonly scratchStride: number;
   readonly tileBytes: number;
+  /** Worker threads on this engine's memory, by scratch index − 1 (undefined: none or dead). */
+  readonly workers: (ThreadHandle | undefined)[];
+  /** Whether the calling thread may block in Atomics.wait (a browser's main thread may not). */
+  readonly canBlock: boolean;
 }
 
-const fmaProbe = generated?.GEMM_WASM_FMA_BASE64;
-const hasRelaxedSimd = wasmApi !== undefined && fmaProbe !== undefined
-  && await supportsRelaxedSimd(wasmApi, decodeBase64(fmaProbe));
+/**
+ * Whether the engine validates relaxed SIMD (the FMA kernels) as it is: Node 22+, Chromium, Deno
+ * and Bun do; Node 20 only when started with `--experimental-wasm-relaxed-simd` (the opt-in; the
+ * library never sets a V8 flag itself).
+ */
+let relaxedSimd: boolean | undefined;
+function hasRelaxedSimd(api: WasmApi): boolean {
+  if (relaxedSimd === undefined) {
+    try {
+      relaxedSimd = api.validate(decodeBase64(GEMM_WASM_FMA_BASE64));
+    } catch {
+      relaxedSimd = false;
+    }
+  }
+  return relaxedSimd;
+}
+
+/** Whether shared memory can be handed to workers here (a cross-origin-isolated page, or not a page). */
+function canShareMemory(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
 
 function createEngine(): Engine | undefined {
-  if (generated === undefined || wasmApi === undefined) return undefined;
+  if (wasmApi === undefined) {
+    notice('WebAssembly is unavailable in this runtime; products run in JavaScript');
+    return undefined;
+  }
   const api = wasmApi;
+  const isFma = hasRelaxedSimd(api);
   // Prefer shared memory so worker threads can run on the same buffers; fall back to an
   // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
-  const attempts: [string, string | undefined, boolean, number][] = [
-    [generated.GEMM_WASM_SHARED_BASE64, generated.GEMM_WASM_FMA_SHARED_BASE64, true, 65536],
-    [generated.GEMM_WASM_SHARED_BASE64, generated.GEMM_WASM_FMA_SHARED_BASE64, true, 16384],
-    [generated.GEMM_WASM_BASE64, generated.GEMM_WASM_FMA_BASE64, false, 65536],
+  const attempts: [string, string, boolean, number][] = [
+    ...(canShareMemory() ? [
+      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, true, 65536],
+      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, true, 16384],
+    ] as [string, string, boolean, number][] : []),
+    [GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, false, 65536],
   ];
+  let lastError: unknown;
   for (const [b64, fmaB64, isShared, maximum] of attempts) {
     try {
       // Synchronous compile keeps `gemm` synchronous; each module stays under the 4 KiB that
@@ -159,7 +147,7 @@ function createEngine(): Engine | undefined {
       const ex = new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
       let moduleFma: object | undefined;
       let exFma: GemmExports | undefined;
-      if (hasRelaxedSimd && fmaB64 !== undefined) {
+      if (isFma) {
         try {
           moduleFma = new api.Module(decodeBase64(fmaB64));
           exFma = new api.Instance(moduleFma, { env: { memory } }).exports as unknown as GemmExports;
@@ -179,20 +167,28 @@ function createEngine(): Engine | undefined {
         }
       }
       const buf = memory.buffer;
+      const ctrl = new Int32Array(buf, 0, CTRL_BYTES / 4);
       return {
-        module, moduleFma, memory, ex, exFma, isShared,
-        ctrl: new Int32Array(buf, 0, CTRL_BYTES / 4),
+        module, moduleFma, memory, ex, exFma, isShared, ctrl,
         f64: new Float64Array(buf), f32: new Float32Array(buf),
-        scratchStride: tileBytes + packABytes, tileBytes,
+        scratchStride: tileBytes + packABytes, tileBytes, workers: [],
+        canBlock: isShared ? canBlock(ctrl) : false,
       };
-    } catch {
-      // try the next variant
+    } catch (e) {
+      lastError = e;
     }
   }
+  notice(`the WebAssembly GEMM kernels did not load (${String((lastError as Error)?.message ?? lastError)}); products run in JavaScript`);
   return undefined;
 }
 
-const engine: Engine | undefined = createEngine();
+/** The engine, created on first use (null: not tried yet; undefined: unavailable). */
+let engine: Engine | undefined | null = null;
+
+function getEngine(): Engine | undefined {
+  if (engine === null) engine = createEngine();
+  return engine;
+}
 
 function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
@@ -215,54 +211,67 @@ function ensureMemory(e: Engine, bytes: number): boolean {
 
 // ---- worker pool -----------------------------------------------------------------------
 
-let startedWorkers = 0;
-let isPoolBroken = false;
 let requestedThreads = 0; // 0: automatic
 let isFmaAllowed = true;
 let seq = 0;
+/** Counters for tests and `backendInfo()`. */
+const stats = { joinedJobs: 0, failovers: 0, workersStarted: 0 };
 
-function builtin<T>(id: string): T | undefined {
+function availableParallelism(): number {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
   try {
-    return proc?.getBuiltinModule?.(id) as T | undefined;
+    const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
+    const n = os?.availableParallelism?.();
+    if (typeof n === 'number') return n;
   } catch {
-    return undefined;
+    // fall through to navigator
   }
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
 }
 
-/** Workers a job may use: starts them lazily, once, and never more than needed. */
+/** Worker threads large products want: the requested or available threads − 1, at most MAX_WORKERS. */
+function wantedWorkers(): number {
+  const threads = requestedThreads || availableParallelism();
+  return Math.max(0, Math.min(MAX_WORKERS, threads - 1));
+}
+
+/** Workers a job may use: starts the missing ones (lazily, and again after one died). */
 function usableWorkers(e: Engine): number {
-  if (isPoolBroken || !e.isShared) return 0;
-  const threads = requestedThreads
-    || (builtin<{ availableParallelism?: () => number }>('node:os')?.availableParallelism?.() ?? 1);
-  const wanted = Math.max(0, Math.min(MAX_WORKERS, threads - 1));
-  if (startedWorkers < wanted) {
-    const wt = builtin<WorkerThreadsLike>('node:worker_threads');
-    if (wt === undefined) {
-      isPoolBroken = true;
-      return 0;
-    }
-    for (let index = startedWorkers + 1; index <= wanted; index++) {
-      try {
-        const w = new wt.Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { module: e.module, moduleFma: e.moduleFma, memory: e.memory, index },
-        });
-        // Idle workers sleep in Atomics.wait; they must never keep the process alive.
-        w.unref();
-        // A worker that dies between jobs disables the pool; products then run single-threaded.
-        const retire = (): void => {
-          isPoolBroken = true;
-        };
-        w.on('error', retire);
-        w.on('exit', retire);
-        startedWorkers = index;
-      } catch {
-        break;
-      }
-    }
+  const wanted = e.isShared ? wantedWorkers() : 0;
+  const support = threadSupport();
+  if (wanted > 0 && support.kind === 'none') {
+    notice(support.reason);
+    return 0;
   }
-  return Math.min(startedWorkers, wanted);
+  let live = 0;
+  for (let i = 0; i < wanted; i++) {
+    if (e.workers[i] === undefined) {
+      const index = i + 1;
+      const handle = startThread(
+        NODE_WORKER_SOURCE, WEB_WORKER_SOURCE,
+        { gemmModule: e.module, fmaModule: e.moduleFma, memory: e.memory, index },
+        (why) => {
+          // Between jobs a dead worker is simply replaced by the next large product; one that died
+          // in a job is caught by the watchdog in runParallel.
+          if (e.workers[i] === handle) e.workers[i] = undefined;
+          notice(`${why}; it is replaced by a new worker`);
+        },
+      );
+      if (handle === undefined) break;
+      e.workers[i] = handle;
+      stats.workersStarted++;
+    }
+    live++;
+  }
+  return live;
+}
+
+/** Stops every worker of the engine and forgets the engine, so the next product gets fresh memory and workers. */
+function retireEngine(e: Engine): void {
+  for (const w of e.workers) w?.terminate();
+  e.workers.length = 0;
+  if (engine === e) engine = null;
 }
 
 /**
@@ -289,30 +298,77 @@ export function setWasmFma(isAllowed: boolean): void {
  * @internal
  */
 export function wasmFmaActive(): boolean {
-  return isFmaAllowed && engine?.exFma !== undefined;
+  return isFmaAllowed && getEngine()?.exFma !== undefined;
+}
+
+/**
+ * Loads the kernels and, where threads are possible, starts the workers and waits (up to `timeoutMs`)
+ * until they run, so that `wasmThreads()` reports them and the first large product uses them.
+ * @internal
+ */
+export async function wasmWarmUp(timeoutMs = 5000): Promise<void> {
+  const e = getEngine();
+  if (e === undefined) return;
+  const want = usableWorkers(e);
+  const until = Date.now() + timeoutMs;
+  while (Atomics.load(e.ctrl, CTRL.up) < want && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Threads that large products use now: 1 + the workers that are running.
+ * @internal
+ */
+export function wasmThreads(): number {
+  const e = getEngine();
+  if (e === undefined || !e.isShared) return 1;
+  const live = e.workers.filter((w) => w !== undefined).length;
+  return 1 + Math.min(live, Atomics.load(e.ctrl, CTRL.up), wantedWorkers());
+}
+
+/**
+ * Counters of the worker pool: products that a worker joined, products redone on the calling
+ * thread after a worker stopped responding, and workers started. For tests.
+ * @internal
+ */
+export function wasmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number } {
+  return { ...stats };
+}
+
+/**
+ * Makes worker `index` (1-based) fail in the next job it joins, for tests: exit while packing op(B),
+ * exit in the row phase, or hang in the row phase. Cleared by the worker that acts on it.
+ * @internal
+ */
+export function injectWasmWorkerFault(index: number, phase: keyof typeof FAULT | 'none'): void {
+  const e = getEngine();
+  if (e === undefined || !e.isShared) return;
+  Atomics.store(e.ctrl, CTRL.fault, phase === 'none' ? 0 : (index << 4) | FAULT[phase]);
 }
 
 // ---- driver -------------------------------------------------------------------------------
 
 /**
- * Whether the WebAssembly kernels are loaded.
+ * Whether the WebAssembly kernels are loaded (loading them on first call).
  * @internal
  */
 export function wasmReady(): boolean {
-  return engine !== undefined;
+  return getEngine() !== undefined;
 }
 
 /**
  * Runs the Wasm GEMM; same contract as `gemm`. Returns false (leaving C untouched) when Wasm
  * is unavailable or linear memory cannot hold the operands, so the caller can fall back.
- * Assumes m, n, k ≥ 1.
+ * Assumes m, n, k ≥ 1. An exception (for example from reading a detached buffer) propagates
+ * after every worker has left the job.
  * @internal
  */
 export function wasmGemm(
   a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
   transA: boolean, transB: boolean, aOffset: number, bOffset: number, cOffset: number, accumulate: boolean,
 ): boolean {
-  const e = engine;
+  const e = getEngine();
   if (e === undefined) return false;
   const isF32 = a instanceof Float32Array;
   const t = isF32 ? 'f32' : 'f64';
@@ -328,7 +384,7 @@ export function wasmGemm(
 
   const align = (x: number): number => roundUp(x, 64);
   const scratch = CTRL_BYTES;
-  const aPtr = align(scratch + threads * e.scratchStride);
+  const aPtr = align(scratch + (1 + MAX_WORKERS) * e.scratchStride);
   const bPtr = align(aPtr + m * k * es);
   const cPtr = align(bPtr + k * n * es);
   const packedB = align(cPtr + m * n * es);
@@ -358,13 +414,27 @@ export function wasmGemm(
     // still reuses a packed B micro-panel across several micro-tiles.
     const minRows = Math.max(mr, Math.min(16, roundUp(Math.ceil(m / (threads * 8)), mr)));
     const colsPerPack = Math.max(nr, roundUp(Math.ceil(n / (threads * 4)), nr));
-    const isOk = runParallel(e, ex, workers, copyA, {
+    const outcome = runParallel(e, ex, workers, copyA, {
       isF32, isFma, aPtr, bPtr, packedB, cPtr, m, n, k, tA, tB, acc, kc, mc, scratch,
       minRows, rowDivisor: 2 * threads, colsPerPack, packCount: Math.ceil(n / colsPerPack),
     });
-    if (!isOk) {
-      // A worker failed: redo the whole product here, from pristine inputs.
-      isPoolBroken = true;
+    if (outcome === 'stalled') {
+      // A worker stopped responding (died, or hangs): its memory may still be written, so the
+      // product is redone on a fresh engine, and the next large product starts new workers.
+      stats.failovers++;
+      notice('a GEMM worker stopped responding in a product; the product was redone on the calling thread and the workers were replaced');
+      retireEngine(e);
+      const saved = requestedThreads;
+      requestedThreads = 1;
+      try {
+        return wasmGemm(a, b, c, m, n, k, transA, transB, aOffset, bOffset, cOffset, accumulate);
+      } finally {
+        requestedThreads = saved;
+      }
+    }
+    if (outcome === 'failed') {
+      // A worker's kernel threw, and every worker has left: redo the whole product here, from pristine inputs.
+      notice('a GEMM worker\'s kernel failed; the product was redone on the calling thread');
       if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
       pack(bPtr, packedB, k, n, tB, kc, 0, n);
       run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
@@ -381,13 +451,41 @@ interface Job {
   minRows: number; rowDivisor: number; colsPerPack: number; packCount: number;
 }
 
+const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+
+/**
+ * Watches the workers' progress counter while the calling thread waits for them: false once no
+ * task has finished for `limitMs`.
+ */
+class Watchdog {
+  #last: number;
+  #since: number;
+  constructor(private readonly ctrl: Int32Array, private readonly limitMs: number) {
+    this.#last = Atomics.load(ctrl, CTRL.progress);
+    this.#since = now();
+  }
+
+  isAlive(): boolean {
+    const p = Atomics.load(this.ctrl, CTRL.progress);
+    const t = now();
+    if (p !== this.#last) {
+      this.#last = p;
+      this.#since = t;
+      return true;
+    }
+    return t - this.#since < this.limitMs;
+  }
+}
+
 /**
  * Publishes a job to the workers and works on it too: packing op(B) by column chunks, then C by
  * row blocks. B is already in linear memory; the job is published before A is copied in, so a
  * worker's wake-up and its share of the packing overlap that copy instead of following it.
- * Returns false when a worker failed (the caller then redoes the product).
+ * Returns 'ok', 'failed' when a worker's kernel threw (every worker has left), or 'stalled' when a
+ * worker stopped making progress. An exception of the calling thread's own part abandons the job:
+ * the workers are told to leave, and it propagates once they have.
  */
-function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => void, job: Job): boolean {
+function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => void, job: Job): 'ok' | 'failed' | 'stalled' {
   const ctrl = e.ctrl;
   const p = CTRL.params;
   ctrl[p + PARAM.isF32] = job.isF32 ? 1 : 0;
@@ -423,33 +521,55 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => v
   Atomics.store(ctrl, CTRL.seq, seq);
   Atomics.notify(ctrl, CTRL.seq);
 
-  copyA();
-  Atomics.store(ctrl, CTRL.aReady, seq);
+  // The stall limit scales with the largest task a worker may hold, timed on this thread.
+  let rate = 0; // multiply-adds per ms on this thread
+  const limitMs = (): number => {
+    const firstBlock = Math.ceil(job.m / job.rowDivisor) * job.n * job.k;
+    return STALL_BASE_MS + (rate > 0 ? 20 * firstBlock / rate : 0);
+  };
+  let thrown: { error: unknown } | undefined;
+  let isStalled = false;
+  try {
+    copyA();
+    Atomics.store(ctrl, CTRL.aReady, seq);
 
-  const pack = job.isF32 ? ex.pack_b_f32 : ex.pack_b_f64;
-  let t: number;
-  while ((t = Atomics.add(ctrl, CTRL.packNext, 1)) < job.packCount) {
-    const j0 = t * job.colsPerPack;
-    pack(job.bPtr, job.packedB, job.k, job.n, job.tB, job.kc, j0, Math.min(job.n, j0 + job.colsPerPack));
-    Atomics.add(ctrl, CTRL.packDone, 1);
-  }
-  // Wait for chunks a worker claimed; at most one chunk of packing, so spin.
-  while (Atomics.load(ctrl, CTRL.packDone) < job.packCount);
-
-  const run = job.isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
-  // Claim row blocks [i0, i1) by CAS on the next free row; the worker runs the same loop.
-  let i0 = Atomics.load(ctrl, CTRL.next);
-  while (i0 < job.m) {
-    const i1 = Math.min(job.m, i0 + Math.ceil((job.m - i0) / (job.rowDivisor * job.minRows)) * job.minRows);
-    const prev = Atomics.compareExchange(ctrl, CTRL.next, i0, i1);
-    if (prev !== i0) {
-      i0 = prev;
-      continue;
+    const pack = job.isF32 ? ex.pack_b_f32 : ex.pack_b_f64;
+    let t: number;
+    while ((t = Atomics.add(ctrl, CTRL.packNext, 1)) < job.packCount) {
+      const j0 = t * job.colsPerPack;
+      pack(job.bPtr, job.packedB, job.k, job.n, job.tB, job.kc, j0, Math.min(job.n, j0 + job.colsPerPack));
+      Atomics.add(ctrl, CTRL.packDone, 1);
     }
-    run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, i1,
-      job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc);
-    i0 = Atomics.load(ctrl, CTRL.next);
+    // Wait for chunks a worker claimed; at most one chunk of packing, so spin (watching for a dead worker).
+    const packWatch = new Watchdog(ctrl, limitMs());
+    for (let spins = 0; Atomics.load(ctrl, CTRL.packDone) < job.packCount; spins++) {
+      if ((spins & 1023) === 0 && !packWatch.isAlive()) {
+        isStalled = true;
+        break;
+      }
+    }
+
+    const run = job.isF32 ? ex.gemm_rows_f32 : ex.gemm_rows_f64;
+    // Claim row blocks [i0, i1) by CAS on the next free row; the worker runs the same loop.
+    let i0 = isStalled ? job.m : Atomics.load(ctrl, CTRL.next);
+    while (i0 < job.m) {
+      const i1 = Math.min(job.m, i0 + Math.ceil((job.m - i0) / (job.rowDivisor * job.minRows)) * job.minRows);
+      const prev = Atomics.compareExchange(ctrl, CTRL.next, i0, i1);
+      if (prev !== i0) {
+        i0 = prev;
+        continue;
+      }
+      const t0 = now();
+      run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, i1,
+        job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc);
+      const ms = now() - t0;
+      if (ms > 0) rate = Math.max(rate, ((i1 - i0) * job.n * job.k) / ms);
+      i0 = Atomics.load(ctrl, CTRL.next);
+    }
+  } catch (error) {
+    thrown = { error };
   }
+  if (thrown !== undefined || isStalled) Atomics.store(ctrl, CTRL.abort, seq);
   // Close the gate so a worker that wakes up late does not join a finished job.
   let gate = Atomics.load(ctrl, CTRL.gate);
   for (;;) {
@@ -458,7 +578,18 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => v
     gate = prev;
   }
   const joined = gate & 0x7f;
+  if (joined > 0) stats.joinedJobs++;
+  const watch = new Watchdog(ctrl, limitMs());
   let left: number;
-  while ((left = Atomics.load(ctrl, CTRL.left)) < joined) Atomics.wait(ctrl, CTRL.left, left, 50);
-  return Atomics.load(ctrl, CTRL.error) === 0;
+  while (!isStalled && (left = Atomics.load(ctrl, CTRL.left)) < joined) {
+    if (e.canBlock) Atomics.wait(ctrl, CTRL.left, left, 20);
+    if (!watch.isAlive()) isStalled = true;
+  }
+  if (thrown !== undefined) {
+    // The workers have left (or are written off): a later product must not share their memory.
+    if (isStalled) retireEngine(e);
+    throw thrown.error;
+  }
+  if (isStalled) return 'stalled';
+  return Atomics.load(ctrl, CTRL.error) === 0 ? 'ok' : 'failed';
 }

@@ -2,7 +2,8 @@
 /**
  * Loads the generated sigmoid WebAssembly module (see `sigmoid-wat.ts`) and runs it on
  * JavaScript typed arrays: copy in, transform in place in linear memory, copy out.
- * Synchronous once loaded; without WebAssembly or the generated file, `wasmSigmoid` reports
+ * Compiled synchronously on first use (the module is under the 4 KiB that browsers compile
+ * synchronously on their main thread); without WebAssembly, `wasmSigmoid` reports
  * false and the caller uses the TypeScript reference.
  *
  * @internal
@@ -10,6 +11,7 @@
  */
 
 import type { FloatArray } from '../../base/dtype.ts';
+import { SIGMOID_WASM_BASE64 } from './sigmoid-wasm.generated.js';
 import { SIGMOID_UNROLL } from '../sigmoid-constants.js';
 
 const BLOCK = 16 * SIGMOID_UNROLL;
@@ -31,17 +33,6 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-// Absent until `scripts/build-wasm.ts` has run; a non-literal specifier keeps tsc and
-// bundlers from requiring it.
-const generatedPath = './sigmoid-wasm.generated.js';
-const generated: { SIGMOID_WASM_BASE64: string } | undefined =
-  wasmApi !== undefined
-    ? await import(/* @vite-ignore */ generatedPath).then(
-        (mod: { SIGMOID_WASM_BASE64: string }) => mod,
-        () => undefined,
-      )
-    : undefined;
-
 interface Engine {
   readonly memory: WasmMemory;
   readonly ex: SigmoidExports;
@@ -50,9 +41,9 @@ interface Engine {
 }
 
 function createEngine(): Engine | undefined {
-  if (generated === undefined || wasmApi === undefined) return undefined;
+  if (wasmApi === undefined) return undefined;
   try {
-    const bin = atob(generated.SIGMOID_WASM_BASE64);
+    const bin = atob(SIGMOID_WASM_BASE64);
     const bytes = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     const memory = new wasmApi.Memory({ initial: 4, maximum: 65536 });
@@ -63,14 +54,20 @@ function createEngine(): Engine | undefined {
   }
 }
 
-const engine: Engine | undefined = createEngine();
+/** Compiled on first use (null: not tried yet; undefined: unavailable). */
+let engine: Engine | undefined | null = null;
+
+function getEngine(): Engine | undefined {
+  if (engine === null) engine = createEngine();
+  return engine;
+}
 
 /**
  * Whether the sigmoid WebAssembly kernel is loaded.
  * @internal
  */
 export function sigmoidWasmReady(): boolean {
-  return engine !== undefined;
+  return getEngine() !== undefined;
 }
 
 /**
@@ -79,7 +76,7 @@ export function sigmoidWasmReady(): boolean {
  * @internal
  */
 export function wasmSigmoid(x: FloatArray, out: FloatArray): boolean {
-  const e = engine;
+  const e = getEngine();
   if (e === undefined) return false;
   const n = x.length;
   // Whole blocks: the kernel rounds n up to BLOCK bytes and may read and write past n.

@@ -34,8 +34,16 @@ export const CTRL = {
   packDone: 7,
   /** The job's seq once its A (and C, when accumulating) is in linear memory. */
   aReady: 8,
+  /** The job's seq when the main thread abandoned it (it threw after publishing): workers leave. */
+  abort: 9,
+  /** Tasks (pack chunks, row blocks) finished by any worker: the main thread's watchdog watches it. */
+  progress: 10,
+  /** Fault injection for tests: `index << 4 | phase` makes that worker die (see `WORKER_CORE`). */
+  fault: 11,
+  /** Workers that have started and instantiated their kernels. */
+  up: 12,
   /** First job parameter slot; see `PARAM`. */
-  params: 12,
+  params: 16,
 } as const;
 
 /** Job parameter offsets relative to `CTRL.params`. @internal */
@@ -71,73 +79,107 @@ export const PARAM = {
 /** Bytes reserved for the control block. @internal */
 export const CTRL_BYTES = 256;
 
+/** Fault phases of `CTRL.fault`: exit while packing, exit in the row phase, hang in the row phase. @internal */
+export const FAULT = { pack: 1, rows: 2, hang: 3 } as const;
+
 /**
- * CommonJS source of a worker. `workerData` is `{ module, moduleFma, memory, index }`
- * (`moduleFma` undefined when the engine lacks relaxed SIMD); both modules run on the one shared
+ * The worker's body, shared by both hosts: `run({ gemmModule, fmaModule, memory, index })`
+ * (`fmaModule` undefined when the engine lacks relaxed SIMD); both modules run on the one shared
  * memory, and each job says which one to use. `index ≥ 1` selects the worker's private scratch
- * (packed A block and edge tile).
- * Exceptions are caught and flagged so the main thread never waits for a dead task.
- * @internal
+ * (packed A block and edge tile). `die()` is defined by the host wrapper.
+ * Exceptions are caught and flagged, and every claimed task is counted as done, so the main thread
+ * never waits for a task that failed; a worker that dies is caught by the main thread's watchdog.
+ * Names avoid `module`, which CommonJS wrappers (Bun, Deno) already declare.
  */
-export const WORKER_SOURCE: string = `
-'use strict';
-const { workerData } = require('node:worker_threads');
-const { module, moduleFma, memory, index } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const exFma = moduleFma === undefined ? ex : new WebAssembly.Instance(moduleFma, { env: { memory } }).exports;
-const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
-const P = ${CTRL.params};
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctrl, ${CTRL.seq}, seen);
-  const seq = Atomics.load(ctrl, ${CTRL.seq});
-  seen = seq;
-  let g = Atomics.load(ctrl, ${CTRL.gate});
-  let joined = false;
-  const maxJoin = Atomics.load(ctrl, ${CTRL.maxJoin});
-  while ((g >>> 8) === (seq & 0xffff) && (g & 0x80) === 0 && (g & 0x7f) < maxJoin) {
-    const prev = Atomics.compareExchange(ctrl, ${CTRL.gate}, g, g + 1);
-    if (prev === g) { joined = true; break; }
-    g = prev;
-  }
-  if (!joined) continue;
-  const p = (i) => ctrl[P + i];
-  const kernels = p(${PARAM.isFma}) ? exFma : ex;
-  const isF32 = p(${PARAM.isF32});
-  let t;
-  // Phase 1: pack column chunks of op(B) (already in linear memory). Every claimed chunk is
-  // counted as done, even on failure, so the main thread never waits for it forever.
-  const packs = p(${PARAM.packCount}), cols = p(${PARAM.colsPerPack}), n = p(${PARAM.n});
-  while ((t = Atomics.add(ctrl, ${CTRL.packNext}, 1)) < packs) {
-    try {
-      (isF32 ? kernels.pack_b_f32 : kernels.pack_b_f64)(p(${PARAM.b}), p(${PARAM.packedB}), p(${PARAM.k}), n,
-        p(${PARAM.transB}), p(${PARAM.kcBlk}), t * cols, Math.min(n, t * cols + cols));
-    } catch {
-      Atomics.store(ctrl, ${CTRL.error}, 1);
+const WORKER_CORE = `
+function run(data) {
+  const { gemmModule, fmaModule, memory, index } = data;
+  const ex = new WebAssembly.Instance(gemmModule, { env: { memory } }).exports;
+  const exFma = fmaModule === undefined ? ex : new WebAssembly.Instance(fmaModule, { env: { memory } }).exports;
+  const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
+  const P = ${CTRL.params};
+  Atomics.add(ctrl, ${CTRL.up}, 1);
+  const fault = (phase) => {
+    const f = Atomics.load(ctrl, ${CTRL.fault});
+    if (f !== ((index << 4) | phase) || Atomics.compareExchange(ctrl, ${CTRL.fault}, f, 0) !== f) return;
+    if (phase === ${FAULT.hang}) for (;;) Atomics.wait(ctrl, ${CTRL.fault}, 0);
+    die();
+  };
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, ${CTRL.seq}, seen);
+    const seq = Atomics.load(ctrl, ${CTRL.seq});
+    seen = seq;
+    let g = Atomics.load(ctrl, ${CTRL.gate});
+    let joined = false;
+    const maxJoin = Atomics.load(ctrl, ${CTRL.maxJoin});
+    while ((g >>> 8) === (seq & 0xffff) && (g & 0x80) === 0 && (g & 0x7f) < maxJoin) {
+      const prev = Atomics.compareExchange(ctrl, ${CTRL.gate}, g, g + 1);
+      if (prev === g) { joined = true; break; }
+      g = prev;
     }
-    Atomics.add(ctrl, ${CTRL.packDone}, 1);
-  }
-  // Phase 2: rows of C, once all of B is packed and A is in. Both waits are short (a copy, a
-  // chunk of packing), so spinning beats sleeping and being woken again.
-  while (Atomics.load(ctrl, ${CTRL.packDone}) < packs || Atomics.load(ctrl, ${CTRL.aReady}) !== seq);
-  try {
-    const run = isF32 ? kernels.gemm_rows_f32 : kernels.gemm_rows_f64;
-    const m = p(${PARAM.m}), minRows = p(${PARAM.minRows}), divisor = p(${PARAM.rowDivisor});
-    const scratch = p(${PARAM.scratchBase}) + index * p(${PARAM.scratchStride});
-    let i0 = Atomics.load(ctrl, ${CTRL.next});
-    while (i0 < m) {
-      const i1 = Math.min(m, i0 + Math.ceil((m - i0) / (divisor * minRows)) * minRows);
-      const prev = Atomics.compareExchange(ctrl, ${CTRL.next}, i0, i1);
-      if (prev !== i0) { i0 = prev; continue; }
-      run(p(${PARAM.a}), p(${PARAM.packedB}), p(${PARAM.c}), m, n, p(${PARAM.k}),
-        p(${PARAM.transA}), i0, i1, p(${PARAM.accumulate}),
-        scratch + p(${PARAM.tileBytes}), scratch, p(${PARAM.kcBlk}), p(${PARAM.mcBlk}));
-      i0 = Atomics.load(ctrl, ${CTRL.next});
+    if (!joined) continue;
+    const p = (i) => ctrl[P + i];
+    const kernels = p(${PARAM.isFma}) ? exFma : ex;
+    const isF32 = p(${PARAM.isF32});
+    const aborted = () => Atomics.load(ctrl, ${CTRL.abort}) === seq;
+    let t;
+    // Phase 1: pack column chunks of op(B) (already in linear memory).
+    const packs = p(${PARAM.packCount}), cols = p(${PARAM.colsPerPack}), n = p(${PARAM.n});
+    // An injected packing fault claims a chunk first, so the main thread waits for it in vain.
+    if (Atomics.load(ctrl, ${CTRL.fault}) === ((index << 4) | ${FAULT.pack})) { Atomics.add(ctrl, ${CTRL.packNext}, 1); fault(${FAULT.pack}); }
+    while (!aborted() && (t = Atomics.add(ctrl, ${CTRL.packNext}, 1)) < packs) {
+      try {
+        (isF32 ? kernels.pack_b_f32 : kernels.pack_b_f64)(p(${PARAM.b}), p(${PARAM.packedB}), p(${PARAM.k}), n,
+          p(${PARAM.transB}), p(${PARAM.kcBlk}), t * cols, Math.min(n, t * cols + cols));
+      } catch {
+        Atomics.store(ctrl, ${CTRL.error}, 1);
+      }
+      Atomics.add(ctrl, ${CTRL.packDone}, 1);
+      Atomics.add(ctrl, ${CTRL.progress}, 1);
     }
-  } catch {
-    Atomics.store(ctrl, ${CTRL.error}, 1);
+    // Phase 2: rows of C, once all of B is packed and A is in. Both waits are short (a copy, a
+    // chunk of packing), so spinning beats sleeping and being woken again; an abandoned job ends them.
+    while ((Atomics.load(ctrl, ${CTRL.packDone}) < packs || Atomics.load(ctrl, ${CTRL.aReady}) !== seq) && !aborted());
+    fault(${FAULT.rows});
+    fault(${FAULT.hang});
+    if (!aborted()) {
+      try {
+        const run = isF32 ? kernels.gemm_rows_f32 : kernels.gemm_rows_f64;
+        const m = p(${PARAM.m}), minRows = p(${PARAM.minRows}), divisor = p(${PARAM.rowDivisor});
+        const scratch = p(${PARAM.scratchBase}) + index * p(${PARAM.scratchStride});
+        let i0 = Atomics.load(ctrl, ${CTRL.next});
+        while (i0 < m) {
+          const i1 = Math.min(m, i0 + Math.ceil((m - i0) / (divisor * minRows)) * minRows);
+          const prev = Atomics.compareExchange(ctrl, ${CTRL.next}, i0, i1);
+          if (prev !== i0) { i0 = prev; continue; }
+          run(p(${PARAM.a}), p(${PARAM.packedB}), p(${PARAM.c}), m, n, p(${PARAM.k}),
+            p(${PARAM.transA}), i0, i1, p(${PARAM.accumulate}),
+            scratch + p(${PARAM.tileBytes}), scratch, p(${PARAM.kcBlk}), p(${PARAM.mcBlk}));
+          Atomics.add(ctrl, ${CTRL.progress}, 1);
+          i0 = Atomics.load(ctrl, ${CTRL.next});
+        }
+      } catch {
+        Atomics.store(ctrl, ${CTRL.error}, 1);
+      }
+    }
+    Atomics.add(ctrl, ${CTRL.left}, 1);
+    Atomics.notify(ctrl, ${CTRL.left});
   }
-  Atomics.add(ctrl, ${CTRL.left}, 1);
-  Atomics.notify(ctrl, ${CTRL.left});
 }
+`;
+
+/** Source of a Node `worker_threads` worker (CommonJS, `eval: true`). @internal */
+export const NODE_WORKER_SOURCE: string = `'use strict';
+const { workerData } = require('node:worker_threads');
+const die = () => process.exit(1);
+${WORKER_CORE}
+run(workerData);
+`;
+
+/** Source of a classic Web Worker (browsers, Deno, Bun): the data arrives in the first message. @internal */
+export const WEB_WORKER_SOURCE: string = `'use strict';
+const die = () => { self.close(); throw new Error('tapegrad: injected GEMM worker fault'); };
+${WORKER_CORE}
+self.onmessage = (e) => { self.onmessage = null; run(e.data); };
 `;

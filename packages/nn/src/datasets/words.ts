@@ -1,4 +1,12 @@
-a
+/**
+ * The English word list (words.txt, see `data/README.md` for provenance and licence) as a module of its own,
+ * so that bundlers carry it and `loadWords` imports it only when asked.
+ * @internal
+ * @packageDocumentation
+ */
+
+/** 63,875 lowercase words, one per line, in byte order. @internal */
+export const WORDS_TXT: string = `a
 aardvark
 aardvarks
 abaci
@@ -63873,3 +63881,4 @@ zucchinis
 zwieback
 zygote
 zygotes
+`;
