@@ -42,7 +42,8 @@ export interface Workload {
   /** Implementation name as shown in the tables, e.g. `'TF.js wasm'`. */
   readonly engine: string;
   readonly dtype: Dtype;
-  setup(): Promise<void> | void;
+  /** Allocates everything; receives the timing options (engines that time themselves need them). */
+  setup(timing?: TimingOptions): Promise<void> | void;
   /** One step; returns the loss (W1, W3), a checksum (W2) or dy/dx (W4). */
   step(): number;
   /** W2: the last product, row-major, for the correctness check. */
@@ -54,6 +55,11 @@ export interface Workload {
    * reason (shown in the report).
    */
   readonly tolerance?: { readonly rel: number; readonly reason: string };
+  /**
+   * For engines that time their own steps in another process (PyTorch): the timing of the steps that
+   * `setup` ran, used instead of timing `step` here.
+   */
+  selfTimed?(): Timing;
   /** Frees engine memory (tensors, compiled functions). */
   dispose?(): void;
 }

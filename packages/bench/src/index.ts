@@ -39,3 +39,4 @@ export type { Implementation, ImplementationGroup } from './registry.js';
 export { IMPLEMENTATIONS } from './registry.js';
 export type { CaseResult, RowResult, RunOptions, Unit } from './run.js';
 export { describeError, runBenchmarks } from './run.js';
+export { findTorch, resetTorchProbe, torchW1, torchW2 } from './peers/torch.js';

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
+import { findTorch } from './peers/torch.js';
 import type { WorkloadKind } from './harness.js';
 import { BenchError } from './harness.js';
 import { tfWasmFeatures } from './peers/tfjs.js';
@@ -58,6 +59,12 @@ async function environment(
     'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
       'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',
+  );
+  const torch = findTorch();
+  notes.push(
+    torch === null
+      ? 'PyTorch: skipped: no PyTorch (no python3 here can import torch; Debian: apt-get install python3-torch libopenblas0-pthread).'
+      : `PyTorch ${torch.torch} (${torch.python}), BLAS: ${torch.blas}; each PyTorch row runs in its own Python process and times its own steps; W3/W4 on 0-d tensors, one thread, W4 up to N = 100,000.`,
   );
   for (const impl of IMPLEMENTATIONS) {
     if (impl.note !== undefined) notes.push(`${impl.name}: ${impl.note}.`);

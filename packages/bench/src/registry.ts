@@ -17,6 +17,8 @@ import {
   tapegradW3,
 } from './peers/tapegrad.js';
 import { tfjsW1, tfjsW2 } from './peers/tfjs.js';
+import { torchName, torchW1, torchW2, torchW3, torchW4 } from './peers/torch.js';
+import { loadConfig } from './config.js';
 
 /** Where an implementation comes from. */
 export type ImplementationGroup = 'tapegrad' | 'peer' | 'baseline';
@@ -41,6 +43,13 @@ const jaxVariants = [
   { dtype: 'float32', isJit: false },
   { dtype: 'float64', isJit: true },
   { dtype: 'float64', isJit: false },
+] as const;
+
+const torchVariants = [
+  { dtype: 'float64', threads: 1 },
+  { dtype: 'float64', threads: 2 },
+  { dtype: 'float32', threads: 1 },
+  { dtype: 'float32', threads: 2 },
 ] as const;
 
 /** All implementations, tapegrad first, in table order. */
@@ -101,6 +110,26 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
       w1: (data) => jaxW1(v, data),
       w2: (data) => jaxW2(v, data),
       w4: (n, cfg) => jaxW4(v, n, cfg.mul, cfg.add, cfg.x0),
+    }),
+  ),
+
+  // PyTorch (optional: rows say "skipped: no PyTorch" where python3 cannot import torch). Scalar
+  // workloads (W3, W4) run on one thread only: threads do nothing for 0-d tensors.
+  ...torchVariants.map(
+    (v): Implementation => ({
+      name: torchName(v.dtype, v.threads),
+      dtype: v.dtype,
+      group: 'peer',
+      w1: (data) => torchW1(v.dtype, v.threads, data, loadConfig().W1.checkSteps),
+      w2: (data) => torchW2(v.dtype, v.threads, data),
+      ...(v.dtype === 'float64' && v.threads === 1
+        ? {
+            w3: (data: W3Data) => torchW3(data, loadConfig().W3.checkSteps),
+            w4: (n: number, cfg: WorkloadsConfig['W4']) => torchW4(n, cfg.mul, cfg.add, cfg.x0),
+            // A million 0-d tensor ops take PyTorch tens of seconds per step.
+            w4MaxN: 100_000,
+          }
+        : {}),
     }),
   ),
 

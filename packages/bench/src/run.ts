@@ -92,9 +92,9 @@ async function measureWorkload(
 ): Promise<RowResult> {
   const base = { implementation: w.engine, dtype: w.dtype };
   try {
-    await w.setup();
+    await w.setup(timing);
     const outcome = check(w);
-    const t = timeSteps(() => w.step(), timing);
+    const t = w.selfTimed ? w.selfTimed() : timeSteps(() => w.step(), timing);
     const opsPerStep = w.opsPerStep?.();
     return {
       ...base,
@@ -292,7 +292,7 @@ async function tryChain(impl: Implementation, n: number, cfg: WorkloadsConfig['W
   const w = impl.w4?.(n, cfg);
   if (!w) return 'no W4';
   try {
-    await w.setup();
+    await w.setup({ warmupSteps: 0, stepsPerRep: 1, reps: 1 });
     w.step();
     return undefined;
   } catch (e) {
@@ -332,6 +332,7 @@ async function runW4(opts: RunOptions): Promise<CaseResult[]> {
     for (const impl of opts.implementations) {
       if (!impl.w4) continue;
       if (n === extraN && (impl.w4MaxN ?? 0) < extraN) continue;
+      if (impl.w4MaxN !== undefined && n > impl.w4MaxN) continue;
       const base = { implementation: impl.name, dtype: impl.dtype };
       const earlier = failedAt.get(impl.name);
       if (earlier) {
@@ -346,7 +347,7 @@ async function runW4(opts: RunOptions): Promise<CaseResult[]> {
       const w = impl.w4(n, cfg);
       let row: RowResult;
       try {
-        await w.setup();
+        await w.setup({ warmupSteps: 0, stepsPerRep: 1, reps: isQuick ? 3 : 5 });
         // The garbage of the implementation before (a million-node tensor graph is gigabytes) must not be
         // collected on this one's time: W4 times a long first step on its own, outside timeSteps.
         collectGarbage();
@@ -354,13 +355,16 @@ async function runW4(opts: RunOptions): Promise<CaseResult[]> {
         const first = w.step();
         const firstMs = performance.now() - t0;
         const outcome = checkChain(first, n, cfg.mul, w.dtype);
+        const selfTimed = w.selfTimed?.();
         // The first step is the warm-up (JIT, and growing the engine's buffers to the chain's length).
         // Cheap chains are then timed as the median of a few steps; a long one is timed once more, and
         // one that took longer than the whole run can spare is reported as it was.
         const repeatBelowMs = isQuick ? 200 : 1000;
         const retimeBelowMs = isQuick ? 0 : 10_000;
         let medianMs: number;
-        if (firstMs <= repeatBelowMs) {
+        if (selfTimed !== undefined) {
+          medianMs = selfTimed.medianMs;
+        } else if (firstMs <= repeatBelowMs) {
           medianMs = timeSteps(() => w.step(), { warmupSteps: 0, stepsPerRep: 1, reps: isQuick ? 3 : 5 }).medianMs;
         } else if (firstMs <= retimeBelowMs) {
           collectGarbage();

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   compareGradients, confusionMatrix, fit, MLP, standardize, trainTestSplit,
@@ -7,6 +6,7 @@ import {
 import { loadDatasetSync } from '@tapegrad/nn/node';
 import { ArgumentError, tensor, type Tensor } from '@tapegrad/core';
 import { lossCurve } from '@tapegrad/viz';
+import { writeFileAtomic } from './files.ts';
 import type { Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -36,6 +36,22 @@ export interface DemoOptions {
   readonly isJson: boolean;
   /** Folder that receives `loss.svg` and `report.json` (`--out`). */
   readonly outDir: string;
+}
+
+/** Writing the results failed after training: carries the report, so it is not lost. */
+export class DemoWriteError extends Error {
+  /** The report that could not be written. */
+  readonly report: DemoReport;
+
+  /**
+   * @param message What failed.
+   * @param report The finished report.
+   */
+  constructor(message: string, report: DemoReport) {
+    super(message);
+    this.name = 'DemoWriteError';
+    this.report = report;
+  }
 }
 
 /** The demo's defaults. */
@@ -236,11 +252,9 @@ export function runDemo(opts: DemoOptions, io: Io): DemoReport {
   printConfusion(quiet, matrix, ds.classes);
 
   const outDir = resolve(opts.outDir);
-  mkdirSync(outDir, { recursive: true });
   const lossSvg = join(outDir, 'loss.svg');
   const reportPath = join(outDir, 'report.json');
-  writeFileSync(
-    lossSvg,
+  const svg =
     lossCurve(
       { train: fast.epochs.map((e) => e.loss), test: fast.epochs.map((e) => e.testLoss) },
       {
@@ -248,8 +262,7 @@ export function runDemo(opts: DemoOptions, io: Io): DemoReport {
         xLabel: 'epoch',
         yLabel: output === 'sigmoid' ? 'binary cross-entropy' : 'cross-entropy',
       },
-    ),
-  );
+    );
   const report: DemoReport = {
     dataset: ds.name as DatasetName,
     network: { sizes, activation: opts.activation, output, parameters },
@@ -271,7 +284,14 @@ export function runDemo(opts: DemoOptions, io: Io): DemoReport {
     history: { fast: fast.epochs, autograd: auto.epochs },
     files: { lossSvg, report: reportPath },
   };
-  writeFileSync(reportPath, JSON.stringify(report, null, 2) + '\n');
+  // Each file is replaced in one step: a save that fails (disk full) leaves the previous file whole. The
+  // report is still returned (and printed with --json): the caller learns of the failure from the error.
+  try {
+    writeFileAtomic(lossSvg, svg);
+    writeFileAtomic(reportPath, JSON.stringify(report, null, 2) + '\n');
+  } catch (e) {
+    throw new DemoWriteError(`could not write the results to ${outDir}: ${e instanceof Error ? e.message : String(e)}`, report);
+  }
   say(`\nWrote ${lossSvg} and ${reportPath}\n`);
   return report;
 }

@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor, type Tensor } from '@tapegrad/core';
 import { fitStandardizer, MLP } from '@tapegrad/nn';
 import { loadDatasetSync } from '@tapegrad/nn/node';
 import { toDot, toMermaid, toSvg, type GraphOptions } from '@tapegrad/viz';
 import { DEMO_DEFAULTS } from './demo.ts';
+import { writeFileAtomic } from './files.ts';
 import type { Io } from './io.ts';
 
 /** Usage of the two commands, for the main help text. */
@@ -79,7 +80,7 @@ export function runGraph(args: readonly string[], io: Io): number | Promise<numb
   const graphOpts: GraphOptions = { ...opts, names };
   const write = (path: string, text: string): void => {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
+    writeFileAtomic(path, text);
     io.out(`wrote ${path}\n`);
   };
   // Every drawing reads the graph now, before anything could release it.

@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 export { main } from './main.ts';
-export { DEMO_DEFAULTS, runDemo, type DemoOptions, type DemoReport } from './demo.ts';
+export { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions, type DemoReport } from './demo.ts';
+export { checkWritableDir, writeFileAtomic } from './files.ts';
 export { agreementRows, runCheck, type CheckRow } from './check.ts';
 export { runNeuron } from './neuron.ts';
 export { memoryIo, processIo, type Io } from './io.ts';

@@ -3,8 +3,10 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TapegradError } from '@tapegrad/core';
 import { runCheck } from './check.ts';
-import { DEMO_DEFAULTS, runDemo, type DemoOptions } from './demo.ts';
+import { resolve } from 'node:path';
+import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
 import { runWordsDemo, WORDS_DEFAULTS } from './demo-words.ts';
+import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
@@ -44,6 +46,20 @@ Examples:
 /** A command-line mistake: printed with the usage hint, exit code 2. */
 class UsageError extends Error {}
 
+/** A user's text quoted for a message: control characters (a lone `\r` from a file, say) are escaped. */
+function quote(v: string): string {
+  const s = JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"');
+  return `'${s}'`;
+}
+
+const DATASETS: ReadonlyMap<string, DemoOptions['dataset']> = new Map([
+  ['breastcancer', 'breastCancer'],
+  ['breast-cancer', 'breastCancer'],
+  ['breast_cancer', 'breastCancer'],
+  ['digits', 'digits'],
+  ['words', 'words'],
+]);
+
 function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEFAULTS): DemoOptions {
   const o: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = { ...defaults };
   for (let i = 0; i < args.length; i++) {
@@ -51,6 +67,8 @@ function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEF
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     if (flag === '--json') {
+      // A switch: `--json=false` would otherwise turn JSON on.
+      if (eq >= 0) throw new UsageError(`--json takes no value, got ${quote(arg)}`);
       o.isJson = true;
       continue;
     }
@@ -62,20 +80,23 @@ function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEF
     const int = (min: number): number => {
       const v = value();
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got '${v}'`);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got ${quote(v)}`);
+      // Beyond 2^53 neighbouring integers collapse (a seed of 2^53 + 1 would silently be 2^53).
+      if (!Number.isSafeInteger(n)) throw new UsageError(`${flag} must be at most 2^53 - 1, got ${quote(v)}`);
       return n;
     };
     switch (flag) {
       case '--dataset': {
         const v = value();
-        const name = { breastcancer: 'breastCancer', 'breast-cancer': 'breastCancer', breast_cancer: 'breastCancer', digits: 'digits', words: 'words' }[v.toLowerCase()];
-        if (name === undefined) throw new UsageError(`--dataset must be breastCancer, digits or words, got '${v}'`);
-        o.dataset = name as DemoOptions['dataset'];
+        // A Map, not an object literal: `constructor` or `__proto__` must not pass as a data set name.
+        const name = DATASETS.get(v.toLowerCase());
+        if (name === undefined) throw new UsageError(`--dataset must be breastCancer, digits or words, got ${quote(v)}`);
+        o.dataset = name;
         break;
       }
       case '--model': {
         const v = value();
-        if (v !== 'mlp') throw new UsageError(`--model must be mlp (cnn and transformer arrive with the convolution and attention ops), got '${v}'`);
+        if (v !== 'mlp') throw new UsageError(`--model must be mlp (cnn and transformer arrive with the convolution and attention ops), got ${quote(v)}`);
         o.model = v;
         break;
       }
@@ -87,25 +108,25 @@ function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEF
       case '--lr': {
         const v = value();
         const x = Number(v);
-        if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--lr must be a positive number, got '${v}'`);
+        if (!Number.isFinite(x) || x <= 0) throw new UsageError(`--lr must be a positive number, got ${quote(v)}`);
         o.lr = x;
         break;
       }
       case '--hidden': {
         const v = value();
         const sizes = v.split(',').map((s) => Number(s.trim()));
-        if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden must be comma-separated positive integers, got '${v}'`);
+        if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--hidden must be comma-separated positive integers, got ${quote(v)}`);
         o.hidden = sizes;
         break;
       }
       case '--activation': {
         const v = value();
-        if (v !== 'relu' && v !== 'tanh' && v !== 'sigmoid') throw new UsageError(`--activation must be relu, tanh or sigmoid, got '${v}'`);
+        if (v !== 'relu' && v !== 'tanh' && v !== 'sigmoid') throw new UsageError(`--activation must be relu, tanh or sigmoid, got ${quote(v)}`);
         o.activation = v;
         break;
       }
       case '--out': o.outDir = value(); break;
-      default: throw new UsageError(`unknown option '${arg}'`);
+      default: throw new UsageError(`unknown option ${quote(arg)}`);
     }
   }
   return o;
@@ -136,6 +157,9 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         const first = parseDemoArgs(rest);
         if (first.model === 'cnn' && first.dataset !== 'digits') throw new UsageError(`--model cnn needs --dataset digits, got '${first.dataset}'`);
         if (first.model === 'transformer' && first.dataset !== 'words') throw new UsageError(`--model transformer needs --dataset words, got '${first.dataset}'`);
+        // Checked before training, so an unusable --out costs seconds, not the whole run.
+        const problem = checkWritableDir(resolve(first.outDir));
+        if (problem !== null) throw new UsageError(`--out ${quote(first.outDir)} cannot be written to: ${problem}`);
         if (first.dataset === 'words') {
           const opts = parseDemoArgs(rest, { ...DEMO_DEFAULTS, ...WORDS_DEFAULTS[first.model === 'transformer' ? 'transformer' : 'mlp'], dataset: 'words' });
           const report = runWordsDemo(opts, io);
@@ -143,12 +167,21 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
           return report.agreement.isWithinTolerance ? 0 : 1;
         }
         const opts = first;
-        const report = runDemo(opts, io);
+        let report;
+        try {
+          report = runDemo(opts, io);
+        } catch (e) {
+          if (!(e instanceof DemoWriteError)) throw e;
+          // The results are not lost: --json still prints them; the failure is reported and the exit code is 1.
+          if (opts.isJson) io.out(JSON.stringify(e.report) + '\n');
+          io.err(`tapegrad: ${e.message}\n`);
+          return 1;
+        }
         if (opts.isJson) io.out(JSON.stringify(report) + '\n');
         return report.agreement.fastVsAutograd <= 1e-12 && report.agreement.isWithinTolerance ? 0 : 1;
       }
       case 'check':
-        if (rest.length > 0) throw new UsageError(`check takes no options, got '${rest[0]}'`);
+        if (rest.length > 0) throw new UsageError(`check takes no options, got ${quote(rest[0]!)}`);
         return runCheck(io);
       case 'neuron':
         return runNeuron(io);
@@ -157,19 +190,25 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
       case 'graph':
         return runGraph(rest, io);
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
       io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof TapegradError) {
+    if (e instanceof TapegradError || isSystemError(e)) {
       io.err(`tapegrad: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
+}
+
+/** A file-system or OS error (`ENOSPC`, `ENOTDIR`…): a clear one-line message, not a stack trace. */
+function isSystemError(e: unknown): e is Error & { code: string } {
+  const code: unknown = e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
 /** True when this file is the program being run (not imported by a test). */

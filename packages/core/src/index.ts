@@ -24,6 +24,14 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './transfor
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './transforms/functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './transforms/custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './autograd/explain.ts';
+export { compile, CompileError, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
+export type { PlanStats } from './transforms/compile/plan.ts';
+
+export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';
+export { backwardSymbolic, type SymBackward, type SymCut, type SymSend, type SymStep } from './symbolic/walk.ts';
+export { parseExpression, type Parsed } from './symbolic/parse.ts';
+export { derive, prove, simplify, type DeriveStep, type Derivation, type Proof, type Simplified, type SymbolicOptions } from './symbolic/derive.ts';
+export type { PrintStyle } from './symbolic/print.ts';
 
 // Wiring: Tensor and Value methods call the ops through the late-bound table, and Tensor.backward calls
 // the engine; the recording layer imports neither (see docs/ARCHITECTURE.md, "Layers").

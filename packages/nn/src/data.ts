@@ -21,6 +21,11 @@ export interface CsvOptions {
   readonly source?: string;
 }
 
+/** A field quoted for a message, control characters escaped (a stray carriage return must not garble it). */
+function quoteField(s: string): string {
+  return `'${JSON.stringify(s).slice(1, -1)}'`;
+}
+
 /**
  * Parses comma-separated numbers. Blank lines (and a trailing newline) are skipped; every data row must
  * have the same number of columns as the first.
@@ -38,7 +43,8 @@ export interface CsvOptions {
 export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
   if (typeof text !== 'string') throw new ArgumentError(`parseCsv: text must be a string, got ${typeof text}`);
   const where = opts.source === undefined ? '' : ` of ${opts.source}`;
-  const lines = text.split(/\r?\n/);
+  // Any line ending: \r\n (Windows), \n, or a lone \r (classic Mac OS, some spreadsheet exports).
+  const lines = text.split(/\r\n|\r|\n/);
   let header: string[] | null = null;
   const values: number[] = [];
   let columns = -1;
@@ -58,7 +64,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
     fields.forEach((f, j) => {
       const s = f.trim();
       const v = s === '' ? NaN : Number(s);
-      if (!Number.isFinite(v)) throw new ArgumentError(`parseCsv: line ${i + 1}${where}, column ${j + 1} must be a number, got '${s}'`);
+      if (!Number.isFinite(v)) throw new ArgumentError(`parseCsv: line ${i + 1}${where}, column ${j + 1} must be a number, got ${quoteField(s)}`);
       values.push(v);
     });
     rows++;

@@ -3,7 +3,7 @@
  * fast path of dense networks with its gradient-agreement check.
  * @packageDocumentation
  */
-export { Module, type StateDict, type TensorState } from './module.ts';
+export { Module, type NonFiniteName, type StateDict, type TensorState } from './module.ts';
 export { Activation, Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
 export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
 export { Dropout, Embedding, type InitLayerOptions } from './embedding.ts';

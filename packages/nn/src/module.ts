@@ -1,12 +1,31 @@
 import { ArgumentError, noGrad, ShapeError, type Tensor } from '@tapegrad/core';
 import { fmt } from './util.ts';
 
+/**
+ * How a state dict writes an element JSON cannot hold: `JSON.stringify` would turn NaN and ±Infinity
+ * into `null`, which cannot be loaded back (a diverged run's weights could not be inspected).
+ * @category nn
+ */
+export type NonFiniteName = 'NaN' | 'Infinity' | '-Infinity';
+
 /** One entry of a state dict: a parameter's shape and its elements, row-major, as plain JSON. @category nn */
 export interface TensorState {
   /** The tensor's shape. */
   shape: number[];
-  /** The elements, row-major. */
-  data: number[];
+  /** The elements, row-major; NaN and ±Infinity are written as the strings `'NaN'`, `'Infinity'`, `'-Infinity'`. */
+  data: (number | NonFiniteName)[];
+}
+
+const NON_FINITE: ReadonlyMap<unknown, number> = new Map([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
+
+/** An element as a state dict writes it: itself, or the name of a non-finite value. */
+function encodeElement(v: number): number | NonFiniteName {
+  if (Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
 
 /**
@@ -145,7 +164,7 @@ export abstract class Module {
   /** The parameters, then the buffers, as plain JSON: `{ name: { shape, data } }`. */
   stateDict(): StateDict {
     const out: StateDict = {};
-    for (const [name, p] of [...this.namedParameters(), ...this.namedBuffers()]) out[name] = { shape: [...p.shape], data: Array.from(p.data) };
+    for (const [name, p] of [...this.namedParameters(), ...this.namedBuffers()]) out[name] = { shape: [...p.shape], data: Array.from(p.data, encodeElement) };
     return out;
   }
 
@@ -180,12 +199,21 @@ export abstract class Module {
       if (e.data.length !== p.size) {
         throw new ShapeError(`loadStateDict: entry '${name}' must have ${p.size} elements for shape ${fmt(p.shape)}, got ${e.data.length}`);
       }
-      const bad = e.data.findIndex((v) => typeof v !== 'number');
-      if (bad >= 0) throw new ArgumentError(`loadStateDict: entry '${name}' must hold numbers, got ${typeof e.data[bad]} at index ${bad}`);
+      const bad = e.data.findIndex((v) => typeof v !== 'number' && !NON_FINITE.has(v));
+      if (bad >= 0) {
+        const v = e.data[bad];
+        throw new ArgumentError(
+          `loadStateDict: entry '${name}' must hold numbers (or 'NaN', 'Infinity', '-Infinity'), got ${v === null ? 'null' : typeof v === 'string' ? JSON.stringify(v) : typeof v} at index ${bad}`,
+        );
+      }
     }
     noGrad(() => {
       for (const [name, p] of params) {
-        p.data.set(state[name]!.data);
+        const data = state[name]!.data;
+        for (let i = 0; i < data.length; i++) {
+          const v = data[i]!;
+          p.data[i] = typeof v === 'number' ? v : NON_FINITE.get(v)!;
+        }
         p.bumpVersion();
       }
     });

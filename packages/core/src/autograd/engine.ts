@@ -86,6 +86,8 @@ function applyHooks(t: Tensor, g: Tensor, createGraph: boolean): Tensor {
  * @internal
  */
 export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: GradOptions = {}): (Tensor | null)[] {
+  // Inside a `compile` trace the tracer differentiates its own record of the function.
+  if (state.tracer !== null) return state.tracer.onGrads(roots, seeds, opts);
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
   const observe = opts.observe;

@@ -49,12 +49,32 @@ export interface Scope {
   readonly depth: number;
 }
 
+/**
+ * What `compile` listens to while it traces a function: every op applied (recorded or not), every
+ * backward pass asked for, every traced in-place update and every read of a tensor's values. Null
+ * outside a trace, so eager code pays one null test per op.
+ * @internal
+ */
+export interface TraceHooks {
+  /** An op produced `output` from `inputs` (called by `record`, before anything is recorded). */
+  onOp(op: OpDef, inputs: readonly Tensor[], output: Tensor, attrs: unknown): void;
+  /** A backward pass (`backward`, `grad`, `vjp`) was asked for; the tracer runs it itself. */
+  onGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: { readonly inputs?: readonly Tensor[]; readonly createGraph?: boolean }): (Tensor | null)[];
+  /** An in-place update `a ← f(a, b)` (b broadcast to a's shape) is about to run. */
+  onInPlace(name: string, a: Tensor, b: Tensor | number, f: (x: number, y: number) => number): void;
+  /** User code read a tensor's values (`item`, `toArray`, `toString`). */
+  onRead(t: Tensor): void;
+  /** Something assigned `t.grad`. */
+  onGradWrite(t: Tensor, g: Tensor | null): void;
+}
+
 /** Global recording state shared by the scalar and tensor lanes. @internal */
-export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null } = {
+export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null; tracer: TraceHooks | null } = {
   isRecording: true,
   isAnomalyMode: false,
   nextId: 1,
   scope: null,
+  tracer: null,
 };
 
 /**

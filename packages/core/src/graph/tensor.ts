@@ -49,8 +49,8 @@ export class Tensor {
   data: FloatArray;
   /** Whether ops on this tensor are recorded. */
   requiresGrad: boolean;
-  /** ∂L/∂this after backward (leaves, and non-leaves that called {@link Tensor.retainGrad}). */
-  grad: Tensor | null = null;
+  /** @internal Storage of {@link Tensor.grad}. */
+  gradSlot: Tensor | null = null;
   /** @internal The tape node that produced this tensor; null for leaves. */
   node: TapeNode | null = null;
   /** @internal The version counter, shared by every tensor that views the same storage (see {@link Tensor.detach}). */
@@ -89,8 +89,20 @@ export class Tensor {
     return this.node === null;
   }
 
+  /** ∂L/∂this after backward (leaves, and non-leaves that called {@link Tensor.retainGrad}); null until then. */
+  get grad(): Tensor | null {
+    return this.gradSlot;
+  }
+
+  /** Sets or clears the gradient (`p.grad = null` zeroes it for the next backward). */
+  set grad(g: Tensor | null) {
+    if (state.tracer !== null) state.tracer.onGradWrite(this, g);
+    this.gradSlot = g;
+  }
+
   /** The elements as nested arrays (a number for a scalar). */
   toArray(): NestedArray {
+    if (state.tracer !== null) state.tracer.onRead(this);
     return nest(this.data, this.shape, 0, 0);
   }
 
@@ -100,11 +112,13 @@ export class Tensor {
    */
   item(): number {
     if (this.data.length !== 1) throw new ShapeError(`item: tensor must have exactly one element, got shape ${fmt(this.shape)}`);
+    if (state.tracer !== null) state.tracer.onRead(this);
     return this.data[0]!;
   }
 
   /** Prints like NumPy/PyTorch, with shape and dtype. */
   toString(): string {
+    if (state.tracer !== null) state.tracer.onRead(this);
     return formatTensor(this);
   }
 

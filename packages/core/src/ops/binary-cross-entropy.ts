@@ -1,7 +1,7 @@
 // binaryCrossEntropy: the BCE loss on probabilities, logs clamped at −100 as PyTorch does.
 import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { defineBinary, type BinaryFn } from './define.ts';
+import { defineBinary, type BinaryFn, symbolicIn } from './define.ts';
 import { div } from './div.ts';
 import { log } from './log.ts';
 import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions } from './loss-reduction.ts';
@@ -39,6 +39,7 @@ const elementwise: BinaryFn = defineBinary({
  * @category nn
  */
 export function binaryCrossEntropy(yhat: Tensor, t: Tensor, opts?: LossOptions): Tensor {
+  if (symbolicIn(yhat, t) !== null) return reduceLoss(elementwise(yhat, t), checkReduction('binaryCrossEntropy', opts));
   checkPair('binaryCrossEntropy', 'yhat', yhat, t);
   checkTargets('binaryCrossEntropy', t);
   const reduction = checkReduction('binaryCrossEntropy', opts);

@@ -3,7 +3,7 @@ import { ShapeError } from '../base/errors.ts';
 import { broadcastLoop, planBinary } from '../kernels/elementwise.ts';
 import { broadcastIndex, checkShape, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, symbolicIn } from './define.ts';
 
 const op = defineOp({
   name: 'broadcastTo',
@@ -25,6 +25,7 @@ const op = defineOp({
  * @category Shape
  */
 export function broadcastTo(x: Tensor, shape: Shape): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, broadcastTo, [x], [shape]) as Tensor;
   asTensor('broadcastTo', 'x', x);
   checkShape('broadcastTo', shape);
   // Checked here rather than by broadcastShapes, whose message would name arguments a and b.

@@ -33,6 +33,29 @@ export interface ElementwiseOp extends OpDef {
 }
 
 /**
+ * A symbolic argument (an expression of `symbolic/`): an op called on one builds an expression node
+ * instead of computing, so the same public ops, and the rules written with them, also build derivatives
+ * as expressions. The ops only test for the `isSymbolic` flag, so they import nothing from `symbolic/`.
+ * @internal
+ */
+export interface SymbolicArg {
+  /** Always true. */
+  readonly isSymbolic: true;
+  /** Builds `fn(...args, ...rest)` as an expression node recording `op`. */
+  apply(op: OpDef<never>, fn: (...xs: never[]) => unknown, args: readonly unknown[], rest?: readonly unknown[]): unknown;
+  /** The number of elements over the axes (all when undefined), as an expression. */
+  count(axis?: number | readonly number[]): unknown;
+}
+
+/** The first symbolic argument among `xs`, or null (checked after the number, Value and Tensor cases). @internal */
+export function symbolicIn(...xs: readonly unknown[]): SymbolicArg | null {
+  for (const x of xs) {
+    if (typeof x === 'object' && x !== null && (x as { isSymbolic?: unknown }).isSymbolic === true) return x as SymbolicArg;
+  }
+  return null;
+}
+
+/**
  * Defines a general op for the engine (what an op file passes to `record`).
  * @param def The op's name, derivation `rule`, `backward` VJP and optional `rawBackward`.
  * @returns The same definition, typed with its attributes `A`.
@@ -175,6 +198,8 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
       else for (let i = 0; i < out.length; i++) out[i] = forward(xd[i]!);
       return record(op, [x], Tensor.fromData(out, x.shape, x.dtype), undefined);
     }
+    const s = symbolicIn(x);
+    if (s !== null) return s.apply(op as OpDef<never>, fn, [x]) as Num;
     throw new ArgumentError(`${spec.name}: x must be a number, Value or Tensor, got ${describe(x)}`);
   }) as UnaryFn;
   Object.defineProperty(fn, 'op', { value: op });
@@ -256,6 +281,8 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
       }
       throw new ArgumentError(`${spec.name}: cannot mix Value and Tensor, got a ${describe(a)} and b ${describe(b)}`);
     }
+    const s = symbolicIn(a, b);
+    if (s !== null) return s.apply(op as OpDef<never>, fn, [a, b]) as Num;
     if (!(a instanceof Tensor || typeof a === 'number')) {
       throw new ArgumentError(`${spec.name}: a must be a number, Value or Tensor, got ${describe(a)}`);
     }
@@ -339,6 +366,7 @@ export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): Flo
  * @internal
  */
 export function record<A>(op: OpDef<A>, inputs: readonly Tensor[], output: Tensor, attrs: A): Tensor {
+  if (state.tracer !== null) state.tracer.onOp(op as OpDef, inputs, output, attrs);
   // Anomaly mode checks every op's output, recorded or not; normal runs pay one flag test.
   if (state.isAnomalyMode) checkForward(op, inputs, output);
   if (!state.isRecording || op.isNondifferentiable) return output;

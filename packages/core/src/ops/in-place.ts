@@ -44,6 +44,7 @@ function checkOperand(op: string, a: Tensor, b: unknown): Tensor | number {
 function apply(op: string, a: unknown, b: unknown, f: (x: number, y: number) => number): Tensor {
   const t = checkTarget(op, a);
   const v = checkOperand(op, t, b);
+  if (state.tracer !== null) state.tracer.onInPlace(op, t, v, f);
   const d = t.data;
   if (typeof v === 'number') for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, v);
   else if (v.size === d.length) {

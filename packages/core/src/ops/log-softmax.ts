@@ -1,6 +1,6 @@
 // logSoftmax: x − logsumexp(x) along an axis, shifted by the max.
 import { Tensor } from '../graph/tensor.ts';
-import { defineOp, record } from './define.ts';
+import { defineOp, record, symbolicIn } from './define.ts';
 import { exp } from './exp.ts';
 import { mul } from './mul.ts';
 import { softmaxAxis, softmaxKernel } from './softmax.ts';
@@ -32,6 +32,7 @@ const op = defineOp<LogSoftmaxAttrs>({
  * @category Reduction
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, logSoftmax, [x], [axis]) as Tensor;
   const ax = softmaxAxis('logSoftmax', x, axis);
   return record(op, [x], Tensor.fromData(softmaxKernel(x, ax, true), x.shape, x.dtype), { axis: ax });
 }

@@ -1,7 +1,7 @@
 // logsumexp: ln Σ eˣ over axes, shifted by the max so it never overflows.
 import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { exp } from './exp.ts';
 import { extremumKernel } from './max.ts';
 import { mul } from './mul.ts';
@@ -34,6 +34,7 @@ const op = defineOp<LogsumexpAttrs>({
  * @category Reduction
  */
 export function logsumexp(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, logsumexp, [x], [axis, keepdims]) as Tensor;
   asTensor('logsumexp', 'x', x);
   const axes = normalizeAxes('logsumexp', axis, x.shape);
   const kept = reducedShape(x.shape, axes, true);

@@ -4,7 +4,7 @@ import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';
 import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { alloc, asTensor, defineOp, record, type OpDef } from './define.ts';
+import { alloc, asTensor, defineOp, record, type OpDef, symbolicIn } from './define.ts';
 import { reshape } from './reshape.ts';
 
 /** Transpose flags of {@link matmul}: multiply by a stored matrix's transpose without copying it. @category Linear algebra */
@@ -80,6 +80,7 @@ const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
  * @category Linear algebra
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  if (symbolicIn(a, b) !== null) return symbolicIn(a, b)!.apply(op, matmul, [a, b], [opts]) as Tensor;
   asTensor('matmul', 'a', a);
   asTensor('matmul', 'b', b);
   if (a.dtype !== b.dtype) throw new DTypeError(`matmul: operands must have the same dtype, got a ${a.dtype} and b ${b.dtype}`);

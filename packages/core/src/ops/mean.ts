@@ -1,7 +1,7 @@
 // mean: (1/n) Σ x over axes, recorded as a sum and a division.
 import { normalizeAxes, sizeOf } from '../base/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
-import { asTensor } from './define.ts';
+import { asTensor, symbolicIn } from './define.ts';
 import { div } from './div.ts';
 import { sum } from './sum.ts';
 
@@ -21,6 +21,11 @@ import { sum } from './sum.ts';
  * @category Reduction
  */
 export function mean(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  // A symbolic x counts its elements symbolically (m for an [1, m] matrix); the composition is the same.
+  if (symbolicIn(x) !== null) {
+    const n = symbolicIn(x)!.count(axis) as number;
+    return n === 1 ? sum(x, axis, keepdims) : div(sum(x, axis, keepdims), n);
+  }
   asTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.shape);
   const count = sizeOf(axes.map((a) => x.shape[a]!));

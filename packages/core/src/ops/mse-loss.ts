@@ -1,6 +1,6 @@
 // mseLoss: the squared error (ŷ − t)², mean by default.
 import type { Tensor } from '../graph/tensor.ts';
-import { defineBinary, type BinaryFn } from './define.ts';
+import { defineBinary, type BinaryFn, symbolicIn } from './define.ts';
 import { checkPair, checkReduction, reduceLoss, type LossOptions } from './loss-reduction.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';
@@ -29,6 +29,7 @@ const elementwise: BinaryFn = defineBinary({
  * @category nn
  */
 export function mseLoss(yhat: Tensor, t: Tensor, opts?: LossOptions): Tensor {
+  if (symbolicIn(yhat, t) !== null) return reduceLoss(elementwise(yhat, t), checkReduction('mseLoss', opts));
   checkPair('mseLoss', 'yhat', yhat, t);
   const reduction = checkReduction('mseLoss', opts);
   return reduceLoss(elementwise(yhat, t), reduction);

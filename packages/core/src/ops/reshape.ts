@@ -2,7 +2,7 @@
 import { ShapeError } from '../base/errors.ts';
 import { fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 
 const op = defineOp({
   name: 'reshape',
@@ -24,6 +24,7 @@ const op = defineOp({
  * @category Shape
  */
 export function reshape(x: Tensor, shape: Shape): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, reshape, [x], [shape]) as Tensor;
   asTensor('reshape', 'x', x);
   const target = resolveShape(x, shape);
   return record(op, [x], Tensor.fromData(x.data.slice(), target, x.dtype), undefined);

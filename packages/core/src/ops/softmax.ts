@@ -3,7 +3,7 @@ import { ShapeError } from '../base/errors.ts';
 import { fmt, normalizeAxis } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import type { FloatArray } from '../base/dtype.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { mul } from './mul.ts';
 import { sub } from './sub.ts';
 import { sum } from './sum.ts';
@@ -67,6 +67,7 @@ export function softmaxKernel(x: Tensor, axis: number, isLog: boolean): FloatArr
  * @category Reduction
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, softmax, [x], [axis]) as Tensor;
   const ax = softmaxAxis('softmax', x, axis);
   return record(op, [x], Tensor.fromData(softmaxKernel(x, ax, false), x.shape, x.dtype), { axis: ax });
 }

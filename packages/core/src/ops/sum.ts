@@ -1,10 +1,11 @@
 // sum: Σ x over axes, with its reduction kernel and raw backward.
-import { asTensor, defineOp, record } from './define.ts';
+import { asTensor, defineOp, record, symbolicIn } from './define.ts';
 import { alloc } from './define.ts';
 import { broadcastLoop, planBinary, sumBackLoop } from '../kernels/elementwise.ts';
 import { broadcastIndex, normalizeAxes, reducedShape } from '../base/shape.ts';
 import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
+import type { FloatArray } from '../base/dtype.ts';
 import { broadcastTo } from './broadcast-to.ts';
 import { reshape } from './reshape.ts';
 
@@ -40,6 +41,7 @@ const op = defineOp<SumAttrs>({
  * @category Reduction
  */
 export function sum(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, sum, [x], [axis, keepdims]) as Tensor;
   asTensor('sum', 'x', x);
   const axes = normalizeAxes('sum', axis, x.shape);
   const kept = reducedShape(x.shape, axes, true);
@@ -47,12 +49,16 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepdims = fal
   return record(op, [x], Tensor.fromData(sumKernel(x, kept), shape, x.dtype), { kept });
 }
 
-/** Sums `x` into the shape `kept` (x's shape with the reduced axes set to 1). @internal */
-export function sumKernel(x: Tensor, kept: readonly number[]): Float64Array | Float32Array {
+/**
+ * Sums `x` into the shape `kept` (x's shape with the reduced axes set to 1), into `out` when given
+ * (compile's planned buffers; `acc` is float64 scratch for float32 sums).
+ * @internal
+ */
+export function sumKernel(x: Tensor, kept: readonly number[], into?: FloatArray, scratch?: Float64Array): FloatArray {
   const xd = x.data;
   let n = 1;
   for (const d of kept) n *= d;
-  const out = alloc(x.dtype, n);
+  const out = into ?? alloc(x.dtype, n);
   if (n === 1) {
     let s = 0;
     for (let i = 0; i < xd.length; i++) s += xd[i]!;
@@ -60,7 +66,7 @@ export function sumKernel(x: Tensor, kept: readonly number[]): Float64Array | Fl
     return out;
   }
   // Summing in float64 and rounding once keeps float32 sums accurate.
-  const acc = x.dtype === 'float32' ? new Float64Array(n) : out;
+  const acc = x.dtype === 'float32' ? (scratch?.fill(0) ?? new Float64Array(n)) : into === undefined ? out : out.fill(0);
   const p = planBinary(x.shape, kept, []);
   if (p !== null) sumBackLoop(xd, acc, p);
   else {

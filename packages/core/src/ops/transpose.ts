@@ -2,7 +2,7 @@
 import { ShapeError } from '../base/errors.ts';
 import { stridedIndex, stridesOf } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { alloc, asTensor, defineOp, record } from './define.ts';
+import { alloc, asTensor, defineOp, record, symbolicIn } from './define.ts';
 
 interface TransposeAttrs {
   readonly perm: readonly number[];
@@ -33,6 +33,7 @@ const op = defineOp<TransposeAttrs>({
  * @category Shape
  */
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
+  if (symbolicIn(x) !== null) return symbolicIn(x)!.apply(op, transpose, [x], [axes]) as Tensor;
   asTensor('transpose', 'x', x);
   const rank = x.rank;
   let perm: number[];

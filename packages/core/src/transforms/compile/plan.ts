@@ -1,0 +1,600 @@
+// compile's planner and executor: turns a trace into steps over buffers allocated once (reused by
+// liveness), with runs of elementwise ops fused into one generated loop.
+import { gemm } from '../../kernels/gemm.ts';
+import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
+import { broadcastTo } from '../../ops/broadcast-to.ts';
+import { concat } from '../../ops/concat.ts';
+import { crossEntropy } from '../../ops/cross-entropy.ts';
+import { logsumexp } from '../../ops/logsumexp.ts';
+import { extremumKernel } from '../../ops/max.ts';
+import { slice } from '../../ops/slice.ts';
+import { softmaxKernel } from '../../ops/softmax.ts';
+import { stack } from '../../ops/stack.ts';
+import { sumKernel } from '../../ops/sum.ts';
+import { transpose } from '../../ops/transpose.ts';
+import { where } from '../../ops/where.ts';
+import { clamp } from '../../ops/clamp.ts';
+import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
+import { state, withRecording } from '../../graph/tape.ts';
+import type { DType, FloatArray } from '../../base/dtype.ts';
+import { Tensor } from '../../graph/tensor.ts';
+import { CompileError, type IrNode, type IrResult, type IrValue, type Trace } from './trace.ts';
+
+/** Figures about a plan, for tests and the performance guide. */
+export interface PlanStats {
+  /** Steps the replay runs (a fused run of elementwise ops counts once). */
+  readonly steps: number;
+  /** Elementwise ops in the trace. */
+  readonly elementwiseOps: number;
+  /** How many fused steps (one generated loop each) those elementwise ops became. */
+  readonly fusedSteps: number;
+  /** Buffers the plan owns (allocated once, when it was built). */
+  readonly buffers: number;
+  /** Elements in those buffers. */
+  readonly bufferElements: number;
+  /** Buffers allocated during the most recent replay (ops without a planned kernel allocate their output). */
+  readonly allocationsLastCall: number;
+}
+
+/** One replay step: reads and writes `bufs` (storage by storage id). */
+type Step = (bufs: FloatArray[], args: readonly Tensor[]) => void;
+
+/** A replayable plan of one trace. */
+export interface Plan {
+  /** Runs the plan on new arguments and returns the traced function's result. */
+  run(args: readonly Tensor[]): unknown;
+  stats(): PlanStats;
+}
+
+const RESHAPES = new Set(['reshape', 'squeeze', 'unsqueeze']);
+const GATHERS = new Set(['transpose', 'broadcastTo', 'slice', 'concat', 'stack']);
+
+function isElementwise(op: OpDef): op is ElementwiseOp {
+  return 'arity' in op && typeof (op as ElementwiseOp).forward === 'function';
+}
+
+function alloc(dtype: DType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** Runs internal ops of the planner untraced and unrecorded. */
+function quietly<T>(fn: () => T): T {
+  const tracer = state.tracer;
+  state.tracer = null;
+  try {
+    return withRecording(false, fn);
+  } finally {
+    state.tracer = tracer;
+  }
+}
+
+/**
+ * Builds a plan from a trace.
+ * @throws {@link CompileError} for an op the planner cannot replay.
+ * @internal
+ */
+export function buildPlan(trace: Trace): Plan {
+  const { values, nodes } = trace;
+  // Storage ids: an alias (reshape, detach) shares its base's storage.
+  const storage = values.map((v) => v.id);
+  const root = (id: number): number => {
+    let s = id;
+    while (values[s]!.source.kind === 'alias') s = (values[s]!.source as { of: number }).of;
+    return s;
+  };
+  // Storage touched by a traced in-place update must not be shared by a reshape (eager reshapes copy).
+  const writtenInPlace = new Set<number>();
+  for (const n of nodes) if (n.kind === 'inplace') writtenInPlace.add(root(n.target));
+  const copies = new Set<number>(); // reshape outputs that must be copies
+  const sharing = new Set<number>(); // reshape outputs that share their input's storage
+  for (const n of nodes) {
+    if (n.kind === 'op' && RESHAPES.has(n.op.name)) {
+      if (writtenInPlace.has(root(n.inputs[0]!)) || writtenInPlace.has(n.output)) copies.add(n.output);
+      else sharing.add(n.output);
+    }
+  }
+  const resolve = (id: number): number => {
+    let s = id;
+    for (;;) {
+      const v = values[s]!;
+      if (v.source.kind === 'alias') s = v.source.of;
+      else if (v.source.kind === 'op' && sharing.has(s)) s = (nodes[v.source.node] as Extract<IrNode, { kind: 'op' }>).inputs[0]!;
+      else return s;
+    }
+  };
+  for (let i = 0; i < values.length; i++) storage[i] = resolve(i);
+
+  // Pinned storage: what the function returns stays valid until the next call.
+  const pinned = new Set<number>();
+  const pin = (r: IrResult): void => {
+    if (r.kind === 'tensor' || r.kind === 'item') pinned.add(storage[r.id]!);
+    else if (r.kind === 'array') r.items.forEach(pin);
+    else if (r.kind === 'object') r.entries.forEach(([, x]) => pin(x));
+  };
+  pin(trace.result);
+
+  // Uses of each value (by node index), to find what a fused run must write out.
+  const uses = new Map<number, number[]>();
+  const use = (id: number, at: number): void => {
+    const s = storage[id]!;
+    const list = uses.get(s);
+    if (list === undefined) uses.set(s, [at]);
+    else list.push(at);
+  };
+  nodes.forEach((n, i) => {
+    if (n.kind === 'op') n.inputs.forEach((x) => use(x, i));
+    else if (n.kind === 'inplace') {
+      use(n.target, i);
+      if (typeof n.operand === 'number') use(n.operand, i);
+    } else if (n.kind === 'setGrad') use(n.grad, i);
+  });
+
+  // Group nodes into steps: runs of elementwise ops of one output shape and dtype fuse.
+  interface Group { readonly start: number; readonly end: number } // node index range [start, end)
+  const groups: Group[] = [];
+  for (let i = 0; i < nodes.length; ) {
+    const n = nodes[i]!;
+    if (n.kind === 'op' && isElementwise(n.op)) {
+      const out = values[n.output]!;
+      let j = i + 1;
+      while (j < nodes.length) {
+        const m = nodes[j]!;
+        if (m.kind !== 'op' || !isElementwise(m.op)) break;
+        const o = values[m.output]!;
+        if (o.dtype !== out.dtype || o.shape.length !== out.shape.length || !o.shape.every((d, k) => d === out.shape[k])) break;
+        j++;
+      }
+      groups.push({ start: i, end: j });
+      i = j;
+    } else {
+      groups.push({ start: i, end: i + 1 });
+      i++;
+    }
+  }
+
+  // Liveness: a planned buffer is free after the last step that reads its storage.
+  const groupOf = new Int32Array(nodes.length);
+  groups.forEach((g, k) => {
+    for (let i = g.start; i < g.end; i++) groupOf[i] = k;
+  });
+  const lastUse = new Map<number, number>();
+  for (const [s, at] of uses) lastUse.set(s, Math.max(...at.map((i) => groupOf[i]!)));
+
+  const buffers: FloatArray[] = [];
+  const planned = new Map<number, FloatArray>(); // storage id → its buffer
+  const free: FloatArray[] = [];
+  const owned = new Set<FloatArray>();
+  let bufferElements = 0;
+  const take = (s: number, dtype: DType, n: number): void => {
+    const k = free.findIndex((b) => b.length === n && (b instanceof Float32Array) === (dtype === 'float32'));
+    let b: FloatArray;
+    if (k >= 0) b = free.splice(k, 1)[0]!;
+    else {
+      b = alloc(dtype, n);
+      buffers.push(b);
+      bufferElements += n;
+    }
+    planned.set(s, b);
+    owned.add(b);
+  };
+  const releaseAfter = (k: number): void => {
+    for (const [s, last] of lastUse) {
+      if (last !== k || pinned.has(s)) continue;
+      const b = planned.get(s);
+      if (b !== undefined && owned.has(b)) free.push(b);
+    }
+  };
+
+  let allocations = 0;
+  const steps: Step[] = [];
+  let elementwiseOps = 0;
+  let fusedSteps = 0;
+  const fixedOutputs = new Set<number>(); // storage ids whose buffer is planned (others come from a kernel's return)
+
+  groups.forEach((g, k) => {
+    const first = nodes[g.start]!;
+    if (first.kind === 'op' && isElementwise(first.op)) {
+      const members = nodes.slice(g.start, g.end) as Extract<IrNode, { kind: 'op' }>[];
+      elementwiseOps += members.length;
+      fusedSteps++;
+      // A member's output is written out if anything outside the run reads it, or it is returned.
+      const written = members
+        .map((m) => m.output)
+        .filter((o) => pinned.has(storage[o]!) || (uses.get(storage[o]!) ?? []).some((i) => i < g.start || i >= g.end));
+      for (const o of written) {
+        take(storage[o]!, values[o]!.dtype, values[o]!.size);
+        fixedOutputs.add(storage[o]!);
+      }
+      steps.push(fusedStep(members, values, storage, new Set(written), planned));
+    } else if (first.kind === 'op') {
+      steps.push(opStep(first, values, storage, planned, take, fixedOutputs, copies, () => allocations++));
+    } else if (first.kind === 'inplace') {
+      steps.push(inPlaceStep(first, values, storage));
+    } else if (first.kind === 'setGrad') {
+      steps.push(setGradStep(first, values, storage, trace));
+    } else {
+      steps.push(clearGradStep(first, values));
+    }
+    releaseAfter(k);
+  });
+
+  const argStorage = values.filter((v) => v.source.kind === 'arg').map((v) => [v.id, (v.source as { index: number }).index] as const);
+  const externals = values.filter((v) => v.source.kind === 'external').map((v) => [v.id, (v.source as { tensor: Tensor }).tensor] as const);
+  const bufs: FloatArray[] = new Array<FloatArray>(values.length);
+  for (const [s, b] of planned) bufs[s] = b;
+  // Returned tensors wrap pinned buffers; made once, reused by every call.
+  const resultTensors = new Map<number, Tensor>();
+
+  const materialize = (r: IrResult): unknown => {
+    switch (r.kind) {
+      case 'none':
+        return undefined;
+      case 'constant':
+        return r.value;
+      case 'item':
+        return bufs[storage[r.id]!]![0];
+      case 'tensor': {
+        const s = storage[r.id]!;
+        const v = values[r.id]!;
+        const buf = bufs[s]!;
+        let t = resultTensors.get(r.id);
+        if (t === undefined || t.data !== buf) {
+          t = Tensor.fromData(buf, v.shape, v.dtype);
+          if (fixedOutputs.has(s)) resultTensors.set(r.id, t);
+        } else t.bumpVersion();
+        return t;
+      }
+      case 'array':
+        return r.items.map(materialize);
+      case 'object':
+        return Object.fromEntries(r.entries.map(([key, x]) => [key, materialize(x)]));
+    }
+  };
+
+  return {
+    run(args) {
+      allocations = 0;
+      for (const [id, index] of argStorage) bufs[id] = args[index]!.data;
+      for (const [id, t] of externals) bufs[id] = t.data;
+      for (const step of steps) step(bufs, args);
+      return materialize(trace.result);
+    },
+    stats: () => ({ steps: steps.length, elementwiseOps, fusedSteps, buffers: buffers.length, bufferElements, allocationsLastCall: allocations }),
+  };
+}
+
+/**
+ * One loop for a run of elementwise ops: each element goes through every op in registers, and only the
+ * outputs read elsewhere are stored. float32 intermediates are rounded as eager float32 storage rounds
+ * them, so the results are eager's bit for bit (ops whose float32 kernel computes in float32, like
+ * sigmoid's, agree to a few float32 ulps).
+ */
+function fusedStep(
+  members: readonly Extract<IrNode, { kind: 'op' }>[],
+  values: readonly IrValue[],
+  storage: readonly number[],
+  written: ReadonlySet<number>,
+  planned: ReadonlyMap<number, FloatArray>,
+): Step {
+  const out = values[members[0]!.output]!;
+  const n = out.size;
+  const isF32 = out.dtype === 'float32';
+  const inputs: number[] = []; // storage ids read from outside the run
+  const inputKind: ('full' | 'scalar' | 'indexed')[] = [];
+  const maps: (Int32Array | null)[] = [];
+  const slotOf = new Map<number, string>(); // value id → expression naming it
+  const lines: string[] = [];
+  const pre: string[] = [];
+  const fs = members.map((m) => (m.op as ElementwiseOp).forward);
+  const outputs: number[] = [];
+  const inputExpr = (id: number): string => {
+    const known = slotOf.get(id);
+    if (known !== undefined) return known;
+    const v = values[id]!;
+    const k = inputs.length;
+    inputs.push(storage[id]!);
+    if (v.size === n) {
+      inputKind.push('full');
+      maps.push(null);
+      slotOf.set(id, `i${k}[i]`);
+    } else if (v.size === 1) {
+      inputKind.push('scalar');
+      maps.push(null);
+      pre.push(`const s${k} = i${k}[0];`);
+      slotOf.set(id, `s${k}`);
+    } else {
+      inputKind.push('indexed');
+      maps.push(broadcastIndex(out.shape, v.shape));
+      slotOf.set(id, `i${k}[x${k}[i]]`);
+    }
+    return slotOf.get(id)!;
+  };
+  members.forEach((m, j) => {
+    const a = inputExpr(m.inputs[0]!);
+    const b = m.inputs.length > 1 ? inputExpr(m.inputs[1]!) : '0';
+    const call = `f${j}(${a}, ${b})`;
+    lines.push(`const v${j} = ${isF32 ? `fr(${call})` : call};`);
+    slotOf.set(m.output, `v${j}`);
+    if (written.has(m.output)) {
+      const k = outputs.length;
+      outputs.push(storage[m.output]!);
+      lines.push(`o${k}[i] = v${j};`);
+    }
+  });
+  const params = [
+    ...inputs.map((_, k) => `i${k}`),
+    ...maps.map((_, k) => `x${k}`),
+    ...outputs.map((_, k) => `o${k}`),
+    ...fs.map((_, j) => `f${j}`),
+    'fr',
+  ];
+  const body = `${pre.join('\n')}\nfor (let i = 0; i < ${n}; i++) {\n${lines.join('\n')}\n}`;
+  const argv: unknown[] = [
+    ...inputs.map(() => null),
+    ...maps,
+    ...outputs.map((s) => planned.get(s)!),
+    ...fs,
+    Math.fround,
+  ];
+  let kernel: (...a: unknown[]) => void;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated straight-line loop, see docs/performance.md
+    kernel = new Function(...params, body) as (...a: unknown[]) => void;
+  } catch {
+    // A page whose Content-Security-Policy forbids generated code still gets correct results: the same
+    // run, interpreted one element at a time.
+    kernel = interpretedRun(members, values, storage, inputs, maps, outputs, isF32, n);
+  }
+  return (bufs) => {
+    for (let k = 0; k < inputs.length; k++) argv[k] = bufs[inputs[k]!];
+    kernel(...argv);
+  };
+}
+
+function interpretedRun(
+  members: readonly Extract<IrNode, { kind: 'op' }>[],
+  values: readonly IrValue[],
+  storage: readonly number[],
+  inputs: readonly number[],
+  maps: readonly (Int32Array | null)[],
+  outputs: readonly number[],
+  isF32: boolean,
+  n: number,
+): (...a: unknown[]) => void {
+  const outAt = new Map(outputs.map((s, k) => [s, k]));
+  return (...argv: unknown[]) => {
+    const ins = argv.slice(0, inputs.length) as FloatArray[];
+    const outs = argv.slice(inputs.length + maps.length, inputs.length + maps.length + outputs.length) as FloatArray[];
+    const reg = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      reg.clear();
+      const read = (id: number): number => {
+        const r = reg.get(id);
+        if (r !== undefined) return r;
+        const k = inputs.indexOf(storage[id]!);
+        const buf = ins[k]!;
+        const size = values[id]!.size;
+        return size === n ? buf[i]! : size === 1 ? buf[0]! : buf[maps[k]![i]!]!;
+      };
+      for (const m of members) {
+        let y = (m.op as ElementwiseOp).forward(read(m.inputs[0]!), m.inputs.length > 1 ? read(m.inputs[1]!) : 0);
+        if (isF32) y = Math.fround(y);
+        reg.set(m.output, y);
+        const k = outAt.get(storage[m.output]!);
+        if (k !== undefined) outs[k]![i] = y;
+      }
+    }
+  };
+}
+
+function opStep(
+  node: Extract<IrNode, { kind: 'op' }>,
+  values: readonly IrValue[],
+  storage: readonly number[],
+  planned: Map<number, FloatArray>,
+  take: (s: number, dtype: DType, n: number) => void,
+  fixedOutputs: Set<number>,
+  copies: ReadonlySet<number>,
+  countAllocation: () => void,
+): Step {
+  const { op, inputs, output } = node;
+  const outV = values[output]!;
+  const outS = storage[output]!;
+  const inV = inputs.map((id) => values[id]!);
+  const inS = inputs.map((id) => storage[id]!);
+  const name = op.name;
+  if (RESHAPES.has(name)) {
+    if (!copies.has(output)) return () => {}; // shares its input's storage
+    take(outS, outV.dtype, outV.size);
+    fixedOutputs.add(outS);
+    return (bufs) => bufs[outS]!.set(bufs[inS[0]!]!);
+  }
+  if (name === 'matmul') {
+    const { transA, transB } = node.attrs as { transA: boolean; transB: boolean };
+    const [a, b] = inV as [IrValue, IrValue];
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = a.shape[ra - (transA ? 1 : 2)]!;
+    const k = a.shape[ra - (transA ? 2 : 1)]!;
+    const n = b.shape[rb - (transB ? 2 : 1)]!;
+    const batch = outV.shape.slice(0, -2);
+    const count = sizeOf(batch);
+    const ia = count === 1 ? null : broadcastIndex(batch, a.shape.slice(0, -2));
+    const ib = count === 1 ? null : broadcastIndex(batch, b.shape.slice(0, -2));
+    take(outS, outV.dtype, outV.size);
+    fixedOutputs.add(outS);
+    const [sa, sb] = inS as [number, number];
+    return (bufs) => {
+      const out = bufs[outS]!;
+      if (k === 0) out.fill(0);
+      if (ia === null) gemm(bufs[sa]!, bufs[sb]!, out, m, n, k, transA, transB);
+      else for (let i = 0; i < count; i++) gemm(bufs[sa]!, bufs[sb]!, out, m, n, k, transA, transB, ia[i]! * m * k, ib![i]! * k * n, i * m * n);
+    };
+  }
+  if (GATHERS.has(name)) {
+    // A data movement is a fixed map from output element to input element: found once, by running the
+    // op on tensors that hold their own indices.
+    const offsets: number[] = [];
+    let total = 0;
+    for (const v of inV) {
+      offsets.push(total);
+      total += v.size;
+    }
+    const idxInputs = inV.map((v, j) => Tensor.fromData(Float64Array.from({ length: v.size }, (_, i) => offsets[j]! + i), v.shape, 'float64'));
+    const moved = quietly(() => gatherCall(name, idxInputs, node.attrs, outV.shape));
+    const which = new Int32Array(outV.size);
+    const where_ = new Int32Array(outV.size);
+    for (let i = 0; i < outV.size; i++) {
+      const g = moved.data[i]!;
+      let j = offsets.length - 1;
+      while (offsets[j]! > g) j--;
+      which[i] = j;
+      where_[i] = g - offsets[j]!;
+    }
+    take(outS, outV.dtype, outV.size);
+    fixedOutputs.add(outS);
+    if (inS.length === 1) {
+      const s0 = inS[0]!;
+      return (bufs) => {
+        const src = bufs[s0]!;
+        const out = bufs[outS]!;
+        for (let i = 0; i < out.length; i++) out[i] = src[where_[i]!]!;
+      };
+    }
+    return (bufs) => {
+      const out = bufs[outS]!;
+      for (let i = 0; i < out.length; i++) out[i] = bufs[inS[which[i]!]!]![where_[i]!]!;
+    };
+  }
+  if (name === 'sum') {
+    const { kept } = node.attrs as { kept: readonly number[] };
+    take(outS, outV.dtype, outV.size);
+    fixedOutputs.add(outS);
+    const x = inV[0]!;
+    const scratch = x.dtype === 'float32' && outV.size > 1 ? new Float64Array(outV.size) : undefined;
+    return (bufs) => {
+      const out = bufs[outS]!;
+      sumKernel(Tensor.fromData(bufs[inS[0]!]!, x.shape, x.dtype), kept, out, scratch);
+    };
+  }
+  // The rest run their own kernel, which returns fresh storage: one allocation per call.
+  const kernel = kernelCall(op, node.attrs, inV, outV);
+  return (bufs) => {
+    const ts = inV.map((v, j) => Tensor.fromData(bufs[inS[j]!]!, v.shape, v.dtype));
+    const out = quietly(() => kernel(ts));
+    if (out.length !== outV.size) throw new CompileError(`compile: replaying '${name}' gave ${out.length} elements, expected ${outV.size} (${fmt(outV.shape)})`);
+    countAllocation();
+    bufs[outS] = out;
+  };
+}
+
+function gatherCall(name: string, xs: readonly Tensor[], attrs: unknown, outShape: Shape): Tensor {
+  const a = attrs as Record<string, unknown>;
+  switch (name) {
+    case 'transpose':
+      return transpose(xs[0]!, a.perm as number[]);
+    case 'broadcastTo':
+      return broadcastTo(xs[0]!, outShape);
+    case 'slice':
+      return slice(xs[0]!, a.axis as number, a.start as number, a.end as number);
+    case 'concat':
+      return concat(xs, a.axis as number);
+    default:
+      return stack(xs, a.axis as number);
+  }
+}
+
+/** The ops replayed by calling their own kernel (fresh output storage each call). */
+function kernelCall(op: OpDef, attrs: unknown, inV: readonly IrValue[], outV: IrValue): (xs: readonly Tensor[]) => FloatArray {
+  const a = attrs as Record<string, unknown>;
+  switch (op.name) {
+    case 'max':
+    case 'min':
+      return (xs) => extremumKernel(xs[0]!, a.kept as number[], op.name === 'max');
+    case 'softmax':
+    case 'logSoftmax':
+      return (xs) => softmaxKernel(xs[0]!, a.axis as number, op.name === 'logSoftmax');
+    case 'logsumexp': {
+      const kept = a.kept as number[];
+      const axes = kept.flatMap((d, i) => (d === 1 ? [i] : []));
+      return (xs) => logsumexp(xs[0]!, axes, true).data;
+    }
+    case 'crossEntropy': {
+      const labels = Array.from(a.labels as Int32Array);
+      return (xs) => crossEntropy(xs[0]!, labels, { reduction: 'none' }).data;
+    }
+    case 'clamp':
+      return (xs) => clamp(xs[0]!, a.lo as number, a.hi as number).data;
+    case 'where':
+      return (xs) => where(xs[0]!, xs[1]!, xs[2]!).data;
+    default:
+      throw new CompileError(
+        `compile: op '${op.name}' (inputs ${inV.map((v) => fmt(v.shape)).join(', ')}, output ${fmt(outV.shape)}) cannot be replayed yet; ` +
+          'run this function eagerly (compile(fn, { static: false }))',
+      );
+  }
+}
+
+function inPlaceStep(node: Extract<IrNode, { kind: 'inplace' }>, values: readonly IrValue[], storage: readonly number[]): Step {
+  const t = values[node.target]!;
+  const ts = storage[node.target]!;
+  const f = node.f;
+  if (typeof node.operand !== 'number') {
+    const c = node.operand.constant;
+    return (bufs) => {
+      const d = bufs[ts]!;
+      for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, c);
+    };
+  }
+  const o = values[node.operand]!;
+  const os = storage[node.operand]!;
+  const idx = o.size === t.size ? null : broadcastIndex(t.shape, o.shape);
+  return (bufs) => {
+    const d = bufs[ts]!;
+    const s = bufs[os]!;
+    if (idx === null) for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, s[i]!);
+    else for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, s[idx[i]!]!);
+  };
+}
+
+function setGradStep(node: Extract<IrNode, { kind: 'setGrad' }>, values: readonly IrValue[], storage: readonly number[], trace: Trace): Step {
+  const leaf = values[node.leaf]!;
+  const gs = storage[node.grad]!;
+  const entry = trace.leaves.find((l) => l.id === node.leaf)!;
+  // The leaf's gradient lives in storage the plan keeps, written afresh by every call (as an optimizer
+  // that zeroes gradients in place sees it); a gradient that was there before is added to in place.
+  const own = Tensor.fromData(alloc(leaf.dtype, leaf.size), leaf.shape, leaf.dtype);
+  const result = node.result;
+  return (bufs, args) => {
+    const t = entry.tensor ?? args[entry.argIndex]!;
+    const g = bufs[gs]!;
+    if (node.isAccumulating && t.grad !== null) {
+      const acc = t.grad.data;
+      for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g[i]!;
+      t.grad.bumpVersion();
+    } else {
+      own.data.set(g);
+      if (t.grad === own) own.bumpVersion();
+      t.grad = own;
+    }
+    bufs[result] = t.grad.data;
+  };
+}
+
+function clearGradStep(node: Extract<IrNode, { kind: 'clearGrad' }>, values: readonly IrValue[]): Step {
+  const source = values[node.leaf]!.source;
+  if (source.kind === 'external') {
+    const t = source.tensor;
+    return () => {
+      t.grad = null;
+    };
+  }
+  if (source.kind === 'arg') {
+    const index = source.index;
+    return (_bufs, args) => {
+      args[index]!.grad = null;
+    };
+  }
+  // An intermediate's .grad is not visible after a replay: nothing to clear.
+  return () => {};
+}
