@@ -110,9 +110,24 @@ describe('tapegrad check', () => {
 });
 
 describe('the model demos (tiny runs)', () => {
-  test.each(['mlp'])('demo --dataset words --model %s: losses, samples, files', async (model) => {
+  test('demo --dataset digits --model cnn --json: both accuracies, the gradient table, the files', async () => {
+    const dir = join(out, 'cnn');
+    const r = await run('demo', '--dataset', 'digits', '--model', 'cnn', '--epochs', '1', '--json', '--out', dir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ dataset: 'digits', model: 'cnn', split: { train: 1437, test: 360 }, options: { epochs: 1 } });
+    expect(report.testAccuracy).toBeGreaterThan(0.5);
+    expect(report.mlpTestAccuracy).toBeGreaterThan(0.9);
+    expect(report.agreement.isWithinTolerance).toBe(true);
+    expect(report.agreement.parameters.map((p: { name: string }) => p.name)).toEqual(['0.weight', '0.bias', '3.weight', '3.bias', '7.weight', '7.bias']);
+    expect(report.history).toHaveLength(1);
+    expect(readFileSync(join(dir, 'digits-cnn-loss.svg'), 'utf8')).toContain('<svg');
+    expect(JSON.parse(readFileSync(join(dir, 'digits-cnn-report.json'), 'utf8')).model).toBe('cnn');
+  });
+
+  test.each(['mlp', 'transformer'])('demo --dataset words --model %s: losses, samples, files', async (model) => {
     const dir = join(out, `words-${model}`);
-    // A tiny model: width 8, context 4, one epoch of 100 steps of 8 examples.
+    // A tiny model: width 8 (four heads of 2 for the transformer), context 4, one epoch of 100 steps of 8 examples.
     const r = await run('demo', '--dataset', 'words', '--model', model, '--epochs', '1', '--hidden', '8', '--context', '4', '--batch-size', '8', '--out', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('sampled words: ');
@@ -127,6 +142,8 @@ describe('the model demos (tiny runs)', () => {
   }, 120_000);
 
   test('usage errors', async () => {
-    expect(await run('demo', '--model', 'rnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model must be mlp") });
+    expect(await run('demo', '--model', 'cnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model cnn needs --dataset digits, got 'breastCancer'") });
+    expect(await run('demo', '--dataset', 'digits', '--model', 'transformer')).toMatchObject({ code: 2, stderr: expect.stringContaining('--model transformer needs --dataset words') });
+    expect(await run('demo', '--model', 'rnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model must be mlp, cnn or transformer, got 'rnn'") });
   });
 });

@@ -8,6 +8,7 @@ import { lossCurve } from '@tapegrad/viz';
 import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
+import { WordsTransformer } from './words-transformer.ts';
 import { autogradVsNumeric, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
 
 /** Minibatches per epoch of the words demo (an epoch is a fixed number of steps, not a pass over 600k windows). */
@@ -100,7 +101,7 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const val = wordWindows(valWords, ctx);
   const nTrain = train.x.shape[0]!;
   const width = opts.hidden[0] ?? 32;
-  const model = wordsMlp(ctx, width, opts.seed);
+  const model = kind === 'mlp' ? wordsMlp(ctx, width, opts.seed) : new WordsTransformer(ctx, width, TRANSFORMER_BLOCKS, opts.seed);
   const network = kind === 'mlp'
     ? `embedding 27×10 → concat ${ctx}×10 → linear ${ctx * 10}→${width}, tanh → linear ${width}→27 (Bengio et al. 2003)`
     : `token + position embeddings (width ${width}) → ${TRANSFORMER_BLOCKS} causal pre-norm transformer block${TRANSFORMER_BLOCKS > 1 ? 's' : ''} (4 heads, GELU feed-forward ${4 * width}) → LayerNorm → linear ${width}→27 at the last position`;

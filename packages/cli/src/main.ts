@@ -5,6 +5,7 @@ import { TapegradError } from '@tapegrad/core';
 import { runCheck } from './check.ts';
 import { resolve } from 'node:path';
 import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
+import { CNN_DEFAULTS, runCnnDemo } from './demo-cnn.ts';
 import { runWordsDemo, WORDS_DEFAULTS } from './demo-words.ts';
 import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
@@ -24,7 +25,8 @@ ${EXPLAIN_GRAPH_HELP}  tapegrad help             this text (also --help, -h)
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy), digits (softmax + cross-entropy)
                        or words (a character-level language model on an English word list)
-  --model <name>       mlp (default)
+  --model <name>       mlp (default), cnn (digits: a convolutional network, compared with the MLP)
+                       or transformer (words: two causal transformer blocks instead of Bengio's MLP)
   --context <n>        words: characters of context (default 3 for mlp, 8 for transformer)
   --epochs <n>         training epochs (default ${DEMO_DEFAULTS.epochs})
   --seed <n>           seed of the split, the initial weights and the minibatch order (default ${DEMO_DEFAULTS.seed})
@@ -39,7 +41,8 @@ Demo options:
 Examples:
   pnpm demo
   pnpm demo --dataset digits --epochs 40 --hidden 64
-  pnpm demo --dataset words
+  pnpm demo --dataset digits --model cnn
+  pnpm demo --dataset words --model transformer
   tapegrad demo --json --epochs 5 | jq .agreement
 `;
 
@@ -96,7 +99,7 @@ function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEF
       }
       case '--model': {
         const v = value();
-        if (v !== 'mlp') throw new UsageError(`--model must be mlp (cnn and transformer arrive with the convolution and attention ops), got ${quote(v)}`);
+        if (v !== 'mlp' && v !== 'cnn' && v !== 'transformer') throw new UsageError(`--model must be mlp, cnn or transformer, got ${quote(v)}`);
         o.model = v;
         break;
       }
@@ -163,6 +166,12 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         if (first.dataset === 'words') {
           const opts = parseDemoArgs(rest, { ...DEMO_DEFAULTS, ...WORDS_DEFAULTS[first.model === 'transformer' ? 'transformer' : 'mlp'], dataset: 'words' });
           const report = runWordsDemo(opts, io);
+          if (opts.isJson) io.out(JSON.stringify(report) + '\n');
+          return report.agreement.isWithinTolerance ? 0 : 1;
+        }
+        if (first.model === 'cnn') {
+          const opts = parseDemoArgs(rest, { ...DEMO_DEFAULTS, ...CNN_DEFAULTS, dataset: 'digits' });
+          const report = runCnnDemo(opts, DEMO_DEFAULTS, io);
           if (opts.isJson) io.out(JSON.stringify(report) + '\n');
           return report.agreement.isWithinTolerance ? 0 : 1;
         }
