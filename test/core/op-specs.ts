@@ -10,6 +10,7 @@ import {
   tensor, transpose, unsqueeze, where, type BinaryFn, type Rng, type Shape, type Tensor,
   argmax, argmin, chunk, cumsum, dropout, elu, embedding, erf, flip, gather, gelu, indexSelect, layerNorm, leakyRelu, logSigmoid,
   oneHot, pad, repeat, scatterAdd, silu, split, tile,
+  adaptiveAvgPool2d, avgPool2d, batchNorm, conv1d, conv2d, fold, maxPool2d, scaledDotProductAttention, unfold,
 } from '@tapegrad/core';
 
 /** Draws `n` values for input number `arg` of a case. */
@@ -419,5 +420,82 @@ export const OP_SPECS: readonly OpSpec[] = [
     name: 'repeat',
     fn: (x) => repeat(x!, [2, 1]),
     cases: [{ shapes: [[2, 3]] }, { shapes: [[3]], fn: (x) => repeat(x!, [2, 1, 2]), label: 'new leading axes' }],
+  },
+  {
+    name: 'unfold',
+    fn: (x) => unfold(x!, 2),
+    cases: [
+      { shapes: [[1, 2, 3, 3]], label: 'kernel 2' },
+      { shapes: [[2, 1, 4, 3]], fn: (x) => unfold(x!, [2, 1], { stride: 2, padding: 1, dilation: [1, 2] }), label: 'stride 2, padding 1, dilation [1, 2]' },
+    ],
+  },
+  {
+    name: 'fold',
+    fn: (c) => fold(c!, [3, 3], 2),
+    cases: [
+      { shapes: [[1, 8, 4]], label: 'kernel 2 onto 3×3, overlapping' },
+      { shapes: [[1, 2, 9]], fn: (c) => fold(c!, [4, 3], [2, 1], { stride: 2, padding: 1, dilation: [1, 2] }), label: 'stride 2, padding 1, dilation [1, 2]' },
+    ],
+  },
+  {
+    name: 'conv2d',
+    fn: (x, w, b) => conv2d(x!, w!, b!),
+    cases: [
+      { shapes: [[2, 2, 4, 4], [3, 2, 2, 2], [3]], label: 'bias' },
+      { shapes: [[1, 2, 5, 5], [2, 2, 3, 3]], fn: (x, w) => conv2d(x!, w!, null, { stride: 2, padding: 1 }), label: 'stride 2, padding 1, no bias' },
+      { shapes: [[1, 1, 5, 5], [2, 1, 2, 2], [2]], fn: (x, w, b) => conv2d(x!, w!, b!, { dilation: 2, padding: [1, 0] }), label: 'dilation 2, padding [1, 0]' },
+      { shapes: [[1, 4, 3, 3], [4, 2, 2, 2]], fn: (x, w) => conv2d(x!, w!, undefined, { groups: 2 }), label: 'groups 2' },
+      { shapes: [[1, 2, 4, 3], [2, 1, 1, 2], [2]], fn: (x, w, b) => conv2d(x!, w!, b!, { groups: 2, stride: [2, 1] }), label: 'depthwise, stride [2, 1]' },
+    ],
+  },
+  {
+    name: 'conv1d',
+    fn: (x, w, b) => conv1d(x!, w!, b!),
+    cases: [
+      { shapes: [[2, 2, 5], [3, 2, 2], [3]], label: 'bias' },
+      { shapes: [[1, 2, 7], [2, 1, 3]], fn: (x, w) => conv1d(x!, w!, null, { stride: 2, padding: 1, dilation: 2, groups: 2 }), label: 'stride 2, padding 1, dilation 2, groups 2' },
+    ],
+  },
+  {
+    name: 'maxPool2d',
+    fn: (x) => maxPool2d(x!, { kernelSize: 2 }),
+    cases: [
+      { shapes: [[2, 2, 4, 4]], label: 'kernel 2' },
+      { shapes: [[1, 1, 5, 5]], fn: (x) => maxPool2d(x!, { kernelSize: 3, stride: 2, padding: 1 }), label: 'kernel 3, stride 2, padding 1 (overlapping)' },
+      { shapes: [[1, 2, 5, 4]], fn: (x) => maxPool2d(x!, { kernelSize: [2, 2], stride: 1, dilation: [2, 1] }), label: 'dilation [2, 1], stride 1' },
+    ],
+    sample: distinct,
+  },
+  {
+    name: 'avgPool2d',
+    fn: (x) => avgPool2d(x!, { kernelSize: 2 }),
+    cases: [
+      { shapes: [[2, 2, 4, 4]], label: 'kernel 2' },
+      { shapes: [[1, 1, 5, 5]], fn: (x) => avgPool2d(x!, { kernelSize: 3, stride: 2, padding: 1 }), label: 'kernel 3, stride 2, padding 1' },
+      { shapes: [[1, 1, 5, 5]], fn: (x) => avgPool2d(x!, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }), label: 'countIncludePad false' },
+    ],
+  },
+  {
+    name: 'adaptiveAvgPool2d',
+    fn: (x) => adaptiveAvgPool2d(x!, [3, 2]),
+    cases: [{ shapes: [[1, 2, 5, 5]], label: '5×5 to 3×2, uneven windows' }, { shapes: [[2, 2, 3, 3]], fn: (x) => adaptiveAvgPool2d(x!, 1), label: 'global' }],
+  },
+  {
+    name: 'batchNorm',
+    fn: (x, w, b) => batchNorm(x!, null, null, w!, b!, { training: true }),
+    cases: [
+      { shapes: [[3, 2, 2, 2], [2], [2]], label: 'training, weight and bias' },
+      { shapes: [[4, 3]], fn: (x) => batchNorm(x!, null, null, null, null, { training: true, eps: 1e-3 }), label: 'training [N, C], no affine' },
+      { shapes: [[2, 2, 3], [2], [2]], fn: (x, w, b) => batchNorm(x!, tensor([0.2, -0.1]), tensor([1.5, 0.7]), w!, b!), label: 'eval, running statistics' },
+    ],
+  },
+  {
+    name: 'scaledDotProductAttention',
+    fn: (q, k, v) => scaledDotProductAttention(q!, k!, v!),
+    cases: [
+      { shapes: [[3, 2], [4, 2], [4, 3]], label: 'plain' },
+      { shapes: [[2, 3, 2], [2, 3, 2], [2, 3, 2]], fn: (q, k, v) => scaledDotProductAttention(q!, k!, v!, { causal: true }), label: 'batched, causal' },
+      { shapes: [[3, 2], [4, 2], [4, 2]], fn: (q, k, v) => scaledDotProductAttention(q!, k!, v!, { mask: tensor([[1, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]]), scale: 0.7 }), label: 'mask, scale 0.7' },
+    ],
   },
 ];

@@ -102,6 +102,16 @@ function opChecks(): OpCheck[] {
     ...one('pad', 'pad [1, 2, 2] by 1 on both spatial axes', (x) => c.pad(x, [1, 1, 1, 1]), sample([1, 2, 2])),
     ...one('tile', 'tile [2, 3] reps [2]', (x) => c.tile(x, [2]), sample([2, 3])),
     ...one('repeat', 'repeat [3] sizes [2, 1, 2]', (x) => c.repeat(x, [2, 1, 2]), sample([3])),
+    ...one('unfold', 'unfold [1, 2, 4, 3] kernel 2, stride 2, padding 1', (x) => c.unfold(x, 2, { stride: 2, padding: 1 }), sample([1, 2, 4, 3])),
+    ...one('fold', 'fold [1, 8, 4] onto 3×3, kernel 2', (x) => c.fold(x, [3, 3], 2), sample([1, 8, 4])),
+    ...one('conv2d', 'conv2d [2, 2, 4, 4]∗[3, 2, 2, 2] + bias', (x, w, b) => c.conv2d(x, w, b), sample([2, 2, 4, 4]), sample([3, 2, 2, 2]), sample([3])),
+    ...one('conv2d', 'conv2d stride 2, padding 1, dilation 2, groups 2', (x, w) => c.conv2d(x, w, null, { stride: 2, padding: 1, dilation: 2, groups: 2 }), sample([1, 4, 5, 5]), sample([2, 2, 2, 2])),
+    ...one('conv1d', 'conv1d [2, 2, 5]∗[3, 2, 2] + bias, padding 1', (x, w, b) => c.conv1d(x, w, b, { padding: 1 }), sample([2, 2, 5]), sample([3, 2, 2]), sample([3])),
+    ...one('maxPool2d', 'maxPool2d [1, 2, 5, 5] kernel 3, stride 2, padding 1 (no ties)', (x) => c.maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), distinct([1, 2, 5, 5])),
+    ...one('avgPool2d', 'avgPool2d [1, 2, 5, 5] kernel 3, stride 2, padding 1', (x) => c.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), sample([1, 2, 5, 5])),
+    ...one('adaptiveAvgPool2d', 'adaptiveAvgPool2d [1, 2, 5, 5] to [3, 2]', (x) => c.adaptiveAvgPool2d(x, [3, 2]), sample([1, 2, 5, 5])),
+    ...one('batchNorm', 'batchNorm [3, 2, 2, 2] training, weight, bias', (x, w, b) => c.batchNorm(x, null, null, w, b, { training: true }), sample([3, 2, 2, 2]), sample([2]), sample([2])),
+    ...one('scaledDotProductAttention', 'scaledDotProductAttention [2, 3, 2] causal', (q, k, v) => c.scaledDotProductAttention(q, k, v, { causal: true }), sample([2, 3, 2]), sample([2, 3, 2]), sample([2, 3, 2])),
   ];
 }
 

@@ -71,6 +71,15 @@ import { chunk } from './chunk.ts';
 import { pad } from './pad.ts';
 import { tile } from './tile.ts';
 import { repeat } from './repeat.ts';
+import { unfold } from './unfold.ts';
+import { fold } from './fold.ts';
+import { conv2d } from './conv2d.ts';
+import { conv1d } from './conv1d.ts';
+import { maxPool2d } from './max-pool2d.ts';
+import { avgPool2d } from './avg-pool2d.ts';
+import { adaptiveAvgPool2d } from './adaptive-avg-pool2d.ts';
+import { batchNorm } from './batch-norm.ts';
+import { scaledDotProductAttention } from './scaled-dot-product-attention.ts';
 
 export { abs, add, broadcastTo, cos, div, eq, exp, ge, gt, le, log, log1p, lt, matmul, maximum, mean, minimum, mul, ne, neg, pow };
 export { relu, reshape, sigmoid, sign, sin, softplus, sqrt, square, sub, sum, tanh, transpose };
@@ -86,6 +95,14 @@ export type { LayerNormOptions } from './layer-norm.ts';
 export type { LeakyReluOptions } from './leaky-relu.ts';
 export type { OneHotOptions } from './one-hot.ts';
 export type { PadOptions } from './pad.ts';
+export { unfold, fold, conv2d, conv1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, batchNorm, scaledDotProductAttention };
+export type { Size2, WindowOptions } from './unfold.ts';
+export type { Conv2dOptions } from './conv2d.ts';
+export type { Conv1dOptions } from './conv1d.ts';
+export type { MaxPool2dOptions } from './max-pool2d.ts';
+export type { AvgPool2dOptions } from './avg-pool2d.ts';
+export type { BatchNormOptions } from './batch-norm.ts';
+export type { AttentionOptions } from './scaled-dot-product-attention.ts';
 export type { LossOptions, Reduction } from './loss-reduction.ts';
 
 /**
@@ -99,6 +116,7 @@ export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   binaryCrossEntropy, binaryCrossEntropyWithLogits, clamp, concat, crossEntropy, logSoftmax, logsumexp, max, min, mseLoss,
   slice, softmax, squeeze, stack, unsqueeze, where,
   erf, gelu, silu, logSigmoid, leakyRelu, elu, gather, scatterAdd, indexSelect, embedding, oneHot, argmax, argmin, layerNorm, dropout, cumsum, flip, split, chunk, pad, tile, repeat,
+  unfold, fold, conv2d, conv1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, batchNorm, scaledDotProductAttention,
 };
 
 /** The elementwise ops (the ones both lanes share). @internal */
