@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { crossEntropy, Rng, Tensor } from '@tapegrad/core';
 import {
-  Adam, confusionMatrix, Conv2d, fit, Flatten, Linear, loadDataset, MaxPool2d, MLP, ReLU, Sequential, standardize, trainTestSplit,
+  Adam, confusionMatrix, Conv2d, fit, Flatten, Linear, MaxPool2d, MLP, ReLU, Sequential, standardize, trainTestSplit,
   type EpochInfo,
 } from '@tapegrad/nn';
+import { loadDatasetSync } from '@tapegrad/nn/node';
 import { lossCurve } from '@tapegrad/viz';
 import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
@@ -81,7 +82,7 @@ export function digitsCnn(seed: number): Sequential {
 export function runCnnDemo(opts: DemoOptions, mlpOpts: DemoOptions, io: Io): CnnDemoReport {
   const say = opts.isJson ? (): void => {} : (s: string): void => io.out(s);
   const quiet: Io = { ...io, out: say };
-  const ds = loadDataset('digits');
+  const ds = loadDatasetSync('digits');
   const split = trainTestSplit(ds.x, ds.y, { testSize: 0.2, seed: opts.seed });
   const { yTrain, yTest } = split;
   // Pixels are 0..16: scaled to [0, 1] and shaped as one-channel 8×8 images.
