@@ -13,8 +13,8 @@ describe('Conv2d and pooling', () => {
     expect(Math.max(...conv.weight.data.map(Math.abs))).toBeLessThanOrEqual(bound);
     expect(Math.max(...conv.weight.data.map(Math.abs))).toBeGreaterThan(bound * 0.8);
     expect(conv.forward(randn([2, 4, 7, 6])).shape).toEqual([2, 6, 4, 4]);
-    expect(() => new Conv2d(3, 4, 3, { groups: 2 })).toThrowErrorMatchingInlineSnapshot();
-    expect(() => conv.forward(randn([2, 3, 7, 6]))).toThrowErrorMatchingInlineSnapshot();
+    expect(() => new Conv2d(3, 4, 3, { groups: 2 })).toThrowErrorMatchingInlineSnapshot(`[ShapeError: Conv2d: inChannels and outChannels must divide by groups 2, got 3 and 4]`);
+    expect(() => conv.forward(randn([2, 3, 7, 6]))).toThrowErrorMatchingInlineSnapshot(`[ShapeError: Conv2d: x must be [n, 4, h, w], got [2, 3, 7, 6]]`);
   });
 
   test('a small CNN trains end to end (loss falls on a fixed batch)', () => {
@@ -59,8 +59,8 @@ describe('normalisation layers', () => {
     const copy = new BatchNorm2d(2);
     copy.loadStateDict(JSON.parse(JSON.stringify(bn.stateDict())));
     expect(Array.from(copy.eval().forward(x).data)).toEqual(Array.from(z.data));
-    expect(() => bn.forward(randn([2, 3, 1, 1]))).toThrowErrorMatchingInlineSnapshot();
-    expect(() => new BatchNorm1d(2).forward(randn([2, 2, 1, 1]))).toThrowErrorMatchingInlineSnapshot();
+    expect(() => bn.forward(randn([2, 3, 1, 1]))).toThrowErrorMatchingInlineSnapshot(`[ShapeError: BatchNorm2d: x must be [n, 2, h, w], got [2, 3, 1, 1]]`);
+    expect(() => new BatchNorm1d(2).forward(randn([2, 2, 1, 1]))).toThrowErrorMatchingInlineSnapshot(`[ShapeError: BatchNorm1d: x must be [n, 2] or [n, 2, l], got [2, 2, 1, 1]]`);
   });
 });
 
@@ -84,7 +84,7 @@ describe('Embedding, Dropout, attention', () => {
     expect(zeros).toBeLessThan(140);
     expect(Array.from(a.data)).not.toEqual(Array.from(b.data));
     expect(drop.eval().forward(x)).toBe(x);
-    expect(() => new Dropout(1.5)).toThrowErrorMatchingInlineSnapshot();
+    expect(() => new Dropout(1.5)).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: Dropout: p must be a number in [0, 1], got 1.5]`);
   });
 
   test('causal MultiheadAttention: an output position does not depend on later inputs', () => {
@@ -97,8 +97,8 @@ describe('Embedding, Dropout, attention', () => {
     expect(Array.from(y2.data.subarray(0, 24))).toEqual(Array.from(y1.data.subarray(0, 24)));
     expect(y2.data[24]).not.toBe(y1.data[24]);
     expect(mha.namedParameters().map(([n]) => n)).toEqual(['inProjWeight', 'inProjBias', 'outProj.weight', 'outProj.bias']);
-    expect(() => new MultiheadAttention(8, 3)).toThrowErrorMatchingInlineSnapshot();
-    expect(() => mha.forward(randn([1, 4, 6]))).toThrowErrorMatchingInlineSnapshot();
+    expect(() => new MultiheadAttention(8, 3)).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: MultiheadAttention: numHeads must divide embedDim 8, got 3]`);
+    expect(() => mha.forward(randn([1, 4, 6]))).toThrowErrorMatchingInlineSnapshot(`[ShapeError: MultiheadAttention: query must be [b, t, 8] with the query's batch, got [1, 4, 6]]`);
   });
 
   test('TransformerBlock keeps the shape and every parameter gets a gradient', () => {

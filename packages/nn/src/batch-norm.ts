@@ -31,7 +31,7 @@ export abstract class BatchNorm extends Module {
   readonly runningMean: Tensor;
   /** Running variance `[c]` (buffer, init 1). */
   readonly runningVar: Tensor;
-  /** Training batches seen (buffer `[1]`). */
+  /** Training batches seen (a scalar buffer, as PyTorch's `num_batches_tracked`). */
   readonly numBatchesTracked: Tensor;
   /** ε. */
   readonly eps: number;
@@ -57,7 +57,7 @@ export abstract class BatchNorm extends Module {
     this.bias = isAffine ? this.registerParameter('bias', zeros([numFeatures], { dtype })) : null;
     this.runningMean = this.registerBuffer('runningMean', zeros([numFeatures], { dtype }));
     this.runningVar = this.registerBuffer('runningVar', ones([numFeatures], { dtype }));
-    this.numBatchesTracked = this.registerBuffer('numBatchesTracked', zeros([1], { dtype }));
+    this.numBatchesTracked = this.registerBuffer('numBatchesTracked', zeros([], { dtype }));
   }
 
   /**
