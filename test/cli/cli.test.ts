@@ -119,7 +119,7 @@ describe('the model demos (tiny runs)', () => {
     expect(report.testAccuracy).toBeGreaterThan(0.5);
     expect(report.mlpTestAccuracy).toBeGreaterThan(0.9);
     expect(report.agreement.isWithinTolerance).toBe(true);
-    expect(report.agreement.parameters.map((p: { name: string }) => p.name)).toEqual(['0.weight', '0.bias', '3.weight', '3.bias', '7.weight', '7.bias']);
+    expect(report.agreement.parameters.map((p: { name: string }) => p.name)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '4.weight', '4.bias', '5.weight', '5.bias', '10.weight', '10.bias']);
     expect(report.history).toHaveLength(1);
     expect(readFileSync(join(dir, 'digits-cnn-loss.svg'), 'utf8')).toContain('<svg');
     expect(JSON.parse(readFileSync(join(dir, 'digits-cnn-report.json'), 'utf8')).model).toBe('cnn');
