@@ -3,7 +3,8 @@
  *   docs/figures/neuron-graph.svg   z → σ → BCE, the seed neuron on four examples
  *   docs/figures/mlp-graph.svg      a 2-3-1 network, one box per layer (collapsed scopes)
  *   docs/figures/loss-curve.svg     train/test loss of a network fitted on breast-cancer data
- *   docs/derivation.md              the chain-rule trace table between <!-- trace:begin --> and <!-- trace:end -->
+ *   docs/derivation.md              the chain-rule trace table between <!-- trace:begin --> and <!-- trace:end -->,
+ *                                   and the symbolic traces (KaTeX → MathML) between <!-- symbolic:begin --> and <!-- symbolic:end -->
  * Run: pnpm docs (which runs this first), or tsx --conditions=source scripts/docs-figures.ts [--check].
  * With --check nothing is written; the exit code is 1 when a committed file is out of date.
  */
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor } from '@tapegrad/core';
 import { fit, loadDataset, MLP, standardize, trainTestSplit } from '@tapegrad/nn';
 import { lossCurve, toSvg } from '@tapegrad/viz';
+import { symbolicSection } from './docs-symbolic.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,7 +35,6 @@ export async function figures(): Promise<Map<string, string>> {
   out.set('docs/figures/neuron-graph.svg', await toSvg(n.L, { names }));
   const trace = explain(n.L, { names }).toMarkdown();
   const guide = readFileSync(join(root, 'docs/derivation.md'), 'utf8');
-  out.set('docs/derivation.md', guide.replace(/<!-- trace:begin -->[\s\S]*?<!-- trace:end -->/, () => `<!-- trace:begin -->\n${trace}\n<!-- trace:end -->`));
 
   const net = new MLP({ sizes: [2, 3, 1], activation: 'tanh', seed: 1 });
   const X = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
@@ -48,6 +49,10 @@ export async function figures(): Promise<Map<string, string>> {
   const model = new MLP({ sizes: [30, 16, 1], seed: 1 });
   const history = fit(model, { x: xTrain, y: split.yTrain, xTest, yTest: split.yTest }, { epochs: 30, lr: 0.003, seed: 1 });
   out.set('docs/figures/loss-curve.svg', lossCurve(history, { title: 'Breast cancer, 30-16-1 MLP', yLabel: 'binary cross-entropy' }));
+  // Last, so the tensors its numeric checks create do not shift the node ids in the figures above.
+  out.set('docs/derivation.md', guide
+    .replace(/<!-- trace:begin -->[\s\S]*?<!-- trace:end -->/, () => `<!-- trace:begin -->\n${trace}\n<!-- trace:end -->`)
+    .replace(/<!-- symbolic:begin -->[\s\S]*?<!-- symbolic:end -->/, () => `<!-- symbolic:begin -->\n${symbolicSection()}\n<!-- symbolic:end -->`));
   return out;
 }
 

@@ -8,8 +8,8 @@ test('tapegrad explain prints the trace and checks ∂L/∂z = ŷ − t', async 
   const m = memoryIo();
   expect(await main(['explain'], m.io)).toBe(0);
   const out = m.stdout();
-  expect(out).toContain('∂ℓ/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ)');
-  expect(out).toContain('y(1 − y)');
+  expect(out).toContain('∂ℓ/∂ŷ = (ŷ − t) / (ŷ·(1 − ŷ))');
+  expect(out).toContain('y·(1 − y)');
   expect(out).toContain('They agree element by element');
   const md = memoryIo();
   expect(await main(['explain', '--markdown'], md.io)).toBe(0);

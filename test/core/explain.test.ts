@@ -22,7 +22,7 @@ describe('explain', () => {
     const trace = explain(loss, { names: { z, t, 'ŷ': yhat, L: loss } });
     const sig = trace.steps.find((s) => s.op === 'sigmoid')!;
     expect(sig.output).toBe('ŷ');
-    expect(sig.rule).toContain('y(1 − y)');
+    expect(sig.rule).toContain('y·(1 − y)');
     const y = yhat.data;
     const td = t.data;
     close(sig.dy.data, Array.from(y, (v, i) => -td[i]! / v + (1 - td[i]!) / (1 - v)));
@@ -127,7 +127,7 @@ test('with the binaryCrossEntropy op, the loss step states ∂L/∂ŷ and sends 
   const trace = explain(L, { names: { z, t, 'ŷ': yhat, L } });
   expect(trace.steps.map((s) => s.op)).toEqual(['sum', 'binaryCrossEntropy', 'sigmoid']);
   const loss = trace.steps[1]!;
-  expect(loss.rule).toContain('∂ℓ/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ)');
+  expect(loss.rule).toContain('∂ℓ/∂ŷ = (ŷ − t) / (ŷ·(1 − ŷ))');
   const y = yhat.data;
   const td = t.data;
   close(loss.sends[0]!.grad!.data, Array.from(y, (v, i) => -td[i]! / v + (1 - td[i]!) / (1 - v)));

@@ -40,7 +40,7 @@ describe('derive: the engine rules, simplified and proved', () => {
   test('steps show each op, its rule from the symbolic form, and the gradient it sends', () => {
     const d = derive('binaryCrossEntropy(sigmoid(z), t)', 'z');
     expect(d.steps.map((s) => s.op)).toEqual(['binaryCrossEntropy', 'sigmoid']);
-    expect(d.steps[1]!.rule).toBe('y = sigmoid(x), dy/dx = y*(1 - y) ⇒ dx = dy*y*(1 - y)'.replace('dy*y*(1 - y)', 'dy*(y*(1 - y))'));
+    expect(d.steps[1]!.rule).toBe('y = σ(x), dy/dx = y·(1 − y) ⇒ dx = dy·(y·(1 − y))');
     expect(d.steps[1]!.result).toBe('sigmoid(z) - t');
     expect(d.latex).toBe('\\sigma\\left(z\\right) - t');
   });
@@ -110,7 +110,7 @@ describe('the matrix chain of the seed network, derived from the matmul, add and
     const walk = backwardSymbolic(L, [W1, b1, W2, b2, X], { cuts: new Map([[Z2, 'Z2'], [Z1, 'Z1']]) });
     const names = { 'Ŷ': Yhat, A1 };
     const shown = (e: Sym): string => simplify(e, { names }).math;
-    expect(walk.cuts.map((c) => `d${c.name} = ${shown(c.grad)}`)).toEqual(['dZ2 = (Ŷ - T) / m', 'dZ1 = (W2ᵀ·dZ2) ⊙ A1 ⊙ (1 - A1)']);
+    expect(walk.cuts.map((c) => `d${c.name} = ${shown(c.grad)}`)).toEqual(['dZ2 = (Ŷ − T) / m', 'dZ1 = (W2ᵀ·dZ2) ⊙ A1 ⊙ (1 − A1)']);
     const g = (v: Sym): string => shown(walk.grads.get(v.id)!);
     expect([g(W2), g(b2), g(W1), g(b1), g(X)]).toEqual(['dZ2·A1ᵀ', 'Σ_cols dZ2', 'dZ1·Xᵀ', 'Σ_cols dZ1', 'W1ᵀ·dZ1']);
     // Numerically: the cut gradient dZ2 is the derivative of the mean loss; proved and checked at random sizes.

@@ -4,7 +4,8 @@
  * choices give fewer steps and earlier registers. Every step reads registers (inputs or earlier steps,
  * so intermediates fan out and are reused) and writes a new one; shapes follow NumPy broadcasting from a
  * random base shape. `detach` and `noGrad` steps are held fixed by the finite differences, as the
- * engine treats them. A failing program prints as TypeScript.
+ * engine treats them. Each program is also run with in-place hooks, tied inputs and async callbacks
+ * ({@link checkVariants}). A failing program prints as TypeScript.
  */
 import * as core from '@tapegrad/core';
 import { Rng, noGrad, tensor, type Shape, type Tensor } from '@tapegrad/core';
@@ -375,6 +376,104 @@ export function checkProgram(p: Program): Verdict {
   return { ok: true, message: report.message };
 }
 
+/** Gradients of the leaves after one backward pass with the seeded upstream gradient (null: none). */
+function leafGrads(p: Program, leaves: readonly Tensor[], frozen: (Tensor | undefined)[]): (Float64Array | null)[] | null {
+  const out = execute(p, leaves, frozen, false);
+  if (!out.requiresGrad) return null;
+  const rng = new Rng(p.seed % 9973);
+  out.backward(tensor(Array.from({ length: out.size }, () => rng.normal()), { shape: out.shape }));
+  return leaves.map((l) => (l.grad === null ? null : Float64Array.from(l.grad.data)));
+}
+
+const freshLeaves = (p: Program): Tensor[] => p.inputs.map((x) => tensor(Array.from(x.data), { shape: x.shape, requiresGrad: true }));
+
+function sameArrays(a: Float64Array | null, b: Float64Array | null, scale = 1): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((v, j) => Math.abs(v - scale * b[j]!) <= 1e-12 * (1 + Math.abs(v)));
+}
+
+/**
+ * The program run three more ways, each of which must agree with a plain backward pass:
+ * - a hook on each leaf in turn doubles its gradient argument in place: that leaf's gradient doubles,
+ *   every other leaf's stays as it was (hooks get their own copy of storage gradients may share);
+ * - tied parameters: inputs of one shape are passed as one tensor, whose gradient must be the sum of
+ *   the gradients the separate inputs get at the same values;
+ * - the program inside `noGrad`, `enableGrad`, `detectAnomaly` and `withScope` with an async callback
+ *   (and with a plain one that returns a promise): refused with an ArgumentError, leaving the settings
+ *   and the tape as they were, never half-applied.
+ */
+export function checkVariants(p: Program): Verdict {
+  const frozen: (Tensor | undefined)[] = [];
+  const base = leafGrads(p, freshLeaves(p), frozen);
+  if (base === null) return { ok: true, message: 'constant output' };
+  for (let k = 0; k < p.inputs.length; k++) {
+    const leaves = freshLeaves(p);
+    leaves[k]!.registerHook((g) => {
+      for (let j = 0; j < g.data.length; j++) g.data[j] = 2 * g.data[j]!;
+    });
+    const hooked = leafGrads(p, leaves, frozen)!;
+    for (let i = 0; i < leaves.length; i++) {
+      if (!sameArrays(hooked[i]!, base[i]!, i === k ? 2 : 1)) {
+        return { ok: false, message: `a hook doubling input ${k}'s gradient in place changed input ${i}'s gradient wrongly: [${hooked[i]?.join(', ')}] vs plain [${base[i]?.join(', ')}]` };
+      }
+    }
+  }
+  // Tie every input of the first input's shape to one tensor holding the first input's values.
+  const tiedTo = p.inputs.map((x) => x.shape.length === p.inputs[0]!.shape.length && x.shape.every((d, j) => d === p.inputs[0]!.shape[j]));
+  if (tiedTo.filter(Boolean).length > 1) {
+    const untiedInputs = p.inputs.map((x, k) => (tiedTo[k] ? p.inputs[0]! : x));
+    const untied = leafGrads({ ...p, inputs: untiedInputs }, untiedInputs.map((x) => tensor(Array.from(x.data), { shape: x.shape, requiresGrad: true })), []);
+    const shared = tensor(Array.from(p.inputs[0]!.data), { shape: p.inputs[0]!.shape, requiresGrad: true });
+    const tiedLeaves = p.inputs.map((x, k) => (tiedTo[k] ? shared : tensor(Array.from(x.data), { shape: x.shape, requiresGrad: true })));
+    const tied = leafGrads(p, tiedLeaves, []);
+    if (untied !== null && tied !== null) {
+      const sum = new Float64Array(shared.size);
+      untied.forEach((g, k) => {
+        if (tiedTo[k] && g !== null) g.forEach((v, j) => (sum[j] = sum[j]! + v));
+      });
+      const got = tied[0] ?? new Float64Array(shared.size);
+      const isFinite = [...got, ...sum].every(Number.isFinite);
+      if (isFinite && !got.every((v, j) => Math.abs(v - sum[j]!) <= 1e-9 * (1 + Math.abs(v)))) {
+        return { ok: false, message: `tied inputs: the shared tensor's gradient [${got.join(', ')}] is not the sum of the separate gradients [${sum.join(', ')}]` };
+      }
+    }
+  }
+  const wrappers: [string, (fn: () => unknown) => unknown][] = [
+    ['noGrad', (fn) => core.noGrad(fn)],
+    ['enableGrad', (fn) => core.noGrad(() => core.enableGrad(fn))],
+    ['detectAnomaly', (fn) => core.detectAnomaly(fn)],
+    ['withScope', (fn) => core.withScope('Fuzz', fn)],
+  ];
+  for (const [name, wrap] of wrappers) {
+    for (const isAsyncFunction of [true, false]) {
+      const before = [core.isGradEnabled(), core.isAnomalyEnabled(), core.tapeLength()] as const;
+      const leaves = freshLeaves(p);
+      let ran = false;
+      let thrown: unknown;
+      try {
+        wrap(
+          isAsyncFunction
+            ? async () => {
+                ran = true;
+                await Promise.resolve();
+                return execute(p, leaves, frozen, true);
+              }
+            : () => Promise.resolve().then(() => execute(p, leaves, frozen, true)),
+        );
+      } catch (e) {
+        thrown = e;
+      }
+      if (!(thrown instanceof core.ArgumentError)) return { ok: false, message: `${name} with ${isAsyncFunction ? 'an async function' : 'a promise-returning function'} was not refused` };
+      if (isAsyncFunction && ran) return { ok: false, message: `${name} ran part of an async function before refusing it` };
+      const after = [core.isGradEnabled(), core.isAnomalyEnabled(), core.tapeLength()] as const;
+      if (after[0] !== before[0] || after[1] !== before[1] || (isAsyncFunction && after[2] !== before[2])) {
+        return { ok: false, message: `${name}: the settings or the tape changed after refusing an async callback: ${before.join('/')} → ${after.join('/')}` };
+      }
+    }
+  }
+  return { ok: true, message: 'variants agree' };
+}
+
 /** The program as TypeScript that reproduces it. */
 export function printProgram(p: Program, failure?: string): string {
   const nIn = p.inputs.length;
@@ -418,6 +517,8 @@ export function fuzz(seed: number, runs: number): { failed: boolean; report: str
       checked++;
       const v = checkProgram(p);
       if (!v.ok) throw new Error(v.message);
+      const w = checkVariants(p);
+      if (!w.ok) throw new Error(w.message);
       return true;
     }),
     { seed, numRuns: runs, endOnFailure: false },

@@ -1,6 +1,6 @@
 import { tensor } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
-import { checkProgram, decode, fuzz, printProgram } from './fuzz-program.ts';
+import { checkProgram, checkVariants, decode, fuzz, printProgram } from './fuzz-program.ts';
 
 describe('engine fuzzer', () => {
   test('random programs (fixed seed) match finite differences, and raw rules match createGraph rules', () => {
@@ -32,5 +32,12 @@ describe('engine fuzzer', () => {
       ],
     };
     expect(checkProgram(broken).ok).toBe(false);
+  });
+
+  test('each program also runs with in-place hooks, tied inputs and async callbacks (a tied program shown)', () => {
+    // Two inputs of the base shape: the tied variant passes one tensor for both.
+    const p = decode({ seed: 5, base: [2], choices: [1, 0, 0, 0, 0, 1, 1, 2, 0, 6, 0, 0] });
+    expect(p.inputs.length).toBeGreaterThan(1);
+    expect(checkVariants(p)).toEqual({ ok: true, message: 'variants agree' });
   });
 });

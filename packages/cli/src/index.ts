@@ -8,3 +8,4 @@ export { checkWritableDir, writeFileAtomic } from './files.ts';
 export { agreementRows, runCheck, type CheckRow } from './check.ts';
 export { runNeuron } from './neuron.ts';
 export { memoryIo, processIo, type Io } from './io.ts';
+export { DeriveUsageError, runDerive, runExplainSymbolic, symbolicTraces, type SymbolicCase } from './symbolic.ts';

@@ -10,6 +10,7 @@ import { runWordsDemo, WORDS_DEFAULTS } from './demo-words.ts';
 import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
+import { DERIVE_HELP, DeriveUsageError, runDerive, runExplainSymbolic } from './symbolic.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
 
 const HELP = `tapegrad — reverse-mode autodiff in TypeScript
@@ -20,7 +21,7 @@ Usage:
   tapegrad check            gradient-check every op, then the fast path vs autograd vs finite differences
                             on random networks; prints a pass/fail table, exits 1 on any failure
   tapegrad neuron           the seed derivation on one scalar neuron: the tape recovers ∂L/∂z = ŷ − t
-${EXPLAIN_GRAPH_HELP}  tapegrad help             this text (also --help, -h)
+${EXPLAIN_GRAPH_HELP}${DERIVE_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy), digits (softmax + cross-entropy)
@@ -194,15 +195,22 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         return runCheck(io);
       case 'neuron':
         return runNeuron(io);
-      case 'explain':
-        return runExplain(rest, io);
+      case 'explain': {
+        if (!rest.includes('--symbolic')) return runExplain(rest, io);
+        // The symbolic traces, then the numeric trace and its element-by-element check.
+        const symbolic = runExplainSymbolic(io);
+        const numeric = runExplain(rest.filter((a) => a !== '--symbolic'), io);
+        return Math.max(symbolic, numeric);
+      }
+      case 'derive':
+        return runDerive(rest, io);
       case 'graph':
         return runGraph(rest, io);
       default:
         throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExplainGraphUsageError) {
+    if (e instanceof UsageError || e instanceof ExplainGraphUsageError || e instanceof DeriveUsageError) {
       io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
       return 2;
     }

@@ -32,6 +32,7 @@ export { backwardSymbolic, type SymBackward, type SymCut, type SymSend, type Sym
 export { parseExpression, type Parsed } from './symbolic/parse.ts';
 export { derive, prove, simplify, type DeriveStep, type Derivation, type Proof, type Simplified, type SymbolicOptions } from './symbolic/derive.ts';
 export type { PrintStyle } from './symbolic/print.ts';
+export { traceSymbolic, type SymbolicTrace, type SymbolicTraceStep } from './symbolic/trace.ts';
 
 // Wiring: Tensor and Value methods call the ops through the late-bound table, and Tensor.backward calls
 // the engine; the recording layer imports neither (see docs/ARCHITECTURE.md, "Layers").

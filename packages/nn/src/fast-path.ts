@@ -41,12 +41,23 @@ interface Workspace {
 
 const EMPTY = new Float64Array(0);
 const workspaces = new WeakMap<MLP, Map<number, Workspace>>();
+/**
+ * Workspaces kept per model, most recently used first out of the cache last: a training batch size,
+ * the epoch's smaller last batch and an evaluation size fit. One per distinct batch size forever grew
+ * without bound (+289 MB for sizes 1…149).
+ */
+const MAX_WORKSPACES = 4;
 
 function workspace(model: MLP, m: number): Workspace {
   let byM = workspaces.get(model);
   if (byM === undefined) workspaces.set(model, (byM = new Map()));
   let ws = byM.get(m);
-  if (ws === undefined) {
+  if (ws !== undefined) {
+    // Move to the back of the Map's insertion order: the front is the least recently used.
+    byM.delete(m);
+    byM.set(m, ws);
+  } else {
+    if (byM.size >= MAX_WORKSPACES) byM.delete(byM.keys().next().value!);
     const n = model.sizes;
     const L = n.length - 1;
     const f = (len: number): FloatArray => (model.layers[0]!.weight.dtype === 'float32' ? new Float32Array(len) : new Float64Array(len));
@@ -205,7 +216,17 @@ export function fastForward(model: MLP, X: Tensor): FastPass {
   const x = checkInput(model, X);
   const ws = workspace(model, X.shape[0]!);
   forwardInto(model, x, ws);
-  return { ...ws, loss: NaN };
+  return passCopy(ws, NaN);
+}
+
+/**
+ * The pass as the caller gets it: copies, because the workspace is overwritten by the model's next
+ * fast-path call, and what the caller keeps must not change behind its back (a copy is O(n·m), the
+ * GEMMs that filled it O(n²·m)).
+ */
+function passCopy(ws: Workspace, loss: number): FastPass {
+  const copy = (a: readonly FloatArray[]): FloatArray[] => a.map((b) => b.slice());
+  return { m: ws.m, loss, Z: copy(ws.Z), A: copy(ws.A), Yhat: ws.Yhat.slice(), dZ: copy(ws.dZ), dA: copy(ws.dA) };
 }
 
 /**
@@ -302,7 +323,7 @@ export function fastStep(model: MLP, X: Tensor, t: Tensor): FastPass {
     dbl = biasGrad(model, l - 1, ws);
     derivativeRows(model.activation, dAp, A[l - 1]!, Z[l - 1]!, dZ[l - 1]!, dbl, m);
   }
-  return { m, loss, Z, A, Yhat, dZ, dA };
+  return passCopy(ws, loss);
 }
 
 /** dZ = dA ⊙ g′ (from A, or Z for relu) over `[n, m]`, with each row's sum written to db when given. */

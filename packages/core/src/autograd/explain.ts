@@ -1,4 +1,5 @@
 // explain(): formats what the engine's one backward walk observed, step by step, with each op's rule and the gradients it sent.
+import { ruleOf } from '../symbolic/derive.ts';
 import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
 import type { ElementwiseOp } from '../ops/define.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
@@ -64,7 +65,8 @@ export function explain(root: Tensor, opts: ExplainOptions = {}): Trace {
       return {
         index: i + 1,
         op: node.op.name,
-        rule: node.op.rule,
+        // Printed from the op's definition run on symbols, so the text cannot drift from the code (elementwise ops).
+        rule: ruleOf(node.op),
         output: nameOf(node.output),
         shape: node.output.shape,
         dy,

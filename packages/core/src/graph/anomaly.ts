@@ -2,7 +2,7 @@
 import { AnomalyError } from '../base/errors.ts';
 import type { BackwardContext, BackwardRule } from '../ops/define.ts';
 import { fmt } from '../base/shape.ts';
-import { state, type TapeNode } from './tape.ts';
+import { runSync, state, type TapeNode } from './tape.ts';
 import type { Tensor } from './tensor.ts';
 
 /**
@@ -14,6 +14,7 @@ import type { Tensor } from './tensor.ts';
  * @param fn The code to check: a forward pass, a `backward()`, or both.
  * @returns What `fn` returns.
  * @throws {@link AnomalyError} for the first non-finite value.
+ * @throws {@link ArgumentError} for an async `fn` (or one returning a promise): the checks would stop at its first `await`.
  * @example
  * ```ts
  * import { detectAnomaly, tensor } from '@tapegrad/core';
@@ -24,12 +25,7 @@ import type { Tensor } from './tensor.ts';
  */
 export function detectAnomaly<T>(fn: () => T): T {
   const prev = state.isAnomalyMode;
-  state.isAnomalyMode = true;
-  try {
-    return fn();
-  } finally {
-    state.isAnomalyMode = prev;
-  }
+  return runSync('detectAnomaly', fn, () => void (state.isAnomalyMode = true), () => void (state.isAnomalyMode = prev));
 }
 
 /**

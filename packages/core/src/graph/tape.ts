@@ -1,5 +1,6 @@
 // The tensor tape: TapeNode and OpDef, the recording flags (noGrad, withScope), per-root node lists and live-node counting.
 import type { FloatArray } from '../base/dtype.ts';
+import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from './tensor.ts';
 
 /**
@@ -27,8 +28,10 @@ export interface TapeNode {
   stack: string | undefined;
   /** The innermost {@link withScope} the op ran in (a module call, say), or null. */
   readonly scope: Scope | null;
-  /** @internal Whether the node still counts as live (shared with the garbage-collection watcher). */
-  liveCell?: { isLive: boolean };
+  /** @internal Whether the node still counts in {@link tapeLength}. */
+  isCounted?: boolean;
+  /** @internal The registration the node shares with the nodes recorded next to it (see `pushNode`). */
+  batch?: NodeBatch;
   /** @internal The stamp of the last {@link tapeOf} walk that reached this node. */
   mark?: number;
 }
@@ -86,12 +89,44 @@ export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: numb
  */
 let liveNodes = 0;
 let walkStamp = 0;
-const collected = new FinalizationRegistry<{ isLive: boolean }>((cell) => {
-  if (cell.isLive) {
-    cell.isLive = false;
-    liveNodes--;
-  }
+
+/**
+ * Up to `BATCH_SIZE` nodes recorded one after another share one garbage-collection registration: each
+ * node points to the batch's token, so the token is collected once all of them are, and the registry
+ * then subtracts what of the batch was still counted. One registration per node would cost ~130 bytes
+ * each, and in a synchronous loop (where finalization callbacks never get to run) forward-only graphs
+ * would pile them up without bound (+78 MB per 600k nodes); per batch it is 1/256 of that.
+ * @internal
+ */
+export interface NodeBatch {
+  /** What the registry reads: counted nodes of the batch. Holds no reference to the token. */
+  readonly record: { live: number; size: number; isClosed: boolean };
+}
+const BATCH_SIZE = 256;
+let openBatch: NodeBatch | null = null;
+const collected = new FinalizationRegistry<NodeBatch['record']>((record) => {
+  liveNodes -= record.live;
+  record.live = 0;
 });
+
+/** Stops counting one node; a closed batch with nothing left to count leaves the registry at once. */
+function uncount(node: TapeNode): void {
+  if (node.isCounted !== true) return;
+  node.isCounted = false;
+  liveNodes--;
+  const record = node.batch!.record;
+  record.live--;
+  if (record.live === 0 && record.isClosed) collected.unregister(record);
+}
+
+/** Closes the open batch (no more nodes join it), so it can be collected once its nodes are. */
+function closeBatch(): void {
+  if (openBatch === null) return;
+  const record = openBatch.record;
+  record.isClosed = true;
+  if (record.live === 0) collected.unregister(record);
+  openBatch = null;
+}
 
 /**
  * Nodes recorded while a functional transform is running, in creation order, so the transform can
@@ -101,10 +136,49 @@ const collected = new FinalizationRegistry<{ isLive: boolean }>((cell) => {
 export const journal: { nodes: TapeNode[]; depth: number } = { nodes: [], depth: 0 };
 
 /**
+ * The settings `noGrad`, `enableGrad`, `withScope` and `detectAnomaly` apply are global and restored when
+ * `fn` returns. An async `fn` returns at its first `await`, so the rest of it would run with the setting
+ * already undone (ops recorded under `noGrad`, anomaly checks skipped): never silently half-applied,
+ * such a callback is refused. An `async` function is refused before it runs; any other callback that
+ * returns a promise (a thenable) is refused when it returns, its promise's rejection marked handled.
+ * @internal
+ */
+export function runSync<T>(op: string, fn: () => T, apply: () => void, restore: () => void): T {
+  if (typeof fn !== 'function') throw new ArgumentError(`${op}: fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  const tag = Object.prototype.toString.call(fn);
+  if (tag === '[object AsyncFunction]' || tag === '[object AsyncGeneratorFunction]') throw asyncError(op, 'an async function');
+  apply();
+  let r: T;
+  try {
+    r = fn();
+  } finally {
+    restore();
+  }
+  if (isThenable(r)) {
+    // The caller gets the error instead of the promise, so nobody would handle its rejection.
+    (r as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw asyncError(op, 'a function that returned a Promise');
+  }
+  return r;
+}
+
+function isThenable(r: unknown): boolean {
+  return (typeof r === 'object' || typeof r === 'function') && r !== null && typeof (r as { then?: unknown }).then === 'function';
+}
+
+function asyncError(op: string, got: string): ArgumentError {
+  return new ArgumentError(
+    `${op}: fn must be synchronous, got ${got}; the setting would stop applying at its first await. ` +
+      `Wrap the synchronous parts instead, e.g. const y = ${op}(() => f(x)); await …`,
+  );
+}
+
+/**
  * Runs `fn` without recording anything on the tape (as PyTorch's `torch.no_grad()`).
  * Nests with {@link enableGrad}; the previous state is restored even when `fn` throws.
  * @param fn The code to run.
  * @returns What `fn` returns.
+ * @throws {@link ArgumentError} for an async `fn` (or one returning a promise): the setting would stop applying at its first `await`.
  * @example
  * ```ts
  * import { noGrad, tensor } from '@tapegrad/core';
@@ -115,13 +189,15 @@ export const journal: { nodes: TapeNode[]; depth: number } = { nodes: [], depth:
  * @category Autograd
  */
 export function noGrad<T>(fn: () => T): T {
-  return withRecording(false, fn);
+  const prev = state.isRecording;
+  return runSync('noGrad', fn, () => void (state.isRecording = false), () => void (state.isRecording = prev));
 }
 
 /**
  * Runs `fn` with recording switched on, even inside {@link noGrad}.
  * @param fn The code to run.
  * @returns What `fn` returns.
+ * @throws {@link ArgumentError} for an async `fn` (or one returning a promise): the setting would stop applying at its first `await`.
  * @example
  * ```ts
  * import { enableGrad, noGrad, tensor } from '@tapegrad/core';
@@ -132,7 +208,8 @@ export function noGrad<T>(fn: () => T): T {
  * @category Autograd
  */
 export function enableGrad<T>(fn: () => T): T {
-  return withRecording(true, fn);
+  const prev = state.isRecording;
+  return runSync('enableGrad', fn, () => void (state.isRecording = true), () => void (state.isRecording = prev));
 }
 
 /** Runs `fn` with recording set to `on`, restoring the previous setting afterwards. @internal */
@@ -167,6 +244,7 @@ export function isGradEnabled(): boolean {
  * @param name The label, e.g. the module's class name.
  * @param fn The code to run.
  * @returns What `fn` returns.
+ * @throws {@link ArgumentError} for an async `fn` (or one returning a promise): the setting would stop applying at its first `await`.
  * @example
  * ```ts
  * import { tensor, withScope } from '@tapegrad/core';
@@ -178,12 +256,12 @@ export function isGradEnabled(): boolean {
  */
 export function withScope<T>(name: string, fn: () => T): T {
   const parent = state.scope;
-  state.scope = { id: state.nextId++, name, parent, depth: parent === null ? 1 : parent.depth + 1 };
-  try {
-    return fn();
-  } finally {
-    state.scope = parent;
-  }
+  return runSync(
+    'withScope',
+    fn,
+    () => void (state.scope = { id: state.nextId++, name, parent, depth: parent === null ? 1 : parent.depth + 1 }),
+    () => void (state.scope = parent),
+  );
 }
 
 /**
@@ -204,11 +282,16 @@ export function journaled<T>(fn: () => T): T {
 /** Counts a freshly recorded node as live (and journals it inside a transform). @internal */
 export function pushNode(node: TapeNode): void {
   liveNodes++;
-  const cell = { isLive: true };
-  node.liveCell = cell;
-  // The cell doubles as the unregister token: a released node leaves the registry at once, so a
-  // synchronous training loop (where finalization callbacks never get to run) does not pile up entries.
-  collected.register(node, cell, cell);
+  let batch = openBatch;
+  if (batch === null || batch.record.size === BATCH_SIZE) {
+    closeBatch();
+    batch = openBatch = { record: { live: 0, size: 0, isClosed: false } };
+    collected.register(batch, batch.record, batch.record);
+  }
+  batch.record.live++;
+  batch.record.size++;
+  node.batch = batch;
+  node.isCounted = true;
   if (journal.depth > 0) journal.nodes.push(node);
 }
 
@@ -217,12 +300,7 @@ export function releaseNode(node: TapeNode): void {
   if (node.isReleased) return;
   node.isReleased = true;
   (node as { inputs: readonly Tensor[] }).inputs = [];
-  const cell = node.liveCell;
-  if (cell !== undefined && cell.isLive) {
-    cell.isLive = false;
-    liveNodes--;
-    collected.unregister(cell);
-  }
+  uncount(node);
 }
 
 /**
@@ -231,12 +309,7 @@ export function releaseNode(node: TapeNode): void {
  * @internal
  */
 export function uncountNode(node: TapeNode): void {
-  const cell = node.liveCell;
-  if (cell !== undefined && cell.isLive) {
-    cell.isLive = false;
-    liveNodes--;
-    collected.unregister(cell);
-  }
+  uncount(node);
 }
 
 /**
@@ -285,6 +358,8 @@ export function tapeOf(roots: readonly Tensor[]): TapeNode[] {
  * @category Autograd
  */
 export function tapeLength(): number {
+  // The open batch is held here until it fills; closing it lets a dropped graph's last nodes be collected.
+  closeBatch();
   return liveNodes;
 }
 

@@ -4,7 +4,7 @@ import * as O from '../ops/index.ts';
 import { withRecording } from '../graph/tape.ts';
 import { tensor } from '../graph/creation.ts';
 import { Tensor } from '../graph/tensor.ts';
-import { atom, atomOf, fNum, polyTerms, ratAdd, ratAtom, ratAtoms, ratIsZero, ratMul, ratNeg, ratPow, ratSplit, ratSubstitute, RAT_ONE, type Atom, type Frac, type Rat } from './algebra.ts';
+import { atom, atomOf, polyTerms, ratAdd, ratSingleAtom, ratAtom, ratAtoms, ratIsZero, ratMul, ratNeg, ratPow, ratSplit, ratSubstitute, RAT_ONE, type Atom, type Frac, type Rat } from './algebra.ts';
 import { canonicalizer, ratShape } from './canon.ts';
 import { constant, symbol, Sym, type Dim } from './expr.ts';
 import { parseExpression } from './parse.ts';
@@ -422,23 +422,37 @@ function engineCheck(root: Sym, x: Sym, d: Sym, symbols: ReadonlyMap<string, Sym
  */
 export function ruleOf(def: { readonly name: string; readonly rule: string }): string {
   if (!('arity' in def)) return def.rule;
+  const hit = rules.get(def);
+  if (hit !== undefined) return hit;
+  const text = printRule(def);
+  rules.set(def, text);
+  return text;
+}
+
+const rules = new WeakMap<object, string>();
+
+function printRule(def: { readonly name: string; readonly rule: string }): string {
   const op = def as unknown as { arity: 1 | 2; da: (a: unknown, b: unknown, y: unknown) => unknown; db?: (a: unknown, b: unknown, y: unknown) => unknown };
-  const xa = symbol(op.arity === 1 ? 'x' : 'a');
-  const xb = symbol('b');
-  const show = (v: unknown, yName: string, y: Sym): string => {
-    const s = v instanceof Sym ? v : constant(v as number);
-    const r = canonicalizer({ mode: 'display' })(s);
-    const yKey = canonicalizer({ mode: 'display' })(y);
-    const names = new Map<string, string>();
-    if (yKey.f.size === 1) names.set([...yKey.f.keys()][0]!, yName);
-    return printRat(r, 'code', names);
-  };
+  const isLoss = def.name === 'binaryCrossEntropy' || def.name === 'mseLoss';
+  const [an, bn, yn] = op.arity === 1 ? ['x', 'b', 'y'] : isLoss ? ['ŷ', 't', 'ℓ'] : ['a', 'b', 'y'];
+  const xa = symbol(an);
+  const xb = symbol(bn);
   try {
     const y = xa.apply(def as never, () => 0, op.arity === 1 ? [xa] : [xa, xb]);
-    const lhs = op.arity === 1 ? `y = ${def.name}(x)` : `y = ${def.name}(a, b)`;
-    const d = show(op.da(xa, 0, y), 'y', y);
-    if (op.arity === 1) return `${lhs}, dy/dx = ${d} ⇒ dx = dy*${/\s[+\-/*]\s/.test(d) ? `(${d})` : d}`;
-    return `${lhs}, ∂y/∂a = ${show(op.da(xa, xb, y), 'y', y)}, ∂y/∂b = ${show(op.db!(xa, xb, y), 'y', y)}`;
+    const canon = canonicalizer({ mode: 'display' });
+    const yRat = canon(y);
+    const names = new Map<string, string>();
+    if (ratSingleAtom(yRat) !== null) names.set(ratSingleAtom(yRat)!.key, yn);
+    const show = (v: unknown): string => printRat(canon(v instanceof Sym ? v : constant(v as number)), 'math', names);
+    const times = (d: string, g: string): string => (d === '1' ? g : d.startsWith('−') && !/\s[+−]\s/.test(d) ? `−${times(d.slice(1), g)}` : `${g}·${/\s[+−/]\s/.test(d) ? `(${d})` : d}`);
+    const lhs = `${yn} = ${isLoss ? `${def.name}(${an}, ${bn})` : printRat(yRat, 'math')}`;
+    if (op.arity === 1) {
+      const d = show(op.da(xa, 0, y));
+      return `${lhs}, d${yn}/d${an} = ${d} ⇒ d${an} = ${times(d, `d${yn}`)}`;
+    }
+    const da = show(op.da(xa, xb, y));
+    const db = show(op.db!(xa, xb, y));
+    return `${lhs}, ∂${yn}/∂${an} = ${da}, ∂${yn}/∂${bn} = ${db} ⇒ d${an} = ${times(da, `d${yn}`)}, d${bn} = ${times(db, `d${yn}`)}`;
   } catch {
     return def.rule;
   }

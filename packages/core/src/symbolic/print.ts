@@ -40,15 +40,17 @@ function pow(base: string, e: number, style: PrintStyle): string {
 }
 
 /** Whether a printed operand needs parentheses before a power or a postfix (ᵀ). */
-const isCompound = (s: string): boolean => /[\s+\-*/·⊙]/.test(s.replace(/^-/, '')) && !/^[\w\\]+\(.*\)$/.test(s) && !/^\\(frac|left)/.test(s);
+const isCompound = (s: string): boolean => /[\s+\-−*/·⊙]/.test(s.replace(/^[-−]/, '')) && !/^[\w\\]+\(.*\)$/.test(s) && !/^\\(frac|left)/.test(s);
 const paren = (s: string, style: PrintStyle): string => (style === 'latex' ? `\\left(${s}\\right)` : `(${s})`);
 
 /** Prints a rational in a style. @internal */
 export function printRat(r: Rat, style: PrintStyle, names: Names = new Map()): string {
   if (r.c.n === 0n) return '0';
   const [numR, denR] = ratSplit(r);
-  const numFactors = [...numR.f.values()];
-  const denFactors = [...denR.f.values()];
+  // Atoms before sums: a·(1 − a), not (1 − a)·a.
+  const order = (gs: { p: Poly; e: number }[]): { p: Poly; e: number }[] => gs.sort((x, y) => (x.p.size > 1 ? 1 : 0) - (y.p.size > 1 ? 1 : 0));
+  const numFactors = order([...numR.f.values()]);
+  const denFactors = order([...denR.f.values()]);
   let isNeg = r.c.n < 0n;
   const numParts: string[] = [];
   const vector = (p: Poly): boolean => ratShape({ c: { n: 1n, d: 1n }, f: new Map([['k', { p, e: 1 }]]) }).some((d) => d !== 1);
@@ -57,6 +59,10 @@ export function printRat(r: Rat, style: PrintStyle, names: Names = new Map()): s
   const turned = numFactors.map((g) => g.p.size > 1 && prefersNegated(g.p));
   numFactors.forEach((g, i) => {
     if (turned[i] && g.e % 2 === 1) isNeg = !isNeg;
+  });
+  const denTurned = denFactors.map((g) => g.p.size > 1 && prefersNegated(g.p));
+  denFactors.forEach((g, i) => {
+    if (denTurned[i] && g.e % 2 === 1) isNeg = !isNeg;
   });
   // A remaining minus sign goes into a sum raised to the first power, when there is one: (t − ŷ) rather than −(ŷ − t).
   if (isNeg) {
@@ -80,8 +86,8 @@ export function printRat(r: Rat, style: PrintStyle, names: Names = new Map()): s
   let top = numParts.join(mulSym(isVec));
   if (coefN !== 1n) top = top === '' ? String(coefN) : `${coefN}${mulSym(false)}${top}`;
   if (top === '') top = '1';
-  const dens = denFactors.map((g) => {
-    const s = printPoly(g.p, style, names, false);
+  const dens = denFactors.map((g, i) => {
+    const s = printPoly(g.p, style, names, denTurned[i]!);
     return pow(g.p.size === 1 && !(g.e > 1 && isCompound(s)) ? s : paren(s, style), g.e, style);
   });
   if (r.c.d !== 1n) dens.unshift(String(r.c.d));
@@ -93,7 +99,7 @@ export function printRat(r: Rat, style: PrintStyle, names: Names = new Map()): s
     const topP = numParts.length === 1 && coefN === 1n && numFactors[0]!.e === 1 && numFactors[0]!.p.size > 1 && !top.startsWith('(') ? `(${top})` : top;
     out = `${topP} / ${dens.length > 1 ? `(${bottom})` : bottom}`;
   }
-  return isNeg ? `-${out}` : out;
+  return isNeg ? `${style === 'math' ? '−' : '-'}${out}` : out;
 }
 
 /** Whether −p reads better than p: a positive constant term, else a positive term with a function atom. */
@@ -112,7 +118,8 @@ function printPoly(p: Poly, style: PrintStyle, names: Names, isNegated: boolean)
   terms.forEach((t, i) => {
     const body = printMono(t.mono, t.coef, style, names);
     const neg = t.coef.n < 0n;
-    out += i === 0 ? (neg ? `-${body}` : body) : neg ? ` - ${body}` : ` + ${body}`;
+    const minus = style === 'math' ? '−' : '-';
+    out += i === 0 ? (neg ? `${minus}${body}` : body) : neg ? ` ${minus} ${body}` : ` + ${body}`;
   });
   return out;
 }
@@ -129,7 +136,7 @@ function printMono(m: Mono, coef: Frac, style: PrintStyle, names: Names): string
   const c = num(coef, style);
   const isOne = coef.n === coef.d || coef.n === -coef.d;
   if (parts.length === 0) return c;
-  return isOne ? parts.join(sep) : `${c}${style === 'latex' ? ' ' : style === 'code' ? '*' : ''}${parts.join(sep)}`;
+  return isOne ? parts.join(sep) : `${c}${style === 'latex' ? ' ' : style === 'code' ? '*' : '·'}${parts.join(sep)}`;
 }
 
 const MATH_NAMES: Record<string, [string, string]> = {

@@ -173,6 +173,10 @@ function normalizeArgnums(op: string, argnums: ArgNums, count: number): number[]
 function callF(op: string, f: TensorFunction, args: Tensor[]): Tensor {
   const y = f(...args);
   if (typeof y === 'number') return tensor(y);
+  if (typeof y === 'object' && y !== null && typeof (y as { then?: unknown }).then === 'function') {
+    (y as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
+    throw new ArgumentError(`${op}: f must be synchronous, got a function that returned a Promise (the transform would end at its first await)`);
+  }
   if (!(y instanceof Tensor)) throw new ArgumentError(`${op}: f must return a Tensor or a number, got ${describeArg(y)}`);
   return y;
 }
