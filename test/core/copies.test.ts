@@ -42,6 +42,14 @@ describe('two copies of @tapegrad/core in one process', () => {
     expect(() => core.noGrad(() => core.mul(mine, theirs as unknown as core.Tensor))).toThrow(core.ArgumentError);
   });
 
+  it('grad mode is one for all copies: the app\'s noGrad stops the other copy recording too', () => {
+    const w = other.tensor([1, 2], { requiresGrad: true });
+    expect(core.noGrad(() => other.mul(w, w)).requiresGrad).toBe(false);
+    expect(other.noGrad(() => core.enableGrad(() => other.mul(w, w))).requiresGrad).toBe(true);
+    expect(other.mul(w, w).requiresGrad).toBe(true);
+    expect(core.noGrad(() => other.value(2).mul(3).requiresGrad)).toBe(false);
+  });
+
   it('a Value of the other copy gets a message that says so, not "must be a Value, got Value"', () => {
     const mine = core.value(2);
     const theirs = other.value(3);

@@ -1,9 +1,10 @@
 /**
- * Replays every case of the PyTorch golden file (`../shared/fixtures/torch-gradients.json`, relative to
- * the repository root) through the Tensor engine, and the scalar cases through `Value` too: values,
- * input gradients and intermediate gradients (via `retainGrad`) at 1e-9 relative + absolute.
+ * Replays every case of the PyTorch golden file (`test/fixtures/torch-gradients.json`, written by
+ * `scripts/torch-fixtures.py`) through the Tensor engine, and the scalar cases through `Value` too:
+ * values, input gradients, intermediate gradients (via `retainGrad`) and inputs updated in place
+ * (batchNorm's running statistics) at 1e-9 relative + absolute.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { concat, OPS, reshape, tensor, transpose, Value, value, type Tensor } from '@tapegrad/core';
@@ -15,11 +16,18 @@ interface FixtureTensor {
   readonly requiresGrad?: boolean;
   readonly kind?: 'index';
 }
+/** An argument: a name, a number, a list of names (concat), or a literal (`{ value }`: sizes, null, …). */
+type Arg = string | number | string[] | { readonly value: unknown };
 interface Step {
   readonly out: string;
   readonly op: string;
-  readonly args: (string | number | string[])[];
+  readonly args: Arg[];
+  /** The legacy options (axis, keepdims, shape, axes). */
   readonly opts?: { axis?: number | number[]; keepdims?: boolean; shape?: number[]; axes?: number[] };
+  /** The op's options object; `{ tensor: name }` entries name a tensor. */
+  readonly kwargs?: Record<string, unknown>;
+  /** Which tensor of a list result (split, chunk). */
+  readonly pick?: number;
 }
 interface Case {
   readonly name: string;
@@ -29,10 +37,12 @@ interface Case {
   readonly value: number;
   readonly grads: Record<string, FixtureTensor>;
   readonly intermediateGrads?: Record<string, FixtureTensor>;
+  /** Inputs the program updates in place, with their final values. */
+  readonly after?: Record<string, number[]>;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIXTURE = path.resolve(ROOT, '../shared/fixtures/torch-gradients.json');
+const FIXTURE = path.resolve(ROOT, 'test/fixtures/torch-gradients.json');
 const TOL = 1e-9;
 
 function expectClose(actual: ArrayLike<number>, expected: readonly number[], what: string): void {
@@ -47,9 +57,16 @@ function expectClose(actual: ArrayLike<number>, expected: readonly number[], wha
 type Call = (...args: unknown[]) => Tensor;
 
 /** Runs one fixture step with the project's op of that name. */
-function run(step: Step, args: unknown[]): Tensor {
+function run(step: Step, args: unknown[], env: Map<string, Tensor>): Tensor {
   const [x] = args as [Tensor];
   const o = step.opts ?? {};
+  if (step.kwargs !== undefined) {
+    const f = OPS[step.op];
+    if (f === undefined) throw new Error(`fixture op '${step.op}' is not registered in OPS`);
+    const entries = Object.entries(step.kwargs).map(([k, v]) => [k, isTensorRef(v) ? env.get(v.tensor)! : v]);
+    const y = entries.length > 0 ? (f as Call)(...args, Object.fromEntries(entries)) : (f as Call)(...args);
+    return step.pick === undefined ? y : (y as unknown as Tensor[])[step.pick]!;
+  }
   switch (step.op) {
     case 'sum':
     case 'mean':
@@ -74,6 +91,10 @@ function run(step: Step, args: unknown[]): Tensor {
   }
 }
 
+function isTensorRef(v: unknown): v is { tensor: string } {
+  return typeof v === 'object' && v !== null && 'tensor' in v;
+}
+
 interface Replay {
   readonly env: Map<string, Tensor>;
   readonly out: Tensor;
@@ -84,19 +105,31 @@ function replayTensor(c: Case): Replay {
   for (const [name, t] of Object.entries(c.inputs)) {
     env.set(name, tensor(t.data, { shape: t.shape, requiresGrad: t.kind !== 'index' && (t.requiresGrad ?? false) }));
   }
-  const resolve = (a: string | number | string[]): unknown =>
-    typeof a === 'number' ? a : Array.isArray(a) ? a.map((n) => env.get(n)!) : env.get(a)!;
-  for (const step of c.steps) env.set(step.out, run(step, step.args.map(resolve)).retainGrad());
+  const resolve = (a: Arg): unknown =>
+    typeof a === 'number' ? a : Array.isArray(a) ? a.map((n) => env.get(n)!) : typeof a === 'object' ? a.value : env.get(a)!;
+  for (const step of c.steps) {
+    const y = run(step, step.args.map(resolve), env);
+    env.set(step.out, y.requiresGrad ? y.retainGrad() : y);
+  }
   const out = env.get(c.output)!;
   out.backward();
   return { env, out };
 }
 
-const cases: Case[] = existsSync(FIXTURE) ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { cases: Case[] }).cases : [];
-const suite = cases.length > 0 ? describe : describe.skip;
+// The file is part of the repository: a missing file is a failure, not a skip.
+const cases: Case[] = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { cases: Case[] }).cases;
 
-suite(`PyTorch golden gradients${cases.length > 0 ? '' : ` (skipped: ${FIXTURE} not found)`}`, () => {
-  test('the file has cases', () => expect(cases.length).toBeGreaterThan(30));
+describe('PyTorch golden gradients', () => {
+  test('the file has the original cases and cases for the ops models are built from', () => {
+    expect(cases.length).toBeGreaterThan(80);
+    const ops = new Set(cases.flatMap((c) => c.steps.map((s) => s.op)));
+    const expected = [
+      'erf', 'gelu', 'silu', 'logSigmoid', 'leakyRelu', 'elu', 'gather', 'scatterAdd', 'indexSelect', 'embedding', 'oneHot', 'argmax', 'argmin',
+      'layerNorm', 'cumsum', 'flip', 'split', 'chunk', 'pad', 'tile', 'repeat', 'unfold', 'fold', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
+      'adaptiveAvgPool2d', 'batchNorm', 'scaledDotProductAttention',
+    ];
+    expect(expected.filter((op) => !ops.has(op))).toEqual([]);
+  });
 
   test.each(cases.map((c) => [c.name, c] as const))('%s: value, gradients and intermediate gradients (Tensor)', (_name, c) => {
     const { env, out } = replayTensor(c);
@@ -113,6 +146,7 @@ suite(`PyTorch golden gradients${cases.length > 0 ? '' : ` (skipped: ${FIXTURE} 
       expect(t.grad!.shape).toEqual(g.shape);
       expectClose(t.grad!.data, g.data, `${c.name} d${c.output}/d${name}`);
     }
+    for (const [name, data] of Object.entries(c.after ?? {})) expectClose(env.get(name)!.data, data, `${c.name}: ${name} after the program`);
   });
 
   const scalarCases = cases.filter((c) => c.name.startsWith('scalar_'));

@@ -45,6 +45,17 @@ describe('derive: the engine rules, simplified and proved', () => {
     expect(d.latex).toBe('\\sigma\\left(z\\right) - t');
   });
 
+  test('a derivative that cannot be simplified is printed as the rules built it, with a note, not an error', () => {
+    // A user op whose derivative is another user op: the canonical form has an atom no public op can rebuild.
+    const slope = defineUnary({ name: 'slope', rule: 'slope', forward: (x) => 2 * x, derivative: () => 2 });
+    const f = defineUnary({ name: 'f', rule: 'f', forward: (x) => x * x, derivative: (x) => slope(x as never) });
+    const z = symbol('z');
+    const d = derive(S(f(A(S(f(A(z)))))), z);
+    expect(d.note).toMatch(/^not simplified/);
+    expect(d.expression).toBe('((1 * slope(f(z))) * slope(z))');
+    expect(d.engineMaxDiff).toBeLessThan(1e-12);
+  });
+
   test('a syntax error or an unknown variable is a typed error naming the position', () => {
     expect(() => derive('sigmoid(z', 'z')).toThrowErrorMatchingInlineSnapshot(`[ArgumentError: derive: expected ')', got the end at position 10 of 'sigmoid(z']`);
     expect(() => derive('foo(z)', 'z')).toThrow(/unknown function 'foo'/);

@@ -18,7 +18,9 @@ import {
   tapegradValueW4,
   tapegradW1,
   tapegradW2,
+  tapegradCompiledW1,
   tapegradW3,
+  tapegradW3Compiled,
 } from './peers/tapegrad.js';
 import { tfjsW1, tfjsW2 } from './peers/tfjs.js';
 import { torchName, torchW1, torchW2, torchW3, torchW4 } from './peers/torch.js';
@@ -82,6 +84,18 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w6: (data) => tapegradW6('float32', data),
   },
   {
+    name: 'tapegrad compiled float64',
+    dtype: 'float64',
+    group: 'tapegrad',
+    w1: (data) => tapegradCompiledW1('float64', data),
+  },
+  {
+    name: 'tapegrad compiled float32',
+    dtype: 'float32',
+    group: 'tapegrad',
+    w1: (data) => tapegradCompiledW1('float32', data),
+  },
+  {
     name: 'tapegrad fast path',
     dtype: 'float64',
     group: 'tapegrad',
@@ -95,6 +109,12 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w4: (n, cfg) => tapegradValueW4(n, cfg.mul, cfg.add, cfg.x0),
     // The scalar lane is typed arrays, so 1e7 ops fit in memory.
     w4MaxN: 10_000_000,
+  },
+  {
+    name: 'tapegrad Value compiled',
+    dtype: 'float64',
+    group: 'tapegrad',
+    w3: tapegradW3Compiled,
   },
 
   // ── other engines ──────────────────────────────────────────────────────

@@ -12,6 +12,7 @@ import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
 import { DERIVE_HELP, DeriveUsageError, runDerive, runExplainSymbolic } from './symbolic.ts';
 import { EXPLAIN_GRAPH_HELP, ExplainGraphUsageError, runExplain, runGraph } from './explain-graph.ts';
+import { runVerify, VERIFY_HELP, VerifyUsageError } from './verify.ts';
 
 const HELP = `tapegrad — reverse-mode autodiff in TypeScript
 
@@ -21,7 +22,7 @@ Usage:
   tapegrad check            gradient-check every op, then the fast path vs autograd vs finite differences
                             on random networks; prints a pass/fail table, exits 1 on any failure
   tapegrad neuron           the seed derivation on one scalar neuron: the tape recovers ∂L/∂z = ŷ − t
-${EXPLAIN_GRAPH_HELP}${DERIVE_HELP}  tapegrad help             this text (also --help, -h)
+${EXPLAIN_GRAPH_HELP}${DERIVE_HELP}${VERIFY_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
   --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy), digits (softmax + cross-entropy)
@@ -45,6 +46,7 @@ Examples:
   pnpm demo --dataset digits --model cnn
   pnpm demo --dataset words --model transformer
   tapegrad demo --json --epochs 5 | jq .agreement
+  tapegrad verify docs/derivations/*.ts
 `;
 
 /** A command-line mistake: printed with the usage hint, exit code 2. */
@@ -140,7 +142,7 @@ function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEF
  * The `tapegrad` command, callable in-process.
  * @param argv The arguments after the program name, e.g. `['demo', '--json', '--epochs', '5']`.
  * @param io Where to write (default: the process's stdout and stderr).
- * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg`).
+ * @returns The exit code: 0 on success, 1 on a failed check, 2 on a usage error (a promise for `graph --svg` and `verify`).
  * @example
  * ```ts
  * import { main, memoryIo } from '@tapegrad/cli';
@@ -206,20 +208,29 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
         return runDerive(rest, io);
       case 'graph':
         return runGraph(rest, io);
+      case 'verify':
+        return runVerify(rest, io).catch((e: unknown) => handle(e, io));
       default:
         throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ExplainGraphUsageError || e instanceof DeriveUsageError) {
-      io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof TapegradError || isSystemError(e)) {
-      io.err(`tapegrad: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return handle(e, io);
   }
+}
+
+/** Turns a usage, library or system error into its message and exit code; rethrows anything else. */
+function handle(e: unknown, io: Io): number {
+  if (e instanceof UsageError || e instanceof ExplainGraphUsageError || e instanceof DeriveUsageError || e instanceof VerifyUsageError) {
+    io.err(`tapegrad: ${e.message}. Run 'tapegrad --help' for usage.
+`);
+    return 2;
+  }
+  if (e instanceof TapegradError || isSystemError(e)) {
+    io.err(`tapegrad: ${e.message}
+`);
+    return 1;
+  }
+  throw e;
 }
 
 /** A file-system or OS error (`ENOSPC`, `ENOTDIR`…): a clear one-line message, not a stack trace. */

@@ -24,7 +24,8 @@ export { grad, hessian, hvp, jacobian, jvp, valueAndGrad, vjp } from './transfor
 export type { ArgNums, GradFunction, JacobianFunction, MultiGradFunction, Primal, Pullback, TensorFunction, ValueAndGradFunction } from './transforms/functional.ts';
 export { customOp, type CustomData, type CustomForwardResult, type CustomOpFn, type CustomOpSpec, type CustomOutput } from './transforms/custom-op.ts';
 export { explain, Trace, type ExplainOptions, type TraceSend, type TraceStep } from './autograd/explain.ts';
-export { compile, CompileError, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
+export { CompileError } from './base/errors.ts';
+export { compile, type CompiledFunction, type CompileOptions, type CompileStats } from './transforms/compile/compile.ts';
 export type { PlanStats } from './transforms/compile/plan.ts';
 
 export { constant, symbol, Sym, type Dim, type SymShape } from './symbolic/expr.ts';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArgumentError, matmul, tensor } from '@tapegrad/core';
+import { ArgumentError, backendInfo, matmul, setBackendDebug, tensor } from '@tapegrad/core';
 import { gemm, gemmPoolStats, injectGemmWorkerFault, setGemmThreads } from '../../../packages/core/src/kernels/gemm.ts';
 
 // 192³ multiply-adds: past the size from which products are split over worker threads, and quick.
@@ -29,6 +29,9 @@ afterAll(() => {
   setGemmThreads(0);
 });
 
+const heard: string[] = [];
+setBackendDebug((m) => heard.push(m));
+
 describe('GEMM worker pool under faults', () => {
   it.each(['pack', 'rows', 'hang'] as const)('completes the product when a worker dies or hangs (%s) and replaces the worker', (phase) => {
     untilWorkerJoins(gemmPoolStats().joinedJobs);
@@ -46,6 +49,13 @@ describe('GEMM worker pool under faults', () => {
     // A new worker takes the dead one's place and joins later products.
     untilWorkerJoins(after.joinedJobs);
     expect(gemmPoolStats().workersStarted).toBeGreaterThan(before.workersStarted);
+  });
+
+  it('says so on the debug channel, once however many failovers', () => {
+    const failover = heard.filter((m) => m.includes('stopped responding'));
+    expect(failover).toHaveLength(1);
+    expect(backendInfo().notices).toContain(failover[0]);
+    setBackendDebug(undefined);
   });
 
   it('releases the workers when the product throws after publishing its job', () => {

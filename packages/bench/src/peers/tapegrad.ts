@@ -118,6 +118,53 @@ export function tapegradW1(dtype: Dtype, data: W1Data): Workload {
 }
 
 /**
+ * W1 on the generic engine, compiled: the same step (forward, loss, backward) traced once by `compile`
+ * and replayed with planned buffers and fused elementwise loops; the SGD update runs in place, eagerly.
+ *
+ * @param dtype - float64 or float32
+ * @param data - W1's inputs
+ * @returns the workload
+ */
+export function tapegradCompiledW1(dtype: Dtype, data: W1Data): Workload {
+  const { batch, lr } = data.size;
+  let x: Tensor | undefined;
+  let y: Tensor | undefined;
+  let params: Tensor[] = [];
+  let step: ((x: Tensor, y: Tensor) => number) | undefined;
+  return {
+    id: `W1 ${data.name}`,
+    engine: `tapegrad compiled ${dtype}`,
+    dtype,
+    setup: async () => {
+      const c = await loadCore();
+      x = c.tensor(data.x, { shape: [batch, data.size.in], dtype });
+      y = c.tensor(data.y, { shape: [batch, 1], dtype });
+      const layers = data.layers.map((l) => ({
+        w: c.tensor(l.w, { shape: [l.out, l.in], dtype, requiresGrad: true }),
+        b: c.tensor(l.b, { shape: [l.out], dtype, requiresGrad: true }),
+      }));
+      params = layers.flatMap(({ w, b }) => [w, b]);
+      step = c.compile((x: Tensor, y: Tensor): number => {
+        let h = x;
+        for (const { w, b } of layers) h = h.matmul(w, { transposeB: true }).add(b).sigmoid();
+        const p = h;
+        const logLik = y.mul(p.log()).add(y.neg().add(1).mul(p.neg().add(1).log()));
+        const loss = logLik.mean().neg();
+        for (const q of params) q.grad = null;
+        loss.backward();
+        return loss.item();
+      });
+    },
+    step: () => {
+      if (!x || !y || !step) throw new BenchError('tapegrad compiled W1: step before setup');
+      const loss = step(x, y);
+      sgdInPlace(params, lr);
+      return loss;
+    },
+  };
+}
+
+/**
  * W1 on the hand-derived fast path of `@tapegrad/nn` (`fastStep` writes
  * `.grad` of the `MLP`'s parameters without recording), loaded with the
  * shared initial weights, then the same in-place SGD.
@@ -280,6 +327,70 @@ export function tapegradW3(data: W3Data): Workload {
       const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
       for (const p of params) p.grad = 0;
       total.backward();
+      for (const p of params) p.data -= data.lr * p.grad;
+      return total.data;
+    },
+  };
+}
+
+/** Engine name of the compiled scalar engine. */
+export const TAPEGRAD_VALUE_COMPILED = 'tapegrad Value compiled';
+
+/**
+ * W3 on tapegrad's `Value`, compiled: the same program, traced once by `compile` into straight-line
+ * code; the SGD update runs outside the compiled function (compile refuses writes to `.data`).
+ *
+ * @param data - W3's inputs
+ * @returns the workload
+ */
+export function tapegradW3Compiled(data: W3Data): Workload {
+  const samples = data.y.length;
+  let layers: { w: Value[]; b: Value; isRelu: boolean }[][] = [];
+  let params: Value[] = [];
+  let step: (() => Value) | undefined;
+  return {
+    id: 'W3',
+    engine: TAPEGRAD_VALUE_COMPILED,
+    dtype: 'float64',
+    setup: async () => {
+      const c = await loadCore();
+      layers = data.layers.map((l, li) =>
+        Array.from({ length: l.out }, (_, j) => ({
+          w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
+          b: c.value(l.b[j]!),
+          isRelu: li < data.layers.length - 1,
+        })),
+      );
+      params = layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b]));
+      step = c.compile((): Value => {
+        let dataLoss: Value | undefined;
+        for (let i = 0; i < samples; i++) {
+          let h: Value[] = [c.value(data.x[2 * i]!), c.value(data.x[2 * i + 1]!)];
+          for (const layer of layers) {
+            h = layer.map((neuron) => {
+              let act = neuron.b;
+              for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
+              return neuron.isRelu ? act.relu() : act;
+            });
+          }
+          const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
+          dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
+        }
+        let reg: Value | undefined;
+        for (const p of params) {
+          const sq = p.mul(p);
+          reg = reg === undefined ? sq.add(0) : reg.add(sq);
+        }
+        if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
+        const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
+        for (const p of params) p.grad = 0;
+        total.backward();
+        return total;
+      });
+    },
+    step: () => {
+      if (!step) throw new BenchError('tapegrad W3 compiled: step before setup');
+      const total = step();
       for (const p of params) p.data -= data.lr * p.grad;
       return total.data;
     },

@@ -60,3 +60,15 @@ export function describeForeign(kind: keyof typeof BRANDS, other: CopyInfo): str
     + `while this copy is ${THIS_COPY.version} at ${THIS_COPY.url}; objects cannot cross copies: `
     + 'install a single copy (npm dedupe, or matching version ranges)';
 }
+
+/**
+ * The grad mode (recording on or off), one cell for every copy of the library in the process, so that
+ * one copy's `noGrad` also stops another copy from recording (a dependency's model called inside the
+ * app's `noGrad`). Registered under a versioned symbol: a future layout gets a new key.
+ * @internal
+ */
+export function sharedGradMode(): { isRecording: boolean } {
+  const key = Symbol.for('tapegrad.core.gradMode.v1');
+  const g = globalThis as Record<symbol, { isRecording: boolean } | undefined>;
+  return (g[key] ??= { isRecording: true });
+}

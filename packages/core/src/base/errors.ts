@@ -42,3 +42,10 @@ export class ArgumentError extends TapegradError {}
  * @category Autograd
  */
 export class AnomalyError extends TapegradError {}
+
+/**
+ * Thrown by `compile` when it cannot trace a function faithfully: it branches on values, changes storage
+ * behind the tracer's back, uses a hook, or calls an op the planner cannot replay.
+ * @category Autograd
+ */
+export class CompileError extends TapegradError {}

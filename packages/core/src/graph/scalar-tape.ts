@@ -136,6 +136,7 @@ let rowB = -1;
  * @internal
  */
 export function isRecorded(a: Value | number, b: Value | number): boolean {
+  if (state.tracer !== null) state.tracer.onScalarOperands(a, b);
   if (!state.isRecording) return false;
   rowA = typeof a === 'number' ? -1 : rowOf(a);
   rowB = typeof b === 'number' ? -1 : rowOf(b);

@@ -1,4 +1,6 @@
 // The tensor tape: TapeNode and OpDef, the recording flags (noGrad, withScope), per-root node lists and live-node counting.
+import type { Value } from './value.ts';
+import { sharedGradMode } from '../base/brand.ts';
 import type { FloatArray } from '../base/dtype.ts';
 import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from './tensor.ts';
@@ -69,11 +71,29 @@ export interface TraceHooks {
   onRead(t: Tensor): void;
   /** Something assigned `t.grad`. */
   onGradWrite(t: Tensor, g: Tensor | null): void;
+  /** A `Value` op starts (its operands' data is read next). */
+  onScalarOp(op: OpDef): void;
+  /** The operands of the `Value` op under way. */
+  onScalarOperands(a: Value | number, b: Value | number): void;
+  /** A `Value` was made: the output of the op under way, or a new leaf. */
+  onScalarValue(v: Value): void;
+  /** `Value.backward` was called (it still runs eagerly). */
+  onScalarBackward(root: Value, seed: number): void;
+  /** Something assigned a `Value`'s `.grad`. */
+  onScalarGradWrite(v: Value, g: number): void;
 }
+
+const gradMode = sharedGradMode();
 
 /** Global recording state shared by the scalar and tensor lanes. @internal */
 export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null; tracer: TraceHooks | null } = {
-  isRecording: true,
+  // Shared with every other copy of the library in the process (see base/brand.ts).
+  get isRecording(): boolean {
+    return gradMode.isRecording;
+  },
+  set isRecording(on: boolean) {
+    gradMode.isRecording = on;
+  },
   isAnomalyMode: false,
   nextId: 1,
   scope: null,

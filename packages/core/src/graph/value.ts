@@ -4,6 +4,7 @@ import type { ElementwiseOp } from '../ops/define.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
 import { ops } from './bindings.ts';
+import { state } from './tape.ts';
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {
@@ -67,6 +68,7 @@ export class Value {
     this.gen = 0;
     this.isRetainingGrad = false;
     this.accGrad = isLeaf ? 0 : undefined;
+    if (state.tracer !== null) state.tracer.onScalarValue(this);
   }
 
   /**
@@ -84,6 +86,7 @@ export class Value {
    * tape, so the write does not show there.
    */
   set grad(g: number) {
+    if (state.tracer !== null) state.tracer.onScalarGradWrite(this, g);
     if (this.accGrad !== undefined) this.accGrad = g;
   }
 
@@ -206,6 +209,7 @@ export class Value {
    * @throws {@link GradError} when the graph was released by an earlier backward, or this value does not require grad.
    */
   backward(opts: ScalarBackwardOptions = {}): void {
+    if (state.tracer !== null) state.tracer.onScalarBackward(this, opts.grad ?? 1);
     scalarBackward(this, opts.grad ?? 1, opts.retainGraph ?? false);
   }
 
@@ -251,6 +255,7 @@ interface NumberRule {
 
 /** The number view of an elementwise op (a type-level cast: derivatives written over `Num` return numbers for numbers). */
 function numberRule(op: ElementwiseOp): NumberRule {
+  if (state.tracer !== null) state.tracer.onScalarOp(op);
   return op as unknown as NumberRule;
 }
 

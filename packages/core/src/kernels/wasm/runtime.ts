@@ -98,7 +98,7 @@ interface WebWorker {
   addEventListener(type: 'error', fn: (e: { message?: string }) => void): void;
 }
 interface WebGlobals {
-  Worker?: new (url: string, opts?: { type?: 'classic' | 'module'; name?: string }) => WebWorker;
+  Worker?: new (url: string, opts?: { type?: 'module'; name?: string }) => WebWorker;
   Blob?: new (parts: string[], opts: { type: string }) => object;
   URL?: { createObjectURL?(blob: object): string };
 }
@@ -142,17 +142,18 @@ export function canBlock(probe: Int32Array): boolean {
 }
 
 /**
- * How this runtime starts a worker from source, or the reason it cannot. Node (and Bun and Deno in
- * Node mode would too) uses `worker_threads` with `eval`; browsers, Deno and Bun use a module Web
- * Worker made from a Blob URL, which needs a cross-origin-isolated page in browsers.
+ * How this runtime starts a worker from source, or the reason it cannot. Node and Deno use
+ * `worker_threads` with `eval`; browsers and Bun use a module Web Worker made from a Blob URL, which
+ * needs a cross-origin-isolated page in browsers.
  * @internal
  */
 export function threadSupport(): { kind: 'node' | 'web' } | { kind: 'none'; reason: string } {
   const name = runtimeName();
+  // Deno runs Node's worker_threads too, and there (unlike its Web Workers) an idle worker can be unref'd
+  // so that it does not keep the process alive; Bun's Web Workers can be unref'd and need no CommonJS.
+  if (name !== 'bun' && workerThreadsModule() !== undefined) return { kind: 'node' };
   if (name === 'node') {
-    return workerThreadsModule() !== undefined
-      ? { kind: 'node' }
-      : { kind: 'none', reason: 'node:worker_threads is not available before ready() on this Node version (no process.getBuiltinModule); await ready() to load it' };
+    return { kind: 'none', reason: 'node:worker_threads is not available before ready() on this Node version (no process.getBuiltinModule); await ready() to load it' };
   }
   const web = globalThis as WebGlobals;
   if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated === false) {
@@ -196,7 +197,7 @@ export function startThread(nodeSource: string, webSource: string, data: unknown
   try {
     // The Blob URL is not revoked: the worker may fetch it after this returns, and there are at most a few.
     const url = web.URL!.createObjectURL!(new web.Blob!([webSource], { type: 'text/javascript' }));
-    const w = new web.Worker!(url, { type: 'classic', name: 'tapegrad-gemm' });
+    const w = new web.Worker!(url, { type: 'module', name: 'tapegrad-gemm' });
     // Bun and Deno let an idle worker keep the process alive unless it is unreferenced.
     (w as { unref?: () => void }).unref?.();
     w.addEventListener('error', (e) => onExit(`GEMM worker failed: ${e.message ?? 'error event'} (a Content-Security-Policy without worker-src blob: blocks it)`));

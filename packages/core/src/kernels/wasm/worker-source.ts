@@ -177,7 +177,7 @@ ${WORKER_CORE}
 run(workerData);
 `;
 
-/** Source of a classic Web Worker (browsers, Deno, Bun): the data arrives in the first message. @internal */
+/** Source of a module Web Worker (browsers, Deno, Bun): the data arrives in the first message. @internal */
 export const WEB_WORKER_SOURCE: string = `'use strict';
 const die = () => { self.close(); throw new Error('tapegrad: injected GEMM worker fault'); };
 ${WORKER_CORE}

@@ -1,10 +1,11 @@
 // compile(fn): trace a tensor function once per input signature, then replay the plan without the tape.
-import { ArgumentError } from '../../base/errors.ts';
+import { ArgumentError, CompileError } from '../../base/errors.ts';
+import { Value } from '../../graph/value.ts';
 import { fmt } from '../../base/shape.ts';
 import { state } from '../../graph/tape.ts';
 import { Tensor } from '../../graph/tensor.ts';
 import { buildPlan, type Plan, type PlanStats } from './plan.ts';
-import { CompileError, Tracer, type Trace } from './trace.ts';
+import { Tracer, type Trace } from './trace.ts';
 
 /** Options of {@link compile}. @category Autograd */
 export interface CompileOptions {
@@ -26,7 +27,7 @@ export interface CompileStats extends Partial<PlanStats> {
 }
 
 /** A function compiled by {@link compile}. @category Autograd */
-export interface CompiledFunction<A extends readonly Tensor[], R> {
+export interface CompiledFunction<A extends readonly (Tensor | Value)[], R> {
   (...args: A): R;
   /** Counters: traces, replays, and the most recent plan's steps, fused runs and buffers. */
   stats(): CompileStats;
@@ -35,15 +36,17 @@ export interface CompiledFunction<A extends readonly Tensor[], R> {
 interface CachedPlan {
   readonly key: string;
   readonly plan: Plan;
-  readonly trace: Trace;
+  /** The tensor trace (null for a `Value` program, which has no guards beyond its signature). */
+  readonly trace: Trace | null;
 }
 
-function signature(args: readonly Tensor[]): string {
-  return args.map((t) => `${t.dtype}${fmt(t.shape)}${t.requiresGrad ? 'g' : ''}`).join(',');
+function signature(args: readonly (Tensor | Value)[]): string {
+  return args.map((t) => (t instanceof Value ? `v${t.requiresGrad ? 'g' : ''}` : `${t.dtype}${fmt(t.shape)}${t.requiresGrad ? 'g' : ''}`)).join(',');
 }
 
 /** Whether what the trace assumed about tensors outside the arguments still holds. */
-function guardsHold(trace: Trace, args: readonly Tensor[]): boolean {
+function guardsHold(trace: Trace | null, args: readonly Tensor[]): boolean {
+  if (trace === null) return true;
   for (const v of trace.values) {
     if (v.source.kind !== 'external') continue;
     const t = v.source.tensor;
@@ -58,6 +61,7 @@ function guardsHold(trace: Trace, args: readonly Tensor[]): boolean {
 
 function detachResult(r: unknown): unknown {
   if (r instanceof Tensor) return r.requiresGrad ? r.detach() : r;
+  if (r instanceof Value) return new Value(r.data, false, false);
   if (Array.isArray(r)) return r.map(detachResult);
   if (r !== null && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, detachResult(v)]));
   return r;
@@ -99,7 +103,7 @@ function detachResult(r: unknown): unknown {
  * ```
  * @category Autograd
  */
-export function compile<A extends readonly Tensor[], R>(fn: (...args: A) => R, opts: CompileOptions = {}): CompiledFunction<A, R> {
+export function compile<A extends readonly (Tensor | Value)[], R>(fn: (...args: A) => R, opts: CompileOptions = {}): CompiledFunction<A, R> {
   if (typeof fn !== 'function') throw new ArgumentError(`compile: fn must be a function, got ${typeof fn}`);
   const isStatic = opts.static ?? true;
   const maxPlans = opts.maxPlans ?? 8;
@@ -108,13 +112,16 @@ export function compile<A extends readonly Tensor[], R>(fn: (...args: A) => R, o
   let replays = 0;
   let last: Plan | null = null;
   const compiled = ((...args: A): R => {
+    const isScalar = args.length > 0 && args.every((t) => t instanceof Value);
     args.forEach((t, i) => {
-      if (!(t instanceof Tensor)) throw new ArgumentError(`compile: argument ${i} must be a Tensor, got ${typeof t}`);
+      if (!(t instanceof Tensor) && !(isScalar && t instanceof Value)) {
+        throw new ArgumentError(`compile: argument ${i} must be a Tensor (or every argument a Value), got ${t instanceof Value ? 'a Value among tensors' : typeof t}`);
+      }
     });
     // Eager on request, and inside another trace (whose tracer then sees the ops themselves).
     if (!isStatic || state.tracer !== null) return fn(...args);
     const key = signature(args);
-    const k = plans.findIndex((p) => p.key === key && guardsHold(p.trace, args));
+    const k = plans.findIndex((p) => p.key === key && guardsHold(p.trace, args as readonly Tensor[]));
     if (k >= 0) {
       const hit = plans[k]!;
       if (k !== plans.length - 1) plans.push(...plans.splice(k, 1));
@@ -122,7 +129,7 @@ export function compile<A extends readonly Tensor[], R>(fn: (...args: A) => R, o
       last = hit.plan;
       return hit.plan.run(args) as R;
     }
-    const tracer = new Tracer(args);
+    const tracer = new Tracer(isScalar ? [] : (args as readonly Tensor[]), isScalar ? (args as readonly Value[]) : []);
     state.tracer = tracer;
     let result: R;
     try {
@@ -130,8 +137,16 @@ export function compile<A extends readonly Tensor[], R>(fn: (...args: A) => R, o
     } finally {
       state.tracer = null;
     }
-    const trace = tracer.finish(result);
-    const plan = buildPlan(trace);
+    let plan: Plan;
+    let trace: Trace | null = null;
+    if (!tracer.scalar.isEmpty) {
+      if (tracer.hasTensorOps) throw new CompileError('compile: the function mixes Tensor and Value ops; compile one lane per function');
+      const replay = tracer.scalar.finish(result);
+      plan = { run: (a) => replay(a as unknown as readonly Value[]), stats: () => ({ steps: 1, elementwiseOps: 0, fusedSteps: 0, buffers: 2, bufferElements: 0, allocationsLastCall: 0 }) };
+    } else {
+      trace = tracer.finish(result);
+      plan = buildPlan(trace);
+    }
     traces++;
     plans.push({ key, plan, trace });
     if (plans.length > maxPlans) plans.shift();

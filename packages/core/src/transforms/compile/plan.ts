@@ -18,7 +18,9 @@ import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
 import { state, withRecording } from '../../graph/tape.ts';
 import type { DType, FloatArray } from '../../base/dtype.ts';
 import { Tensor } from '../../graph/tensor.ts';
-import { CompileError, type IrNode, type IrResult, type IrValue, type Trace } from './trace.ts';
+import type { Value } from '../../graph/value.ts';
+import { CompileError } from '../../base/errors.ts';
+import { type IrNode, type IrResult, type IrValue, type Trace } from './trace.ts';
 
 /** Figures about a plan, for tests and the performance guide. */
 export interface PlanStats {
@@ -42,7 +44,7 @@ type Step = (bufs: FloatArray[], args: readonly Tensor[]) => void;
 /** A replayable plan of one trace. */
 export interface Plan {
   /** Runs the plan on new arguments and returns the traced function's result. */
-  run(args: readonly Tensor[]): unknown;
+  run(args: readonly (Tensor | Value)[]): unknown;
   stats(): PlanStats;
 }
 
@@ -252,7 +254,8 @@ export function buildPlan(trace: Trace): Plan {
   };
 
   return {
-    run(args) {
+    run(all) {
+      const args = all as readonly Tensor[];
       allocations = 0;
       for (const [id, index] of argStorage) bufs[id] = args[index]!.data;
       for (const [id, t] of externals) bufs[id] = t.data;

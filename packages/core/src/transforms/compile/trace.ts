@@ -1,6 +1,6 @@
 // compile's tracer: runs a function once, eagerly, and keeps a straight-line record (the IR) of every
 // op, backward pass, in-place update and gradient write it made, for the planner to replay.
-import { TapegradError, GradError } from '../../base/errors.ts';
+import { CompileError, GradError } from '../../base/errors.ts';
 import type { OpDef } from '../../ops/define.ts';
 import { fmt, sameShape, type Shape } from '../../base/shape.ts';
 import { sumToShape } from '../../autograd/engine.ts';
@@ -9,13 +9,9 @@ import type { DType, FloatArray } from '../../base/dtype.ts';
 import { ones } from '../../graph/creation.ts';
 import { Tensor } from '../../graph/tensor.ts';
 import { add } from '../../ops/add.ts';
+import type { Value } from '../../graph/value.ts';
+import { ScalarTracer } from './scalar.ts';
 
-/**
- * Thrown when `compile` cannot trace a function faithfully: it branches on tensor values, changes a
- * tensor in place behind the tracer's back, uses a hook, or calls an op the planner cannot replay.
- * @category Autograd
- */
-export class CompileError extends TapegradError {}
 
 /** Where an IR value's storage comes from at replay time. */
 export type ValueSource =
@@ -111,8 +107,33 @@ export class Tracer implements TraceHooks {
   private isAssigningGrad = false;
   private readonly gradLeaves: { id: number; tensor: Tensor | null; argIndex: number }[] = [];
 
-  constructor(private readonly args: readonly Tensor[]) {
+  /** The `Value` half of the trace (a compiled function uses one lane). */
+  readonly scalar: ScalarTracer;
+
+  constructor(args: readonly Tensor[], scalarArgs: readonly Value[]) {
     args.forEach((t, index) => this.addValue(t, { kind: 'arg', index }));
+    this.scalar = new ScalarTracer(scalarArgs);
+  }
+
+  /** Whether the function made tensor ops (as opposed to only `Value` ops). */
+  get hasTensorOps(): boolean {
+    return this.nodes.length > 0;
+  }
+
+  onScalarOp(op: OpDef): void {
+    this.scalar.onScalarOp(op);
+  }
+  onScalarOperands(a: Value | number, b: Value | number): void {
+    this.scalar.onScalarOperands(a, b);
+  }
+  onScalarValue(v: Value): void {
+    this.scalar.onScalarValue(v);
+  }
+  onScalarBackward(root: Value, seed: number): void {
+    this.scalar.onScalarBackward(root, seed);
+  }
+  onScalarGradWrite(v: Value, g: number): void {
+    this.scalar.onScalarGradWrite(v, g);
   }
 
   private addValue(t: Tensor, source: ValueSource): number {
@@ -125,7 +146,7 @@ export class Tracer implements TraceHooks {
   }
 
   /** The IR value of a tensor, registering tensors made outside the traced ops as constants (or aliases). */
-  valueOf(t: Tensor): number {
+  idOf(t: Tensor): number {
     const known = this.byTensor.get(t);
     if (known !== undefined) return known;
     const base = this.byBuffer.get(t.data);
@@ -144,7 +165,7 @@ export class Tracer implements TraceHooks {
     if (state.isAnomalyMode) {
       throw new CompileError(`compile: '${op.name}' ran under detectAnomaly, whose checks are not compiled; run the function eagerly to debug it`);
     }
-    const ids = inputs.map((x) => this.valueOf(x));
+    const ids = inputs.map((x) => this.idOf(x));
     const node = this.nodes.length;
     const out = this.addValue(output, { kind: 'op', node });
     // The same condition under which `record` puts a node on the tape.
@@ -153,10 +174,10 @@ export class Tracer implements TraceHooks {
   }
 
   onInPlace(name: string, a: Tensor, b: Tensor | number, f: (x: number, y: number) => number): void {
-    const target = this.valueOf(a);
+    const target = this.idOf(a);
     const ext = this.externals.get(target);
     if (ext !== undefined) ext.isChangedByTrace = true;
-    const operand = typeof b === 'number' ? { constant: b } : this.valueOf(b);
+    const operand = typeof b === 'number' ? { constant: b } : this.idOf(b);
     this.nodes.push({ kind: 'inplace', name, target, operand, f });
   }
 
@@ -169,7 +190,7 @@ export class Tracer implements TraceHooks {
       );
     }
     this.gradTouched.add(t);
-    this.nodes.push({ kind: 'clearGrad', leaf: this.valueOf(t) });
+    this.nodes.push({ kind: 'clearGrad', leaf: this.idOf(t) });
   }
 
   onRead(t: Tensor): void {
@@ -203,7 +224,7 @@ export class Tracer implements TraceHooks {
           if (r.size !== 1) throw new GradError(`backward: a seed gradient is needed for a non-scalar output, got shape ${fmt(r.shape)}`);
           seed = ones(r.shape, { dtype: r.dtype });
         }
-        tracer.accumulate(grads, tracer.valueOf(r), seed);
+        tracer.accumulate(grads, tracer.idOf(r), seed);
       });
       for (let i = this.nodes.length - 1; i >= 0; i--) {
         const node = this.nodes[i]!;
@@ -231,7 +252,7 @@ export class Tracer implements TraceHooks {
       const isLeaf = v.source.kind === 'arg' || v.source.kind === 'external';
       if (!isLeaf || !t.requiresGrad || t.node !== null) continue;
       if (t.hooks !== null && t.hooks.length > 0) throw new CompileError(`compile: a gradient hook on a leaf of shape ${fmt(t.shape)} is not compiled; run the function eagerly`);
-      const gid = this.valueOf(g);
+      const gid = this.idOf(g);
       const isAccumulating = t.grad !== null;
       const argIndex = v.source.kind === 'arg' ? v.source.index : -1;
       if (!this.gradTouched.has(t)) {
@@ -300,7 +321,7 @@ export class Tracer implements TraceHooks {
 
   private describe(r: unknown, depth: number): IrResult {
     if (r === undefined) return { kind: 'none' };
-    if (r instanceof Tensor) return { kind: 'tensor', id: this.valueOf(r) };
+    if (r instanceof Tensor) return { kind: 'tensor', id: this.idOf(r) };
     if (typeof r === 'number') {
       const read = this.reads.at(-1);
       if (read !== undefined && Object.is(read.value, r)) return { kind: 'item', id: read.id };

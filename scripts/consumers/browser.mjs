@@ -1,0 +1,7 @@
+// Entry of the consumer program in a browser page (bundled by esbuild): the result goes to window.__result.
+import { runConsumer } from './program.mjs';
+
+runConsumer().then(
+  (result) => { window.__result = { ...result, crossOriginIsolated: globalThis.crossOriginIsolated === true }; },
+  (error) => { window.__result = { error: String(error && error.stack || error) }; },
+);
