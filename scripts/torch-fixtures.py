@@ -333,6 +333,19 @@ case('attention_causal', 'batched, causal', {'q': rand([2, 4, 3]), 'k': rand([2,
      step('y', 'scaledDotProductAttention', 'q', 'k', 'v', causal=True))
 case('attention_mask', 'a key mask and scale 0.7', {'q': rand([3, 2]), 'k': rand([4, 2]), 'v': rand([4, 2]), 'm': const([[1, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]])},
      step('y', 'scaledDotProductAttention', 'q', 'k', 'v', mask='@m', scale=0.7))
+# transposed convolution and einsum
+case('conv_transpose2d_bias', 'plain, with bias', {'x': rand([2, 2, 3, 3]), 'w': rand([2, 3, 2, 2]), 'b': rand([3])}, step('y', 'convTranspose2d', 'x', 'w', 'b'))
+case('conv_transpose2d_stride', 'stride 2, padding 1, outputPadding 1', {'x': rand([1, 2, 3, 2]), 'w': rand([2, 2, 3, 3])},
+     step('y', 'convTranspose2d', 'x', 'w', None, stride=2, padding=1, outputPadding=1))
+case('conv_transpose2d_groups_dilation', 'groups 2, dilation 2', {'x': rand([1, 4, 2, 2]), 'w': rand([4, 1, 2, 2]), 'b': rand([2])},
+     step('y', 'convTranspose2d', 'x', 'w', 'b', groups=2, dilation=2))
+case('einsum_matmul', "'ij,jk->ik'", {'a': rand([2, 3]), 'b': rand([3, 4])}, step('y', 'einsum', {'value': 'ij,jk->ik'}, 'a', 'b'))
+case('einsum_batched', "'bij,bjk->bki'", {'a': rand([2, 2, 3]), 'b': rand([2, 3, 2])}, step('y', 'einsum', {'value': 'bij,bjk->bki'}, 'a', 'b'))
+case('einsum_outer', "'i,j' (implicit output)", {'a': rand([3]), 'b': rand([2])}, step('y', 'einsum', {'value': 'i,j'}, 'a', 'b'))
+case('einsum_trace', "'ii->' times a scalar", {'a': rand([3, 3])}, step('y', 'einsum', {'value': 'ii->'}, 'a'))
+case('einsum_diagonal_sum', "'bii->bi' and 'ijk->j'", {'a': rand([2, 3, 3]), 'c': rand([2, 3, 2])},
+     step('d', 'einsum', {'value': 'bii->bi'}, 'a'), step('s', 'einsum', {'value': 'ijk->j'}, 'c'), step('y', 'mul', 'd', 's'))
+case('einsum_three', "'ij,jk,kl->il'", {'a': rand([2, 3]), 'b': rand([3, 2]), 'c': rand([2, 2])}, step('y', 'einsum', {'value': 'ij,jk,kl->il'}, 'a', 'b', 'c'))
 # small models
 case('tiny_cnn', 'conv, relu, max-pool, conv, relu, global average, linear, cross-entropy', {
     'x': rand([2, 1, 6, 6]), 'w1': rand([3, 1, 3, 3]), 'b1': rand([3]), 'w2': rand([4, 3, 2, 2]), 'b2': rand([4]), 'W': rand([4, 3]),

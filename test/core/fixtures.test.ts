@@ -126,7 +126,7 @@ describe('PyTorch golden gradients', () => {
     const expected = [
       'erf', 'gelu', 'silu', 'logSigmoid', 'leakyRelu', 'elu', 'gather', 'scatterAdd', 'indexSelect', 'embedding', 'oneHot', 'argmax', 'argmin',
       'layerNorm', 'cumsum', 'flip', 'split', 'chunk', 'pad', 'tile', 'repeat', 'unfold', 'fold', 'conv2d', 'conv1d', 'maxPool2d', 'avgPool2d',
-      'adaptiveAvgPool2d', 'batchNorm', 'scaledDotProductAttention',
+      'adaptiveAvgPool2d', 'batchNorm', 'scaledDotProductAttention', 'convTranspose2d', 'einsum',
     ];
     expect(expected.filter((op) => !ops.has(op))).toEqual([]);
   });

@@ -10,7 +10,7 @@ import {
   tensor, transpose, unsqueeze, where, type BinaryFn, type Rng, type Shape, type Tensor,
   argmax, argmin, chunk, cumsum, dropout, elu, embedding, erf, flip, gather, gelu, indexSelect, layerNorm, leakyRelu, logSigmoid,
   oneHot, pad, repeat, scatterAdd, silu, split, tile,
-  adaptiveAvgPool2d, avgPool2d, batchNorm, conv1d, conv2d, fold, maxPool2d, scaledDotProductAttention, unfold,
+  adaptiveAvgPool2d, avgPool2d, batchNorm, conv1d, conv2d, fold, maxPool2d, scaledDotProductAttention, unfold, convTranspose2d, einsum,
 } from '@tapegrad/core';
 
 /** Draws `n` values for input number `arg` of a case. */
@@ -496,6 +496,29 @@ export const OP_SPECS: readonly OpSpec[] = [
       { shapes: [[3, 2], [4, 2], [4, 3]], label: 'plain' },
       { shapes: [[2, 3, 2], [2, 3, 2], [2, 3, 2]], fn: (q, k, v) => scaledDotProductAttention(q!, k!, v!, { causal: true }), label: 'batched, causal' },
       { shapes: [[3, 2], [4, 2], [4, 2]], fn: (q, k, v) => scaledDotProductAttention(q!, k!, v!, { mask: tensor([[1, 0, 1, 1], [1, 1, 0, 0], [0, 1, 1, 1]]), scale: 0.7 }), label: 'mask, scale 0.7' },
+    ],
+  },
+  {
+    name: 'convTranspose2d',
+    fn: (x, w, b) => convTranspose2d(x!, w!, b!),
+    cases: [
+      { shapes: [[2, 2, 3, 3], [2, 3, 2, 2], [3]], label: 'bias' },
+      { shapes: [[1, 2, 3, 2], [2, 2, 3, 3]], fn: (x, w) => convTranspose2d(x!, w!, null, { stride: 2, padding: 1, outputPadding: 1 }), label: 'stride 2, padding 1, outputPadding 1' },
+      { shapes: [[1, 4, 2, 2], [4, 1, 2, 2], [2]], fn: (x, w, b) => convTranspose2d(x!, w!, b!, { groups: 2, dilation: 2 }), label: 'groups 2, dilation 2' },
+    ],
+  },
+  {
+    name: 'einsum',
+    fn: (a, b) => einsum('ij,jk->ik', a!, b!),
+    cases: [
+      { shapes: [[2, 3], [3, 2]], label: 'matmul' },
+      { shapes: [[2, 2, 3], [2, 3, 2]], fn: (a, b) => einsum('bij,bjk->bki', a!, b!), label: 'batched matmul, output transposed' },
+      { shapes: [[3], [2]], fn: (a, b) => einsum('i,j', a!, b!), label: 'outer, implicit output' },
+      { shapes: [[3, 3]], fn: (a) => einsum('ii->', a!), label: 'trace' },
+      { shapes: [[2, 3, 3]], fn: (a) => einsum('bii->bi', a!), label: 'batched diagonal' },
+      { shapes: [[2, 3]], fn: (a) => einsum('ij->ji', a!), label: 'transpose' },
+      { shapes: [[2, 3, 2]], fn: (a) => einsum('ijk->j', a!), label: 'sum over i and k' },
+      { shapes: [[2, 3], [3, 2], [2, 2]], fn: (a, b, c) => einsum('ij,jk,kl->il', a!, b!, c!), label: 'three operands' },
     ],
   },
 ];

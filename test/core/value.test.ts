@@ -220,7 +220,8 @@ describe('the tape', () => {
       b.data -= 0.05 * b.grad;
       lengths.push(scalarLane.length);
     }
-    expect(new Set(lengths)).toEqual(new Set([start]));
+    // Never above where it started (rows left by earlier tests may be released as stale meanwhile).
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(start);
     expect(w.data * 2 + b.data).toBeCloseTo(3, 3);
   });
 

@@ -1,6 +1,6 @@
 import * as core from '@tapegrad/core';
 import { gradcheck, Rng, tensor, type Tensor } from '@tapegrad/core';
-import { compareGradients, MLP, type ActivationName, type OutputName } from '@tapegrad/nn';
+import { AGREEMENT_TOLERANCE, compareGradients, MLP, type ActivationName, type OutputName } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 
 /** One gradient check of an op: a function of tensors and a sampler of the point to check at. */
@@ -111,6 +111,8 @@ function opChecks(): OpCheck[] {
     ...one('avgPool2d', 'avgPool2d [1, 2, 5, 5] kernel 3, stride 2, padding 1', (x) => c.avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1 }), sample([1, 2, 5, 5])),
     ...one('adaptiveAvgPool2d', 'adaptiveAvgPool2d [1, 2, 5, 5] to [3, 2]', (x) => c.adaptiveAvgPool2d(x, [3, 2]), sample([1, 2, 5, 5])),
     ...one('batchNorm', 'batchNorm [3, 2, 2, 2] training, weight, bias', (x, w, b) => c.batchNorm(x, null, null, w, b, { training: true }), sample([3, 2, 2, 2]), sample([2]), sample([2])),
+    ...one('convTranspose2d', 'convTranspose2d [1, 2, 3, 2]∗[2, 2, 3, 3] stride 2, padding 1, outputPadding 1', (x, w) => c.convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }), sample([1, 2, 3, 2]), sample([2, 2, 3, 3])),
+    ...one('einsum', "einsum 'bij,bjk->bki' [2, 2, 3], [2, 3, 2]", (a, b) => c.einsum('bij,bjk->bki', a, b), sample([2, 2, 3]), sample([2, 3, 2])),
     ...one('scaledDotProductAttention', 'scaledDotProductAttention [2, 3, 2] causal', (q, k, v) => c.scaledDotProductAttention(q, k, v, { causal: true }), sample([2, 3, 2]), sample([2, 3, 2]), sample([2, 3, 2])),
   ];
 }
@@ -168,7 +170,7 @@ export function agreementRows(seed = 11): CheckRow[] {
           ? tensor(Array.from({ length: m }, () => rng.int(k)))
           : output === 'sigmoid' ? tensor(Array.from({ length: m * k }, () => rng.int(2)), { shape: [m, k] }) : core.randn([m, k], { seed: rng.nextUint32() });
         const r = compareGradients(model, X, T);
-        const ok = r.fastVsAutograd <= 1e-12 && r.isWithinTolerance;
+        const ok = r.fastVsAutograd <= AGREEMENT_TOLERANCE && r.isWithinTolerance;
         rows.push({
           group: 'agreement',
           name: `${sizes.join('-')} ${activation} → ${output}`,
@@ -197,7 +199,7 @@ export function runCheck(io: Io): number {
       group = r.group;
       io.out(group === 'op'
         ? '\nGradient checks of every op (central differences, float64, random seeded upstream gradient):\n'
-        : '\nFast path vs autograd vs finite differences on random networks (pass: ≤ 1e-12 and within gradcheck tolerance):\n');
+        : `\nFast path vs autograd vs finite differences on random networks (pass: ≤ ${AGREEMENT_TOLERANCE} and within gradcheck tolerance):\n`);
     }
     io.out(`  ${r.ok ? 'pass' : 'FAIL'}  ${r.name.padEnd(width)}  ${r.detail}\n`);
   }

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import {
+  AGREEMENT_TOLERANCE,
   compareGradients, confusionMatrix, fit, MLP, standardize, trainTestSplit,
   type DatasetName, type EpochInfo, type GradientAgreement,
 } from '@tapegrad/nn';
@@ -174,7 +175,7 @@ function printAgreement(io: Io, r: GradientAgreement, examples: number): void {
   }
   io.out(`  ${'max'.padEnd(21)} ${sci(r.fastVsAutograd).padStart(17)} ${sci(r.autogradVsNumeric).padStart(20)} ${sci(r.fastVsNumeric).padStart(16)}\n`);
   io.out(
-    `  fast path vs autograd ${r.fastVsAutograd <= 1e-12 ? '≤ 1e-12 ✓' : '> 1e-12 ✗'}; both within gradcheck tolerance of finite differences: ` +
+    `  fast path vs autograd ${r.fastVsAutograd <= AGREEMENT_TOLERANCE ? `≤ ${AGREEMENT_TOLERANCE} ✓` : `> ${AGREEMENT_TOLERANCE} ✗`}; both within gradcheck tolerance of finite differences: ` +
       `${r.isWithinTolerance ? 'yes ✓' : 'NO ✗'}\n\n`,
   );
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { binaryCrossEntropy, binaryCrossEntropyWithLogits, explain, tensor, type Tensor } from '@tapegrad/core';
-import { fitStandardizer, MLP } from '@tapegrad/nn';
+import { AGREEMENT_TOLERANCE, fitStandardizer, MLP } from '@tapegrad/nn';
 import { loadDatasetSync } from '@tapegrad/nn/node';
 import { toDot, toMermaid, toSvg, type GraphOptions } from '@tapegrad/viz';
 import { DEMO_DEFAULTS } from './demo.ts';
@@ -43,7 +43,7 @@ export function runExplain(args: readonly string[], io: Io): number {
   const expected = yhat.sub(t);
   let worst = 0;
   for (let i = 0; i < sent.size; i++) worst = Math.max(worst, Math.abs(sent.data[i]! - expected.data[i]!));
-  const isOk = worst <= 1e-12;
+  const isOk = worst <= AGREEMENT_TOLERANCE;
   io.out(`∂L/∂z from the trace = ${show(sent)}\nŷ − t                 = ${show(expected)}\n`);
   io.out(isOk ? `They agree element by element (largest difference ${worst.toExponential(1)}).\n` : `MISMATCH: largest difference ${worst}.\n`);
   return isOk ? 0 : 1;

@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TapegradError } from '@tapegrad/core';
+import { AGREEMENT_TOLERANCE } from '@tapegrad/nn';
 import { runCheck } from './check.ts';
 import { resolve } from 'node:path';
 import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
@@ -190,7 +191,7 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
           return 1;
         }
         if (opts.isJson) io.out(JSON.stringify(report) + '\n');
-        return report.agreement.fastVsAutograd <= 1e-12 && report.agreement.isWithinTolerance ? 0 : 1;
+        return report.agreement.fastVsAutograd <= AGREEMENT_TOLERANCE && report.agreement.isWithinTolerance ? 0 : 1;
       }
       case 'check':
         if (rest.length > 0) throw new UsageError(`check takes no options, got ${quote(rest[0]!)}`);

@@ -1,3 +1,4 @@
+import { AGREEMENT_TOLERANCE } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 import { seedNeuron } from './seed-neuron.ts';
 
@@ -22,7 +23,7 @@ export function runNeuron(io: Io): number {
   io.out(`${'z'.padStart(8)} ${'t'.padStart(3)} ${'ŷ'.padStart(10)} ${'tape ∂L/∂z'.padStart(16)} ${'ŷ − t'.padStart(16)} ${'finite diff.'.padStart(16)}  agree\n`);
   let ok = true;
   for (const r of rows) {
-    const agree = Math.abs(r.dLdz - r.yhatMinusT) <= 1e-12 && Math.abs(r.dLdz - r.numeric) <= 1e-6;
+    const agree = Math.abs(r.dLdz - r.yhatMinusT) <= AGREEMENT_TOLERANCE && Math.abs(r.dLdz - r.numeric) <= 1e-6;
     ok &&= agree;
     io.out(`${r.z.toFixed(3).padStart(8)} ${String(r.t).padStart(3)} ${r.yhat.toFixed(6).padStart(10)} ${f(r.dLdz)} ${f(r.yhatMinusT)} ${f(r.numeric)}  ${agree ? 'yes' : 'NO'}\n`);
   }

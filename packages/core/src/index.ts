@@ -5,11 +5,11 @@ export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, t
 export { Rng } from './base/random.ts';
 export { Value, value, type ScalarBackwardOptions } from './graph/value.ts';
 export { Tensor, type GradHook, type NestedArray, type TensorLike } from './graph/tensor.ts';
-export { arange, eye, full, linspace, ones, rand, randn, stopGradient, tensor, zeros, type RandomOptions, type TensorOptions } from './graph/creation.ts';
+export { arange, eye, fromBuffer, full, linspace, ones, rand, randn, stopGradient, tensor, zeros, type RandomOptions, type TensorOptions } from './graph/creation.ts';
 export { type DType, type FloatArray } from './base/dtype.ts';
 export { backward, type BackwardOptions } from './autograd/engine.ts';
 export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './graph/anomaly.ts';
-export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, subInPlace, zeroInPlace } from './ops/in-place.ts';
+export { addInPlace, addScaledInPlace, copyInPlace, divInPlace, fillInPlace, mulInPlace, mutate, subInPlace, zeroInPlace } from './ops/in-place.ts';
 /** The raw GEMM kernel (`C (+)= op(A)·op(B)` on row-major buffers), for hand-written fast paths. @category Linear algebra */
 export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';

@@ -1,6 +1,19 @@
-import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, noGrad, type Tensor } from '@tapegrad/core';
+import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, mutate, noGrad, type Tensor } from '@tapegrad/core';
 import { fastStep } from './fast-path.ts';
 import type { MLP } from './mlp.ts';
+
+/**
+ * The one agreement policy between a hand-derived gradient and the engine's: at most this far apart
+ * (relative for the fast path against autograd, absolute for the one-neuron formula `ŷ − t`). Both sides
+ * compute the same exact formula in float64, so they may differ only by rounding.
+ * @example
+ * ```ts
+ * import { AGREEMENT_TOLERANCE } from '@tapegrad/nn';
+ * console.log(AGREEMENT_TOLERANCE); // 1e-12
+ * ```
+ * @category nn
+ */
+export const AGREEMENT_TOLERANCE = 1e-12;
 
 /** How far one gradient is from a reference. @category nn */
 export interface Difference {
@@ -138,17 +151,18 @@ function finiteDifferences(model: MLP, X: Tensor, T: Tensor, eps: number): Float
     const lossAt = (): number => model.loss(X, T).item();
     return model.parameters().map((p) => {
       const g = new Float64Array(p.size);
-      for (let j = 0; j < p.size; j++) {
-        const w = p.data[j]!;
-        p.data[j] = w + eps;
-        const up = lossAt();
-        p.data[j] = w - eps;
-        const down = lossAt();
-        p.data[j] = w;
-        g[j] = (up - down) / (2 * eps);
-      }
-      // The values were restored exactly, but a graph recorded before this must not trust them blindly.
-      p.bumpVersion();
+      // Through mutate: the values are restored exactly, but a graph recorded before this must not trust them blindly.
+      mutate(p, (d) => {
+        for (let j = 0; j < d.length; j++) {
+          const w = d[j]!;
+          d[j] = w + eps;
+          const up = lossAt();
+          d[j] = w - eps;
+          const down = lossAt();
+          d[j] = w;
+          g[j] = (up - down) / (2 * eps);
+        }
+      });
       return g;
     });
   });

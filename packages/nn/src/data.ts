@@ -1,4 +1,4 @@
-import { ArgumentError, Rng, ShapeError, tensor, Tensor } from '@tapegrad/core';
+import { ArgumentError, fromBuffer, Rng, ShapeError, tensor, Tensor } from '@tapegrad/core';
 import { checkInt, checkNumber, fmt } from './util.ts';
 
 /** A parsed CSV file of numbers. @category nn */
@@ -177,7 +177,7 @@ export function takeRows(t: Tensor, idx: ArrayLike<number>): Tensor {
     out.set(t.data.subarray(r * width, (r + 1) * width), i * width);
   }
   // The buffer is fresh and ours, so it is wrapped rather than copied again.
-  return Tensor.fromData(out, [idx.length, ...t.shape.slice(1)], t.dtype);
+  return fromBuffer(out, [idx.length, ...t.shape.slice(1)]);
 }
 
 /** Options of {@link trainTestSplit}. @category nn */

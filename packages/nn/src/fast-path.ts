@@ -1,4 +1,4 @@
-import { ArgumentError, gemm, noGrad, ShapeError, sigmoidInto, Tensor, type FloatArray } from '@tapegrad/core';
+import { ArgumentError, fromBuffer, gemm, noGrad, ShapeError, sigmoidInto, Tensor, type FloatArray } from '@tapegrad/core';
 import type { MLP, OutputName } from './mlp.ts';
 import { fmt } from './util.ts';
 
@@ -375,7 +375,7 @@ function gradTarget(p: Tensor, scratch: FloatArray): FloatArray {
 /** `.grad += g`, or `.grad = g` when g is the fresh array {@link gradTarget} gave. */
 function addGrad(p: Tensor, g: FloatArray): void {
   if (p.grad === null) {
-    p.grad = Tensor.fromData(g, p.shape, p.dtype);
+    p.grad = fromBuffer(g, p.shape);
     return;
   }
   const d = p.grad.data;

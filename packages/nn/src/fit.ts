@@ -1,12 +1,93 @@
 import { ArgumentError, noGrad, type Tensor } from '@tapegrad/core';
 import { accuracy, DataLoader } from './data.ts';
 import { fastForward, fastLoss, fastStep } from './fast-path.ts';
-import { classesOf, outputLoss, type MLP } from './mlp.ts';
+import { classesOf, MLP, outputLoss } from './mlp.ts';
+import type { Module } from './module.ts';
 import { Adam, AdamW, Optimizer, SGD } from './optim.ts';
 import { checkInt, checkNumber } from './util.ts';
 
 /** Which gradient engine trains the network. @category nn */
 export type Engine = 'fast' | 'autograd';
+
+/** A model {@link fit} can train: any {@link Module} with a scalar loss (an {@link MLP} is one). @category nn */
+export interface Trainable extends Module {
+  /** The scalar loss of the model on `(x, y)`, on the tape. */
+  loss(x: Tensor, y: Tensor): Tensor;
+  /** Optional: class predictions, for the accuracy metrics (without it accuracy is NaN). */
+  predictClasses?(x: Tensor): Int32Array;
+}
+
+/** What one training step reports: the batch's loss (before the update) and its predicted classes (empty for regression). @category nn */
+export interface StepResult {
+  /** The mean loss of the batch. */
+  readonly loss: number;
+  /** One predicted class per example; empty when the model is not a classifier. */
+  readonly predicted: Int32Array;
+}
+
+/**
+ * One training step on a minibatch: leaves ∂loss/∂w in every parameter's `.grad` (the optimizer then
+ * applies them). Built once per engine, so `fit`'s loop does not know how gradients are made.
+ * @category nn
+ */
+export type TrainStep = (x: Tensor, y: Tensor) => StepResult;
+
+/**
+ * The hand-derived training step of an {@link MLP} (see `fastStep`): owns the examples-as-columns layout.
+ * @param model The network.
+ * @returns Its {@link TrainStep}.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { fastTrainStep, MLP } from '@tapegrad/nn';
+ * const net = new MLP({ sizes: [2, 3, 1], seed: 1 });
+ * const r = fastTrainStep(net)(tensor([[1, 2]]), tensor([1]));
+ * console.log(r.predicted.length, net.parameters()[0]!.grad !== null); // 1 true
+ * ```
+ * @category nn
+ */
+export function fastTrainStep(model: MLP): TrainStep {
+  const k = model.sizes[model.sizes.length - 1]!;
+  const isClassifier = model.output !== 'identity';
+  return (x, y) => {
+    const pass = fastStep(model, x, y);
+    return { loss: pass.loss, predicted: isClassifier ? classesOfColumns(pass.Yhat, x.shape[0]!, k) : new Int32Array(0) };
+  };
+}
+
+/**
+ * The generic engine's training step: `loss(x, y).backward()`. For an {@link MLP} the classes come from
+ * the same forward pass's logits; for another model, from its `predictClasses` if it has one.
+ * @param model Any module with a loss.
+ * @returns Its {@link TrainStep}.
+ * @example
+ * ```ts
+ * import { tensor } from '@tapegrad/core';
+ * import { autogradTrainStep, MLP } from '@tapegrad/nn';
+ * const net = new MLP({ sizes: [2, 3, 1], seed: 1 });
+ * console.log(autogradTrainStep(net)(tensor([[1, 2]]), tensor([1])).loss > 0); // true
+ * ```
+ * @category nn
+ */
+export function autogradTrainStep(model: Trainable): TrainStep {
+  if (model instanceof MLP) {
+    const k = model.sizes[model.sizes.length - 1]!;
+    const isClassifier = model.output !== 'identity';
+    return (x, y) => {
+      const z = model.forward(x);
+      const l = outputLoss(model.output, z, y);
+      l.backward();
+      // arg-max of the logits is the arg-max of softmax; for one sigmoid output σ(z) ≥ 0.5 ⇔ z ≥ 0
+      const predicted = !isClassifier ? new Int32Array(0) : k === 1 ? Int32Array.from(z.data, (v) => (v >= 0 ? 1 : 0)) : classesOf(z);
+      return { loss: l.item(), predicted };
+    };
+  }
+  return (x, y) => {
+    const l = model.loss(x, y);
+    l.backward();
+    return { loss: l.item(), predicted: model.predictClasses === undefined ? new Int32Array(0) : noGrad(() => model.predictClasses!(x)) };
+  };
+}
 
 /** Training and (optional) held-out data: features as rows, targets as {@link MLP.loss} takes them. @category nn */
 export interface FitData {
@@ -42,8 +123,10 @@ export interface EpochInfo {
 
 /** Options of {@link fit}. @category nn */
 export interface FitOptions {
-  /** `'fast'` (the hand-derived path, default) or `'autograd'` (the generic engine). */
+  /** `'fast'` (the hand-derived path; the default for an {@link MLP}) or `'autograd'` (the generic engine; the default otherwise). */
   readonly engine?: Engine;
+  /** A training step of your own (overrides `engine`), e.g. from {@link autogradTrainStep}. */
+  readonly step?: TrainStep;
   /** Passes over the training data (default 10). */
   readonly epochs?: number;
   /** Learning rate (default 0.01 for Adam/AdamW, 0.1 for SGD). */
@@ -68,7 +151,7 @@ export interface FitHistory {
   readonly msPerEpoch: number;
 }
 
-function makeOptimizer(model: MLP, opt: FitOptions['optimizer'], lr: number | undefined): Optimizer {
+function makeOptimizer(model: Module, opt: FitOptions['optimizer'], lr: number | undefined): Optimizer {
   if (opt instanceof Optimizer) {
     if (lr !== undefined) opt.lr = checkNumber('fit', 'lr', lr);
     return opt;
@@ -83,12 +166,14 @@ function makeOptimizer(model: MLP, opt: FitOptions['optimizer'], lr: number | un
 }
 
 /**
- * Trains an {@link MLP} with minibatches, on the fast path or with the generic engine. Both engines see
- * the same seeded batches and use the same optimizer rule, so for a given seed they follow the same
- * trajectory up to rounding (their gradients agree to about 1e-15 relative).
- * @param model The network; its parameters are updated in place.
+ * Trains a model with minibatches: an {@link MLP} on the fast path or with the generic engine, any other
+ * {@link Trainable} module with the generic engine (or a `step` of your own). The training step is built
+ * once per engine ({@link fastTrainStep}, {@link autogradTrainStep}); the loop only calls it and the
+ * optimizer. Both engines see the same seeded batches and use the same optimizer rule, so for a given
+ * seed they follow the same trajectory up to rounding (their gradients agree to about 1e-15 relative).
+ * @param model The model; its parameters are updated in place.
  * @param data `{ x, y, xTest?, yTest? }`.
- * @param opts `engine`, `epochs`, `lr`, `batchSize`, `optimizer`, `seed`, `onEpoch`.
+ * @param opts `engine`, `step`, `epochs`, `lr`, `batchSize`, `optimizer`, `seed`, `onEpoch`.
  * @returns Per-epoch metrics and the mean time per epoch.
  * @throws {@link @tapegrad/core!ArgumentError | ArgumentError} for a bad option.
  * @example
@@ -103,14 +188,16 @@ function makeOptimizer(model: MLP, opt: FitOptions['optimizer'], lr: number | un
  * ```
  * @category nn
  */
-export function fit(model: MLP, data: FitData, opts: FitOptions = {}): FitHistory {
-  const engine = opts.engine ?? 'fast';
+export function fit(model: Trainable, data: FitData, opts: FitOptions = {}): FitHistory {
+  const engine = opts.engine ?? (model instanceof MLP ? 'fast' : 'autograd');
   if (engine !== 'fast' && engine !== 'autograd') throw new ArgumentError(`fit: engine must be 'fast' or 'autograd', got '${String(engine)}'`);
+  if (engine === 'fast' && opts.step === undefined && !(model instanceof MLP)) {
+    throw new ArgumentError(`fit: engine 'fast' trains an MLP only, got a ${model.constructor.name}; use engine 'autograd'`);
+  }
+  const step = opts.step ?? (engine === 'fast' ? fastTrainStep(model as MLP) : autogradTrainStep(model));
   const epochs = checkInt('fit', 'epochs', opts.epochs ?? 10);
   const optimizer = makeOptimizer(model, opts.optimizer, opts.lr);
   const loader = new DataLoader(data.x, data.y, { batchSize: opts.batchSize ?? 32, seed: opts.seed ?? 0 });
-  const k = model.sizes[model.sizes.length - 1]!;
-  const isClassifier = model.output !== 'identity';
   const history: EpochInfo[] = [];
   let elapsedMs = 0;
   model.train();
@@ -119,27 +206,16 @@ export function fit(model: MLP, data: FitData, opts: FitOptions = {}): FitHistor
     let lossSum = 0;
     let hits = 0;
     let count = 0;
+    let isClassifier = true;
     for (const { x, y } of loader) {
       const m = x.shape[0]!;
-      let loss: number;
-      let predicted: Int32Array;
       optimizer.zeroGrad();
-      if (engine === 'fast') {
-        const pass = fastStep(model, x, y);
-        loss = pass.loss;
-        predicted = isClassifier ? classesOfColumns(pass.Yhat, m, k) : new Int32Array(0);
-      } else {
-        const z = model.forward(x);
-        const l = outputLoss(model.output, z, y);
-        l.backward();
-        loss = l.item();
-        // arg-max of the logits is the arg-max of softmax; for one sigmoid output σ(z) ≥ 0.5 ⇔ z ≥ 0
-        predicted = !isClassifier ? new Int32Array(0) : k === 1 ? Int32Array.from(z.data, (v) => (v >= 0 ? 1 : 0)) : classesOf(z.data, m, k);
-      }
+      const { loss, predicted } = step(x, y);
       optimizer.step();
       lossSum += loss * m;
       count += m;
-      if (isClassifier) hits += Math.round(accuracy(predicted, labelsForAccuracy(y, m, k)) * m);
+      isClassifier &&= predicted.length === m;
+      if (isClassifier) hits += Math.round(accuracy(predicted, labelsForAccuracy(y, m)) * m);
     }
     const ms = performance.now() - start;
     elapsedMs += ms;
@@ -155,10 +231,10 @@ export function fit(model: MLP, data: FitData, opts: FitOptions = {}): FitHistor
   return { engine, epochs: history, msPerEpoch: elapsedMs / epochs };
 }
 
-/** Class indices of the targets: the labels themselves, or rounded 0/1 targets for one sigmoid output. */
-function labelsForAccuracy(y: Tensor, m: number, k: number): ArrayLike<number> {
-  if (k === 1 || y.size === m) return y.data;
-  return classesOf(y.data, m, k);
+/** Class indices of the targets: the labels themselves (or 0/1 targets), else the arg-max of one-hot rows. */
+function labelsForAccuracy(y: Tensor, m: number): ArrayLike<number> {
+  if (y.size === m) return y.data;
+  return classesOf(y.reshape([m, y.size / m]));
 }
 
 /** Arg-max down each column of `[k, m]`, or the 0.5 threshold for k = 1. */
@@ -192,7 +268,7 @@ function classesOfColumns(Y: ArrayLike<number>, m: number, k: number): Int32Arra
  * ```
  * @category nn
  */
-export function evaluate(model: MLP, engine: Engine, x: Tensor | undefined, y: Tensor | undefined): {
+export function evaluate(model: Trainable, engine: Engine, x: Tensor | undefined, y: Tensor | undefined): {
   /** The model's loss on (x, y); NaN without data. */
   loss: number;
   /** The fraction of correctly classified rows; NaN for regression or without data. */
@@ -200,15 +276,15 @@ export function evaluate(model: MLP, engine: Engine, x: Tensor | undefined, y: T
 } {
   if (x === undefined || y === undefined) return { loss: NaN, accuracy: NaN };
   const m = x.shape[0]!;
-  const k = model.sizes[model.sizes.length - 1]!;
-  const isClassifier = model.output !== 'identity';
-  if (engine === 'fast') {
+  const isClassifier = model instanceof MLP ? model.output !== 'identity' : model.predictClasses !== undefined;
+  if (engine === 'fast' && model instanceof MLP) {
+    const k = model.sizes[model.sizes.length - 1]!;
     const loss = fastLoss(model, x, y);
     const predicted = classesOfColumns(fastForward(model, x).Yhat, m, k);
-    return { loss, accuracy: isClassifier ? accuracy(predicted, labelsForAccuracy(y, m, k)) : NaN };
+    return { loss, accuracy: isClassifier ? accuracy(predicted, labelsForAccuracy(y, m)) : NaN };
   }
   return noGrad(() => {
     const loss = model.loss(x, y).item();
-    return { loss, accuracy: isClassifier ? accuracy(model.predictClasses(x), labelsForAccuracy(y, m, k)) : NaN };
+    return { loss, accuracy: isClassifier ? accuracy(model.predictClasses!(x), labelsForAccuracy(y, m)) : NaN };
   });
 }

@@ -23,5 +23,8 @@ export {
   type Standardizer,
 } from './data.ts';
 export { fastForward, fastLoss, fastStep, type FastPass } from './fast-path.ts';
-export { compareGradients, type CompareOptions, type Difference, type GradientAgreement, type ParameterAgreement } from './agreement.ts';
-export { evaluate, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions } from './fit.ts';
+export { AGREEMENT_TOLERANCE, compareGradients, type CompareOptions, type Difference, type GradientAgreement, type ParameterAgreement } from './agreement.ts';
+export {
+  autogradTrainStep, evaluate, fastTrainStep, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions, type StepResult,
+  type Trainable, type TrainStep,
+} from './fit.ts';

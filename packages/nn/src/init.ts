@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, Rng, type Tensor } from '@tapegrad/core';
+import { ArgumentError, mutate, noGrad, Rng, type Tensor } from '@tapegrad/core';
 import { fmt } from './util.ts';
 
 /** Options of the initializers. @category nn */
@@ -24,10 +24,11 @@ function fans(op: string, t: Tensor): [number, number] {
 
 function fill(t: Tensor, opts: InitOptions, draw: (rng: Rng) => number): Tensor {
   const rng = opts.rng ?? new Rng(opts.seed ?? 0);
-  noGrad(() => {
-    for (let i = 0; i < t.size; i++) t.data[i] = draw(rng);
-    t.bumpVersion();
-  });
+  noGrad(() =>
+    mutate(t, (d) => {
+      for (let i = 0; i < d.length; i++) d[i] = draw(rng);
+    }),
+  );
   return t;
 }
 

@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, Rng, ShapeError, tensor, withScope, type DType, type Tensor } from '@tapegrad/core';
+import { argmax, ArgumentError, noGrad, Rng, ShapeError, sigmoid, softmax, withScope, type DType, type Tensor } from '@tapegrad/core';
 import type { InitName } from './init.ts';
 import { activationFn, Linear, type ActivationName } from './layers.ts';
 import { binaryCrossEntropyWithLogits, crossEntropy, mseLoss } from './losses.ts';
@@ -153,11 +153,8 @@ export class MLP extends Module {
   predict(x: Tensor): Tensor {
     return noGrad(() => {
       const z = this.forward(x);
-      const m = z.shape[0]!;
-      const k = z.shape[1]!;
-      const y = new Float64Array(z.data);
-      applyOutput(this.output, y, m, k, false);
-      return tensor(y, { shape: [m, k], dtype: z.dtype });
+      // core's own ops, so predictions are bit for bit what sigmoid(forward(x)) gives
+      return this.output === 'sigmoid' ? sigmoid(z) : this.output === 'softmax' ? softmax(z, -1) : z;
     });
   }
 
@@ -167,53 +164,14 @@ export class MLP extends Module {
    * @returns One class index per example.
    */
   predictClasses(x: Tensor): Int32Array {
-    const y = this.predict(x);
-    return classesOf(y.data, y.shape[0]!, y.shape[1]!);
+    return classesOf(this.predict(x));
   }
 }
 
-/** Arg-max per row of `[m, k]`; threshold 0.5 when k = 1. @internal */
-export function classesOf(y: ArrayLike<number>, m: number, k: number): Int32Array {
-  const out = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    if (k === 1) {
-      out[i] = y[i]! >= 0.5 ? 1 : 0;
-      continue;
-    }
-    let best = 0;
-    for (let j = 1; j < k; j++) if (y[i * k + j]! > y[i * k + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
-/**
- * Applies the output activation in place to `[m, k]` row-major logits (or `[k, m]` with `isColumns`).
- * Sigmoid and softmax use their overflow-free forms. @internal
- */
-export function applyOutput(output: OutputName, z: Float64Array | Float32Array, m: number, k: number, isColumns: boolean): void {
-  if (output === 'identity') return;
-  if (output === 'sigmoid') {
-    for (let i = 0; i < z.length; i++) {
-      const v = z[i]!;
-      z[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
-    }
-    return;
-  }
-  // softmax over the classes of each example: subtract the max so exp never overflows
-  const rs = isColumns ? 1 : k; // step between examples
-  const cs = isColumns ? m : 1; // step between classes
-  for (let i = 0; i < m; i++) {
-    let mx = -Infinity;
-    for (let j = 0; j < k; j++) mx = Math.max(mx, z[i * rs + j * cs]!);
-    let s = 0;
-    for (let j = 0; j < k; j++) {
-      const e = Math.exp(z[i * rs + j * cs]! - mx);
-      z[i * rs + j * cs] = e;
-      s += e;
-    }
-    for (let j = 0; j < k; j++) z[i * rs + j * cs] = z[i * rs + j * cs]! / s;
-  }
+/** Classes of outputs `[m, k]`: core's argmax per row, or the 0.5 threshold when k = 1. @internal */
+export function classesOf(y: Tensor): Int32Array {
+  if (y.shape[1] === 1) return Int32Array.from(y.data, (v) => (v >= 0.5 ? 1 : 0));
+  return Int32Array.from(noGrad(() => argmax(y, 1)).data);
 }
 
 /**

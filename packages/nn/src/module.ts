@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, ShapeError, type Tensor } from '@tapegrad/core';
+import { ArgumentError, mutate, noGrad, ShapeError, type Tensor } from '@tapegrad/core';
 import { fmt } from './util.ts';
 
 /**
@@ -210,11 +210,12 @@ export abstract class Module {
     noGrad(() => {
       for (const [name, p] of params) {
         const data = state[name]!.data;
-        for (let i = 0; i < data.length; i++) {
-          const v = data[i]!;
-          p.data[i] = typeof v === 'number' ? v : NON_FINITE.get(v)!;
-        }
-        p.bumpVersion();
+        mutate(p, (d) => {
+          for (let i = 0; i < data.length; i++) {
+            const v = data[i]!;
+            d[i] = typeof v === 'number' ? v : NON_FINITE.get(v)!;
+          }
+        });
       }
     });
   }

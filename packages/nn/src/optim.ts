@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, Tensor, type FloatArray } from '@tapegrad/core';
+import { ArgumentError, mutate, noGrad, Tensor, type FloatArray } from '@tapegrad/core';
 import { checkNumber } from './util.ts';
 
 /**
@@ -48,8 +48,8 @@ export abstract class Optimizer {
     noGrad(() => {
       this.params.forEach((p, i) => {
         if (p.grad === null) return;
-        this.update(i, p.data, p.grad.data);
-        p.bumpVersion();
+        const g = p.grad.data;
+        mutate(p, (w) => this.update(i, w, g));
       });
     });
   }

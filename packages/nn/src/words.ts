@@ -1,4 +1,4 @@
-import { ArgumentError, Rng, Tensor } from '@tapegrad/core';
+import { ArgumentError, fromBuffer, Rng, Tensor } from '@tapegrad/core';
 import { checkInt, checkNumber } from './util.ts';
 
 /**
@@ -79,7 +79,7 @@ export function wordWindows(words: readonly string[], contextSize: number): Word
       context.push(next);
     }
   }
-  return { x: Tensor.fromData(x, [n, contextSize], 'float64'), y: Tensor.fromData(y, [n], 'float64') };
+  return { x: fromBuffer(x, [n, contextSize]), y: fromBuffer(y, [n]) };
 }
 
 /** Options of {@link sampleWords}. @category nn */
@@ -122,7 +122,7 @@ export function sampleWords(nextLogits: (x: Tensor) => Tensor, contextSize: numb
   const words = Array.from({ length: count }, () => '');
   const isDone = new Array<boolean>(count).fill(false);
   for (let step = 0; step < maxLength && isDone.includes(false); step++) {
-    const x = Tensor.fromData(Float64Array.from(contexts.flat()), [count, contextSize], 'float64');
+    const x = fromBuffer(Float64Array.from(contexts.flat()), [count, contextSize]);
     const logits = nextLogits(x);
     if (logits.rank !== 2 || logits.shape[0] !== count || logits.shape[1] !== v) {
       throw new ArgumentError(`sampleWords: nextLogits must return [${count}, ${v}], got [${logits.shape.join(', ')}]`);

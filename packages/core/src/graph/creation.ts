@@ -328,3 +328,34 @@ export function stopGradient(x: Value): Value;
 export function stopGradient(x: Tensor | Value): Tensor | Value {
   return x.detach();
 }
+
+/**
+ * Wraps a typed array as a tensor without copying it (as `torch.from_numpy`): the tensor and the caller
+ * share the storage, and the dtype follows the array type. For code that fills buffers itself (data
+ * loaders, hand-written fast paths).
+ * @param data The elements, row-major; a `Float64Array` or a `Float32Array`.
+ * @param shape The shape; its size must equal `data.length`.
+ * @param opts `requiresGrad` (default false).
+ * @returns The new leaf tensor over `data`.
+ * @throws {@link ArgumentError} for data that is not a Float64Array or Float32Array; {@link ShapeError} when the shape does not match.
+ * @example
+ * ```ts
+ * import { fromBuffer } from '@tapegrad/core';
+ * const buf = new Float64Array([1, 2, 3, 4]);
+ * const t = fromBuffer(buf, [2, 2]);
+ * buf[0] = 9;
+ * console.log(t.toArray()); // [[9, 2], [3, 4]]
+ * ```
+ * @category Autograd
+ */
+export function fromBuffer(data: FloatArray, shape: Shape, opts: { readonly requiresGrad?: boolean } = {}): Tensor {
+  const dtype = data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : undefined;
+  if (dtype === undefined) throw new ArgumentError(`fromBuffer: data must be a Float64Array or a Float32Array, got ${describeData(data)}`);
+  checkShape('fromBuffer', shape);
+  if (sizeOf(shape) !== data.length) throw new ShapeError(`fromBuffer: shape must match the data, got shape ${fmt(shape)} for ${data.length} elements`);
+  return new Tensor(data, [...shape], dtype, opts.requiresGrad ?? false);
+}
+
+function describeData(x: unknown): string {
+  return x === null ? 'null' : typeof x === 'object' ? (x as object).constructor.name : typeof x;
+}

@@ -20,6 +20,20 @@ export const OP = 0;
 export const LEAF = 255;
 /** Row kind of a row whose graph was released by a backward pass. @internal */
 export const FREED = 254;
+/** Row kind of an op row released because no backward pass reached it for a long time (see `sweep`). @internal */
+export const STALE = 253;
+
+/**
+ * A `Value` graph that is never backpropagated (an accuracy evaluated every epoch, as micrograd users do)
+ * cannot be told apart from one that will be: its handles are plain objects the lane does not track. So
+ * an op row that no backward pass has reached for `STALE_AFTER` passes since it was recorded is released
+ * (checked every `SWEEP_EVERY` passes); backward through it then fails with a message saying so. Released
+ * rows at the top of the lane are dropped, and a released prefix is cut off (`trimPrefix`), so memory stays
+ * bounded and each backward pass walks only the rows it reaches.
+ */
+const STALE_AFTER = 16;
+const SWEEP_EVERY = 16;
+const TRIM_MIN = 1024;
 
 let cap = 1024;
 let code = new Uint8Array(cap);
@@ -33,9 +47,19 @@ let grad = new Float64Array(cap);
 // Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
 // the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
 let work = new Float64Array(cap);
-let reach = new Uint8Array(cap);
+// reach[row] === stamp marks the rows the pass in flight reaches (a new stamp per pass: nothing to clear).
+let reach = new Int32Array(cap);
+let stamp = 0;
 let rowGen = new Int32Array(cap);
 let nextGen = 1;
+// The backward pass count when each row was recorded or last reached.
+let lastSeen = new Int32Array(cap);
+let passes = 0;
+// Handles hold `base + row`: cutting off a released prefix shifts the rows without touching any handle.
+let base = 0;
+// Rows below `floor` existed when the last backward pass ended: a leaf whose row is down there gets a
+// fresh row on its next use, so a training step's graph does not reach down into older rows.
+let floor = 0;
 // Only leaves (and non-leaves that asked to keep their gradient) are referenced from the tape, so the
 // intermediate handles of a long computation can be collected young: holding millions of them alive
 // costs far more in garbage collection than the arithmetic.
@@ -58,7 +82,8 @@ function grow(): void {
   partialB = grown(partialB, (k) => new Float64Array(k));
   grad = grown(grad, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
-  reach = new Uint8Array(n);
+  lastSeen = grown(lastSeen, (k) => new Int32Array(k));
+  reach = new Int32Array(n);
   work = new Float64Array(n);
   for (let i = cap; i < n; i++) refs.push(undefined);
   cap = n;
@@ -74,7 +99,8 @@ function newRow(c: number, out: Value): number {
   const gen = nextGen;
   nextGen = (gen + 1) | 0;
   rowGen[row] = gen;
-  out.slot = row;
+  lastSeen[row] = passes;
+  out.slot = base + row;
   out.gen = gen;
   return row;
 }
@@ -85,8 +111,8 @@ function newRow(c: number, out: Value): number {
  */
 function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
-  const s = v.slot;
-  if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s] !== FREED) return s;
+  const s = v.slot - base;
+  if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s]! < STALE && (s >= floor || !v.isLeaf)) return s;
   return registerRow(v);
 }
 
@@ -105,7 +131,7 @@ function registerRow(v: Value): number {
 
 /** Whether the value's row on the lane is still its own (rows are reused after a release). */
 function isLive(v: Value): boolean {
-  const s = v.slot;
+  const s = v.slot - base;
   return s >= 0 && s < scalarLane.length && rowGen[s] === v.gen;
 }
 
@@ -115,13 +141,13 @@ function isLive(v: Value): boolean {
  * @internal
  */
 export function rowGrad(v: Value): number {
-  const s = v.slot;
+  const s = v.slot - base;
   return s >= 0 && s < cap && rowGen[s] === v.gen ? grad[s]! : 0;
 }
 
 /** Makes the lane write this non-leaf's gradient back into the handle, as for leaves. @internal */
 export function retainRow(v: Value): void {
-  if (isLive(v)) refs[v.slot] = v;
+  if (isLive(v)) refs[v.slot - base] = v;
 }
 
 // The input rows of the op being recorded, from `isRecorded` to `pushOpRow`: the op's method evaluates
@@ -160,6 +186,10 @@ export function pushOpRow(pa: number, pb: number, out: Value): Value {
 const RELEASED_MESSAGE =
   'backward: this graph was already released by an earlier backward(); ' +
   'pass { retainGraph: true } to the first backward() to run it twice';
+const STALE_MESSAGE =
+  `backward: this graph was released because no backward pass reached it during ${STALE_AFTER} backward passes of other graphs ` +
+  '(a Value computation that is never backpropagated is freed, so evaluating without noGrad does not grow the tape); ' +
+  'backpropagate a graph soon after recording it';
 
 /**
  * Backpropagates from `root` through the scalar lane: one loop from the root's row down to 0 marks the
@@ -172,17 +202,18 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   if (!root.requiresGrad) {
     throw new GradError('backward: the value does not require grad (it is a constant, detached, or made under noGrad)');
   }
-  const s = root.slot;
-  if (!isLive(root) || code[s] === FREED) {
+  const s = root.slot - base;
+  if (!isLive(root) || code[s]! >= STALE) {
     if (root.isLeaf) {
       root.grad += seed;
       return;
     }
-    throw new GradError(RELEASED_MESSAGE);
+    throw new GradError(isLive(root) && code[s] === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
   }
   // One loop from the root down: mark the rows that lead to the root and accumulate their gradients
   // in the lane's own array. Nothing the user sees changes until the loop has finished, so a released
-  // row met on the way throws with every `.grad` untouched.
+  // row met on the way throws with every `.grad` untouched. The loop stops once no reached row is left
+  // below, so rows of other graphs under this one cost nothing.
   // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
   const codes = code;
   const as = inA;
@@ -192,25 +223,36 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   const marks = reach;
   const g = work;
   const kept = grad;
-  marks.fill(0, 0, s + 1);
-  marks[s] = 1;
+  stamp = (stamp + 1) | 0;
+  if (stamp === 0) {
+    marks.fill(0);
+    stamp = 1;
+  }
+  const st = stamp;
+  marks[s] = st;
   g[s] = seed;
-  for (let i = s; i >= 0; i--) {
-    if (marks[i] === 0) continue;
+  let pending = 1;
+  let low = s;
+  for (let i = s; i >= 0 && pending > 0; i--) {
+    if (marks[i] !== st) continue;
+    pending--;
+    low = i;
     const c = codes[i]!;
     if (c === LEAF) continue;
-    if (c === FREED) throw new GradError(RELEASED_MESSAGE);
+    if (c >= STALE) throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
     const gi = g[i]!;
     const a = as[i]!;
     const b = bs[i]!;
     // A row's gradient starts at 0 when the pass first reaches it (rows it does not reach keep theirs).
-    if (a >= 0 && marks[a] === 0) {
-      marks[a] = 1;
+    if (a >= 0 && marks[a] !== st) {
+      marks[a] = st;
       g[a] = 0;
+      pending++;
     }
-    if (b >= 0 && marks[b] === 0) {
-      marks[b] = 1;
+    if (b >= 0 && marks[b] !== st) {
+      marks[b] = st;
       g[b] = 0;
+      pending++;
     }
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
@@ -221,22 +263,77 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   // Then hand the gradients to the handles that keep them (leaves and retained values) and, unless
   // the graph is kept, mark the reached op rows released, in the same pass.
   const isReleasing = !retainGraph;
-  for (let i = 0; i <= s; i++) {
-    if (marks[i] === 0) continue;
+  const pass = ++passes;
+  const seen = lastSeen;
+  for (let i = low; i <= s; i++) {
+    if (marks[i] !== st) continue;
     const gi = g[i]!;
     kept[i] = gi;
+    seen[i] = pass;
     const ref = refs[i];
     if (ref !== undefined) ref.accGrad = ref.accGrad! + gi;
     if (isReleasing && codes[i] !== LEAF) codes[i] = FREED;
   }
   if (isReleasing) dropReleasedTop();
+  if (pass % SWEEP_EVERY === 0) sweep();
+  floor = scalarLane.length;
+}
+
+/**
+ * Releases the op rows no backward pass has reached for {@link STALE_AFTER} passes, then drops the
+ * released top and cuts off the released prefix.
+ */
+function sweep(): void {
+  const limit = passes - STALE_AFTER;
+  const codes = code;
+  const seen = lastSeen;
+  const n = scalarLane.length;
+  for (let i = 0; i < n; i++) if (codes[i] === OP && seen[i]! < limit) codes[i] = STALE;
+  dropReleasedTop();
+  trimPrefix();
+}
+
+/**
+ * Cuts off the rows below the lowest row anything live still needs (a live op row or one of its
+ * inputs): the rest shift down and `base` grows by as much, so every handle still finds its row.
+ * Handles of the rows cut off no longer find theirs (a leaf gets a fresh row on its next use).
+ */
+function trimPrefix(): void {
+  const n = scalarLane.length;
+  if (n < TRIM_MIN) return;
+  const codes = code;
+  let need = n;
+  for (let i = 0; i < n; i++) {
+    if (codes[i] !== OP) continue;
+    need = Math.min(need, i);
+    const a = inA[i]!;
+    const b = inB[i]!;
+    if (a >= 0 && a < need) need = a;
+    if (b >= 0 && b < need) need = b;
+  }
+  const cut = need;
+  if (cut < n / 4) return;
+  for (const arr of [code, inA, inB, partialA, partialB, grad, rowGen, lastSeen]) arr.copyWithin(0, cut, n);
+  const m = n - cut;
+  for (let i = 0; i < m; i++) {
+    const a = inA[i]!;
+    const b = inB[i]!;
+    // Only rows that are not live can point below the cut; they are never walked.
+    if (a >= 0) inA[i] = a >= cut ? a - cut : -1;
+    if (b >= 0) inB[i] = b >= cut ? b - cut : -1;
+    refs[i] = refs[i + cut];
+  }
+  for (let i = m; i < n; i++) refs[i] = undefined;
+  base += cut;
+  scalarLane.length = m;
+  floor = Math.max(0, floor - cut);
 }
 
 /** Drops the released (and leaf) rows at the top of the lane, so the next op reuses them. */
 function dropReleasedTop(): void {
   const codes = code;
   let n = scalarLane.length;
-  while (n > 0 && (codes[n - 1] === FREED || codes[n - 1] === LEAF)) {
+  while (n > 0 && codes[n - 1]! >= STALE) {
     n--;
     // Only leaf rows hold a handle; reading first avoids a store per row.
     if (refs[n] !== undefined) refs[n] = undefined;
@@ -248,4 +345,5 @@ function dropReleasedTop(): void {
 export function clearScalarLane(): void {
   for (let i = 0; i < scalarLane.length; i++) refs[i] = undefined;
   scalarLane.length = 0;
+  floor = 0;
 }

@@ -149,11 +149,42 @@ function closeBatch(): void {
 }
 
 /**
- * Nodes recorded while a functional transform is running, in creation order, so the transform can
- * release what it recorded when it returns. Empty outside transforms.
+ * One frame on the stack of transform frames (as JAX's trace context): a functional transform call, or
+ * a gradgradcheck. Nodes recorded while any frame is open are listed in {@link frames} in creation
+ * order, so each frame can release what it recorded (ids ≥ its `entryId`) when it returns.
  * @internal
  */
-export const journal: { nodes: TapeNode[]; depth: number } = { nodes: [], depth: 0 };
+export interface TransformFrame {
+  /** The enclosing frame, or null. */
+  readonly parent: TransformFrame | null;
+  /** Tensors and nodes created during the call have ids ≥ this. */
+  readonly entryId: number;
+  /** An enclosing transform differentiates through this call: its results stay on the tape. */
+  readonly isTracing: boolean;
+  /** How many transform frames are open, this one included (a gradgradcheck frame does not count). */
+  readonly transforms: number;
+}
+
+/** The open transform frames (innermost on top) and the nodes recorded while any is open. @internal */
+export const frames: { top: TransformFrame | null; nodes: TapeNode[] } = { top: null, nodes: [] };
+
+/**
+ * Runs `fn` in a new transform frame. A transform call nested in another while recording is tracing.
+ * The node list is emptied when the outermost frame returns.
+ * @internal
+ */
+export function withFrame<T>(isTransform: boolean, fn: (frame: TransformFrame) => T): T {
+  const parent = frames.top;
+  const outer = parent === null ? 0 : parent.transforms;
+  const frame: TransformFrame = { parent, entryId: state.nextId, isTracing: isTransform && outer > 0 && state.isRecording, transforms: outer + (isTransform ? 1 : 0) };
+  frames.top = frame;
+  try {
+    return fn(frame);
+  } finally {
+    frames.top = parent;
+    if (parent === null) frames.nodes.length = 0;
+  }
+}
 
 /**
  * The settings `noGrad`, `enableGrad`, `withScope` and `detectAnomaly` apply are global and restored when
@@ -284,22 +315,7 @@ export function withScope<T>(name: string, fn: () => T): T {
   );
 }
 
-/**
- * Runs `fn` with the journal on, so the nodes it records can be released by id when it is done
- * (functional transforms, gradgradcheck). The journal is emptied when the outermost call returns.
- * @internal
- */
-export function journaled<T>(fn: () => T): T {
-  journal.depth++;
-  try {
-    return fn();
-  } finally {
-    journal.depth--;
-    if (journal.depth === 0) journal.nodes.length = 0;
-  }
-}
-
-/** Counts a freshly recorded node as live (and journals it inside a transform). @internal */
+/** Counts a freshly recorded node as live (and lists it while a transform frame is open). @internal */
 export function pushNode(node: TapeNode): void {
   liveNodes++;
   let batch = openBatch;
@@ -312,7 +328,7 @@ export function pushNode(node: TapeNode): void {
   batch.record.size++;
   node.batch = batch;
   node.isCounted = true;
-  if (journal.depth > 0) journal.nodes.push(node);
+  if (frames.top !== null) frames.nodes.push(node);
 }
 
 /** Releases a node: backward will refuse to run through it again, and it keeps no inputs alive. @internal */

@@ -45,7 +45,7 @@ export class Tensor {
   readonly shape: Shape;
   /** Element type. */
   readonly dtype: DType;
-  /** The elements, row-major. An optimizer may update it in place (then call {@link Tensor.bumpVersion}). */
+  /** The elements, row-major. Change them in place through {@link @tapegrad/core!mutate | mutate}, which bumps the version. */
   data: FloatArray;
   /** Whether ops on this tensor are recorded. */
   requiresGrad: boolean;
@@ -172,7 +172,7 @@ export class Tensor {
     };
   }
 
-  /** Marks an in-place change of `.data` so backward can refuse stale saved tensors. */
+  /** Marks an in-place change of `.data` so backward can refuse stale saved tensors ({@link @tapegrad/core!mutate | mutate} calls it for you). */
   bumpVersion(): void {
     (this.versionCell ??= { value: 0 }).value++;
   }

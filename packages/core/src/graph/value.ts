@@ -20,11 +20,15 @@ export interface ScalarBackwardOptions {
  *
  * A `Value` is a handle to a row of the tape's scalar lane; recording an op allocates nothing but the
  * new handle. Leaves (values you create) live across any number of steps; each `backward()` releases
- * the graph it ran through, so the tape does not grow from step to step.
+ * the graph it ran through, so the tape does not grow from step to step. A computation you never
+ * backpropagate (an accuracy evaluated each epoch, without `noGrad`) is released once 16 backward passes
+ * of other graphs have run without reaching it, so it costs neither memory nor time in later steps;
+ * backward through it after that fails with a message saying so.
  *
  * Gradients accumulate: every `backward()` adds into `.grad` of each leaf it reaches (and of values that
  * called {@link Value.retainGrad}), until you zero it. An intermediate value's `.grad` is the most recent
- * backward's, readable until newer operations reuse its row on the tape.
+ * backward's, readable until newer operations reuse its row on the tape (an unrelated backward pass
+ * leaves it alone); {@link Value.retainGrad} keeps it for good.
  * @example
  * ```ts
  * import { value } from '@tapegrad/core';

@@ -5,6 +5,7 @@ import { describe } from './define.ts';
 import { broadcastIndex, broadcastShapes, fmt, sameShape } from '../base/shape.ts';
 import { state, type TapeNode } from '../graph/tape.ts';
 import { Tensor } from '../graph/tensor.ts';
+import type { FloatArray } from '../base/dtype.ts';
 
 /**
  * In-place updates write into a tensor's storage and bump its `version`. They are not recorded, so while
@@ -200,4 +201,33 @@ export function zeroInPlace(a: Tensor): Tensor {
 export function copyInPlace(a: Tensor, src: Tensor): Tensor {
   if (!(src instanceof Tensor)) throw new ArgumentError(`copyInPlace: src must be a Tensor, got ${describe(src)}`);
   return apply('copyInPlace', a, src, (_x, y) => y);
+}
+
+/**
+ * The one door for changing a tensor's elements by hand (optimizer updates, initialisers, loading
+ * weights): runs `fn` on the tensor's storage, then bumps its `version`, so a backward pass that saved
+ * the old values refuses to use the new ones instead of silently computing a wrong gradient. As the
+ * in-place ops, it refuses a tensor that requires grad while recording: wrap the update in `noGrad`.
+ * @param t The tensor to change.
+ * @param fn Writes into `data` (t's storage, row-major); its result is returned.
+ * @returns What `fn` returns.
+ * @throws {@link GradError} when t requires grad while recording; {@link ArgumentError} when fn is not a function.
+ * @example
+ * ```ts
+ * import { mutate, noGrad, tensor } from '@tapegrad/core';
+ * const w = tensor([1, 2], { requiresGrad: true });
+ * noGrad(() => mutate(w, (d) => d.fill(0)));
+ * console.log(w.toArray(), w.version); // [0, 0] 1
+ * ```
+ * @category Elementwise
+ */
+export function mutate<R>(t: Tensor, fn: (data: FloatArray) => R): R {
+  const x = checkTarget('mutate', t);
+  if (typeof fn !== 'function') throw new ArgumentError(`mutate: fn must be a function, got ${describe(fn)}`);
+  try {
+    return fn(x.data);
+  } finally {
+    // Even a partial write changed the storage.
+    x.bumpVersion();
+  }
 }

@@ -71,6 +71,8 @@ import { chunk } from './chunk.ts';
 import { pad } from './pad.ts';
 import { tile } from './tile.ts';
 import { repeat } from './repeat.ts';
+import { convTranspose2d } from './conv-transpose2d.ts';
+import { einsum } from './einsum.ts';
 import { unfold } from './unfold.ts';
 import { fold } from './fold.ts';
 import { conv2d } from './conv2d.ts';
@@ -103,6 +105,8 @@ export type { MaxPool2dOptions } from './max-pool2d.ts';
 export type { AvgPool2dOptions } from './avg-pool2d.ts';
 export type { BatchNormOptions } from './batch-norm.ts';
 export type { AttentionOptions } from './scaled-dot-product-attention.ts';
+export { convTranspose2d, einsum };
+export type { ConvTranspose2dOptions } from './conv-transpose2d.ts';
 export type { LossOptions, Reduction } from './loss-reduction.ts';
 
 /**
@@ -117,6 +121,7 @@ export const OPS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   slice, softmax, squeeze, stack, unsqueeze, where,
   erf, gelu, silu, logSigmoid, leakyRelu, elu, gather, scatterAdd, indexSelect, embedding, oneHot, argmax, argmin, layerNorm, dropout, cumsum, flip, split, chunk, pad, tile, repeat,
   unfold, fold, conv2d, conv1d, maxPool2d, avgPool2d, adaptiveAvgPool2d, batchNorm, scaledDotProductAttention,
+  convTranspose2d, einsum,
 };
 
 /** The elementwise ops (the ones both lanes share). @internal */

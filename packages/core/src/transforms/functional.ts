@@ -5,7 +5,7 @@ import { add } from '../ops/add.ts';
 import { mul } from '../ops/mul.ts';
 import { reshape } from '../ops/reshape.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
-import { enableGrad, journal, journaled, releaseNode, state, uncountNode, type TapeNode } from '../graph/tape.ts';
+import { enableGrad, frames, releaseNode, uncountNode, withFrame, type TransformFrame } from '../graph/tape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { tensor, zeros } from '../graph/creation.ts';
 
@@ -48,42 +48,25 @@ export interface JacobianFunction {
 /** The pullback of {@link vjp}: maps a cotangent `u` of the output to `Jᵀ·u`, one entry per primal. @category Autograd */
 export type Pullback = (u: Primal) => Primal[];
 
-// ---------------------------------------------------------------------------------------------
-// Scopes. Each transform call is a scope: the nodes it records (ids ≥ entryId) are released when it
-// returns, and its results are detached copies — unless an enclosing transform is tracing through it
-// (depth > 0 and recording on), in which case the results stay on the tape and the enclosing
-// transform releases everything when it returns. So a top-level call leaves the tape as it found it.
-// ---------------------------------------------------------------------------------------------
+// Each transform call is a frame on the one stack of transform frames (graph/tape.ts): the nodes it
+// records (ids ≥ entryId) are released when it returns, and its results are detached copies — unless an
+// enclosing transform is tracing through it, in which case the results stay on the tape and the
+// enclosing transform releases everything when it returns. So a top-level call leaves the tape as it
+// found it.
 
-let depth = 0;
-
-/** One transform call. @internal */
-interface Scope {
-  /** Tensors and nodes created during the call have ids ≥ this. */
-  readonly entryId: number;
-  /** An enclosing transform differentiates through this call: keep results on the tape. */
-  readonly isTracing: boolean;
+function scoped<R>(body: (frame: TransformFrame) => R): R {
+  return withFrame(true, (frame) => {
+    try {
+      return enableGrad(() => body(frame));
+    } finally {
+      if (!frame.isTracing) releaseNodesFrom(frame.entryId);
+    }
+  });
 }
 
-function scoped<R>(body: (s: Scope) => R): R {
-  const s: Scope = { entryId: state.nextId, isTracing: depth > 0 && state.isRecording };
-  depth++;
-  try {
-    return journaled(() => {
-      try {
-        return enableGrad(() => body(s));
-      } finally {
-        if (!s.isTracing) releaseNodesFrom(s.entryId);
-      }
-    });
-  } finally {
-    depth--;
-  }
-}
-
-/** Position of the first journaled node with id ≥ `id` (the journal is sorted by id). */
+/** Position of the first listed node with id ≥ `id` (the frames' node list is sorted by id). */
 function lowerBound(id: number): number {
-  const nodes = journal.nodes;
+  const nodes = frames.nodes;
   let lo = 0;
   let hi = nodes.length;
   while (lo < hi) {
@@ -97,32 +80,22 @@ function lowerBound(id: number): number {
 /** Releases every node recorded since `entryId` (inside this transform) and forgets it. @internal */
 export function releaseNodesFrom(entryId: number): void {
   const from = lowerBound(entryId);
-  for (let i = from; i < journal.nodes.length; i++) releaseNode(journal.nodes[i]!);
-  journal.nodes.length = from;
+  for (let i = from; i < frames.nodes.length; i++) releaseNode(frames.nodes[i]!);
+  frames.nodes.length = from;
 }
 
-/** Takes the nodes recorded since `entryId` out of the journal without releasing them (a private graph). */
-function takeNodesFrom(entryId: number): TapeNode[] {
-  const nodes = journal.nodes.splice(lowerBound(entryId));
-  for (const node of nodes) uncountNode(node);
-  return nodes;
+/** Takes the nodes recorded since `entryId` out of the frames' list without releasing them (a private graph). */
+function takeNodesFrom(entryId: number): void {
+  for (const node of frames.nodes.splice(lowerBound(entryId))) uncountNode(node);
 }
 
-/**
- * Runs `fn` on a private graph. Backward finds a graph from its root, so nothing needs to be put back
- * on a tape; the nodes `fn` records are journaled (and released) as usual.
- */
-function withNodes<T>(_nodes: readonly TapeNode[], fn: () => T): T {
-  return fn();
-}
-
-/** A result leaving a scope: itself when traced, else a detached copy (results may alias each other or inputs). */
-function exportTensor(s: Scope, t: Tensor): Tensor {
+/** A result leaving a transform frame: itself when traced, else a detached copy (results may alias each other or inputs). */
+function exportTensor(s: TransformFrame, t: Tensor): Tensor {
   return s.isTracing ? t : Tensor.fromData(t.data.slice(), t.shape, t.dtype);
 }
 
 /** A result as the caller gets it: a number when it belongs to a number argument and has one element. */
-function exportPrimal(s: Scope, t: Tensor, asNumber: boolean): Primal {
+function exportPrimal(s: TransformFrame, t: Tensor, asNumber: boolean): Primal {
   return asNumber && t.size === 1 ? t.data[0]! : exportTensor(s, t);
 }
 
@@ -130,7 +103,7 @@ function exportPrimal(s: Scope, t: Tensor, asNumber: boolean): Primal {
  * The tensor `f` sees for a differentiated argument: a fresh leaf sharing the caller's data, or, when
  * an enclosing transform traces a tensor that requires grad, a recorded copy linked to it.
  */
-function lift(op: string, s: Scope, x: unknown, k: number): Tensor {
+function lift(op: string, s: TransformFrame, x: unknown, k: number): Tensor {
   if (typeof x === 'number') return tensor(x, { requiresGrad: true });
   if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describeArg(x)}`);
   if (s.isTracing && x.requiresGrad) return x.clone();
@@ -311,7 +284,8 @@ export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback]
   return scoped((s) => {
     const xs = primals.map((x, k) => lift('vjp', s, x, k));
     const y = callF('vjp', f, xs);
-    const privateNodes = s.isTracing ? [] : takeNodesFrom(s.entryId);
+    // The pullback runs backward through what f recorded: out of the frame's list, so the frame keeps it.
+    if (!s.isTracing) takeNodesFrom(s.entryId);
     const versions = primals.map((x) => (x instanceof Tensor ? x.version : 0));
     const pullback: Pullback = (u) =>
       scoped((ps) => {
@@ -324,7 +298,7 @@ export function vjp(f: TensorFunction, ...primals: Primal[]): [Primal, Pullback]
           }
         });
         const ut = asDirection('vjp', 'the cotangent u', u, y.shape, y);
-        const gs = withNodes(privateNodes, () => gradsOf([y], [ut], xs, ps.isTracing || s.isTracing));
+        const gs = gradsOf([y], [ut], xs, ps.isTracing || s.isTracing);
         return gs.map((g, k) => exportPrimal(ps, g, typeof primals[k] === 'number'));
       });
     return [exportPrimal(s, y, allNumbers), pullback] as [Primal, Pullback];
@@ -373,7 +347,7 @@ export function jvp(f: TensorFunction, primals: readonly Primal[], tangents: rea
 }
 
 /** J·v for each tangent set in `columns`, by differentiating the recorded g(u) = Jᵀ·u with respect to u. */
-function forwardColumns(s: Scope, y: Tensor, xs: readonly Tensor[], columns: readonly (readonly Tensor[])[]): Tensor[] {
+function forwardColumns(s: TransformFrame, y: Tensor, xs: readonly Tensor[], columns: readonly (readonly Tensor[])[]): Tensor[] {
   if (!y.requiresGrad) return columns.map(() => zeros(y.shape, { dtype: y.dtype }));
   const u = zeros(y.shape, { dtype: y.dtype, requiresGrad: true });
   const gs = computeGrads([y], [u], { inputs: xs, createGraph: true, retainGraph: true });
