@@ -8,12 +8,13 @@
  * Run: pnpm docs:check. Exit code 0 when everything passes, 1 on failures, 2 when the site or the
  * browser is missing.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { checkPlayground, type PlaygroundFigures } from './playground-check.ts';
+import { serveSite } from './site-server.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const site = join(root, 'docs', 'api');
@@ -22,35 +23,6 @@ const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml',
-  '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
-};
-
-/** A static file server for the site, on an ephemeral localhost port. */
-function serve(dir: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    let path = normalize(join(dir, url));
-    if (!path.startsWith(dir)) {
-      res.writeHead(403).end();
-      return;
-    }
-    if (existsSync(path) && statSync(path).isDirectory()) path = join(path, 'index.html');
-    // Chromium asks every new origin for a favicon; the site has none, which is not an error.
-    if (url === '/favicon.ico' && !existsSync(path)) {
-      res.writeHead(204).end();
-      return;
-    }
-    if (!existsSync(path)) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
-    createReadStream(path).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 function htmlPages(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -63,15 +35,17 @@ function htmlPages(dir: string): string[] {
 export interface CheckResult {
   readonly pages: number;
   readonly failures: readonly string[];
+  readonly playground: PlaygroundFigures | null;
 }
 
 /** Runs the check; resolves with the failures (empty when everything passed). */
 export async function checkSite(): Promise<CheckResult> {
-  const server = await serve(site);
+  const server = await serveSite(site);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({ executablePath, args: ARGS });
   const failures: string[] = [];
   const pages = htmlPages(site);
+  let playground: PlaygroundFigures | null = null;
   try {
     const context = await browser.newContext();
     const watch = (label: () => string): Promise<import('playwright-core').Page> =>
@@ -127,11 +101,12 @@ export async function checkSite(): Promise<CheckResult> {
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
     await context.close();
+    playground = await checkPlayground(browser, base, site, root, failures);
   } finally {
     await browser.close();
     await new Promise((resolve) => server.close(resolve));
   }
-  return { pages: pages.length, failures };
+  return { pages: pages.length, failures, playground };
 }
 
 async function main(): Promise<void> {
@@ -145,8 +120,19 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const { pages, failures } = await checkSite();
+  const { pages, failures, playground } = await checkSite();
   for (const f of failures) console.error(`FAIL ${f}`);
+  if (playground !== null) {
+    const ms = [...playground.sliderUpdateMs].sort((a, b) => a - b);
+    const size = JSON.parse(readFileSync(join(site, 'playground', 'size.json'), 'utf8')) as Record<string, { raw: number; gzip: number }>;
+    const kb = (n: number): string => `${(n / 1024).toFixed(0)} KiB`;
+    console.log(
+      `playground: click → first output ${playground.firstOutputMs?.toFixed(0) ?? '?'} ms (seed neuron); ` +
+        `slider update median ${ms[Math.floor(ms.length / 2)]?.toFixed(0) ?? '?'} ms, max ${ms.at(-1)?.toFixed(0) ?? '?'} ms over ${ms.length}; ` +
+        `${playground.snippets} guide snippets matched Node; JS page ${kb(size['page']!.raw)}, worker ${kb(size['worker']!.raw)}, Graphviz (lazy) ${kb(size['graphviz']!.raw)}`,
+    );
+    for (const s of playground.screenshots) console.log(`screenshot: ${relative(root, s)}`);
+  }
   console.log(`docs-browser-check: ${pages} pages, ${failures.length} failure${failures.length === 1 ? '' : 's'}`);
   if (failures.length > 0) process.exitCode = 1;
 }

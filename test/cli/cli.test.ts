@@ -89,7 +89,7 @@ describe('usage', () => {
 
   test('bad arguments exit 2 with a message', async () => {
     expect(await run('demo', '--epochs', 'zero')).toMatchObject({ code: 2, stderr: expect.stringContaining("--epochs must be an integer ≥ 1, got 'zero'") });
-    expect(await run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer or digits') });
+    expect(await run('demo', '--dataset', 'iris')).toMatchObject({ code: 2, stderr: expect.stringContaining('--dataset must be breastCancer, digits or words') });
     expect(await run('demo', '--frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--frobnicate'") });
     expect(await run('train')).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown command 'train'") });
   });
@@ -108,5 +108,45 @@ describe('tapegrad check', () => {
     expect(r.stdout).toMatch(/\d+ passed, 0 failed/);
     expect(r.stdout).toContain('4-');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('the model demos (tiny runs)', () => {
+  test('demo --dataset digits --model cnn --json: both accuracies, the gradient table, the files', async () => {
+    const dir = join(out, 'cnn');
+    const r = await run('demo', '--dataset', 'digits', '--model', 'cnn', '--epochs', '1', '--json', '--out', dir);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ dataset: 'digits', model: 'cnn', options: { epochs: 1 } });
+    expect(report.split.train + report.split.test).toBe(1797);
+    expect(report.testAccuracy).toBeGreaterThan(0.5);
+    expect(report.mlpTestAccuracy).toBeGreaterThan(0.9);
+    expect(report.agreement.isWithinTolerance).toBe(true);
+    expect(report.agreement.parameters.map((p: { name: string }) => p.name)).toEqual(['0.weight', '0.bias', '1.weight', '1.bias', '4.weight', '4.bias', '5.weight', '5.bias', '10.weight', '10.bias']);
+    expect(report.history).toHaveLength(1);
+    expect(readFileSync(join(dir, 'digits-cnn-loss.svg'), 'utf8')).toContain('<svg');
+    expect(JSON.parse(readFileSync(join(dir, 'digits-cnn-report.json'), 'utf8')).model).toBe('cnn');
+  });
+
+  test.each(['mlp', 'transformer'])('demo --dataset words --model %s: losses, samples, files', async (model) => {
+    const dir = join(out, `words-${model}`);
+    // A tiny model: width 8 (four heads of 2 for the transformer), context 4, one epoch of 100 steps of 8 examples.
+    const r = await run('demo', '--dataset', 'words', '--model', model, '--epochs', '1', '--hidden', '8', '--context', '4', '--batch-size', '8', '--out', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('sampled words: ');
+    expect(r.stdout).toContain('autograd vs numeric');
+    const report = JSON.parse(readFileSync(join(dir, `words-${model}-report.json`), 'utf8'));
+    expect(report.model).toBe(model);
+    expect(report.split.trainWords + report.split.valWords).toBe(63875);
+    expect(report.final.valLoss).toBeLessThan(report.uniformLoss);
+    expect(report.samples).toHaveLength(12);
+    expect(report.agreement.isWithinTolerance).toBe(true);
+    expect(report.options).toMatchObject({ epochs: 1, contextSize: 4, batchSize: 8 });
+  }, 120_000);
+
+  test('usage errors', async () => {
+    expect(await run('demo', '--model', 'cnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model cnn needs --dataset digits, got 'breastCancer'") });
+    expect(await run('demo', '--dataset', 'digits', '--model', 'transformer')).toMatchObject({ code: 2, stderr: expect.stringContaining('--model transformer needs --dataset words') });
+    expect(await run('demo', '--model', 'rnn')).toMatchObject({ code: 2, stderr: expect.stringContaining("--model must be mlp, cnn or transformer, got 'rnn'") });
   });
 });

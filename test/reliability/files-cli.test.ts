@@ -87,7 +87,7 @@ describe('command-line validation (item 22)', () => {
   test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('--dataset %s is refused with exit 2', async (name) => {
     const r = await run('demo', '--dataset', name, '--out', join(root, 'never'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`tapegrad: --dataset must be breastCancer or digits, got '${name}'. Run 'tapegrad --help' for usage.\n`);
+    expect(r.stderr).toBe(`tapegrad: --dataset must be breastCancer, digits or words, got '${name}'. Run 'tapegrad --help' for usage.\n`);
     expect(existsSync(join(root, 'never'))).toBe(false);
   });
 

@@ -1,8 +1,9 @@
 /**
  * The workload sizes, seed and repetition counts, read from the bench's own
- * copy of `workloads.json` (kept byte-identical to the shared one).
+ * copy of `workloads.json` (the shared one's W1–W4, plus the model workloads W5 and W6).
  */
 import { readFileSync } from 'node:fs';
+import type { W5Config, W6Config } from './models.js';
 
 /** One size of the W1 training-step workload. */
 export interface W1Size {
@@ -46,6 +47,8 @@ export interface WorkloadsConfig {
     readonly add: number;
     readonly x0: number;
   };
+  readonly W5: W5Config;
+  readonly W6: W6Config;
 }
 
 /** Names of the W1 sizes. */
@@ -69,6 +72,8 @@ export function loadConfig(): WorkloadsConfig {
     ['W2.reps', cfg.W2?.reps],
     ['W3.samples', cfg.W3?.samples],
     ['W4.mul', cfg.W4?.mul],
+    ['W5.batch', cfg.W5?.batch],
+    ['W6.batch', cfg.W6?.batch],
   ];
   for (const [name, value] of numbers) {
     if (typeof value !== 'number') {

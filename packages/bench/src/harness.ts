@@ -27,7 +27,7 @@ export class BenchError extends Error {
 export type Dtype = 'float32' | 'float64';
 
 /** Identifies one benchmark case, e.g. `W1 small`, `W2 n=512`, `W4 N=1000`. */
-export type WorkloadKind = 'W1' | 'W2' | 'W3' | 'W4';
+export type WorkloadKind = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
 
 /**
  * One engine's implementation of one benchmark case.

@@ -18,7 +18,7 @@ import type { Environment } from './report.js';
 import { formatReport, toJson } from './report.js';
 import { describeError, runBenchmarks } from './run.js';
 
-const KINDS: readonly WorkloadKind[] = ['W1', 'W2', 'W3', 'W4'];
+const KINDS: readonly WorkloadKind[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
 
 function parseOnly(text: string | undefined): ReadonlySet<WorkloadKind> | undefined {
   if (text === undefined) return undefined;
@@ -36,7 +36,7 @@ async function environment(
   loadAtStart: number,
 ): Promise<Environment> {
   const notes: string[] = [];
-  const usesTf = !only || only.has('W1') || only.has('W2');
+  const usesTf = !only || only.has('W1') || only.has('W2') || only.has('W5') || only.has('W6');
   if (usesTf) {
     try {
       notes.push(`TF.js wasm backend: ${await tfWasmFeatures()}.`);
@@ -56,6 +56,10 @@ async function environment(
     'W4: every implementation starts from a collected heap; its first step is the warm-up. Chains whose first ' +
       'step took ≤ 1 s (--quick: 0.2 s) report the median of 5 (3) more; in a full run chains up to 10 s are ' +
       'timed once more; the rest report the first step.',
+    'W5/W6: the reference losses are tapegrad generic float64\'s (its ops replay PyTorch float64 fixtures in the tests); ' +
+      'TF.js wasm has no Conv2DBackpropFilter kernel, so it cannot train W5; TF.js and jax-js embed W6\'s tokens by ' +
+      'a one-hot matmul (TF.js wasm lacks the gradient kernel of gather) and jax-js writes attention with matmul ' +
+      '(nn.dotProductAttention needs iterator helpers Node 20 lacks).',
     'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
       'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',

@@ -5,6 +5,10 @@
  */
 import type { WorkloadsConfig } from './config.js';
 import type { Dtype, W1Data, W2Data, W3Data, Workload } from './harness.js';
+import type { W5Data, W6Data } from './models.js';
+import { jaxW5, jaxW6 } from './peers/jax-models.js';
+import { tapegradW5, tapegradW6 } from './peers/tapegrad-models.js';
+import { tfjsW5, tfjsW6 } from './peers/tfjs-models.js';
 import { jaxW1, jaxW2, jaxW4 } from './peers/jax.js';
 import { micrograd3, micrograd4 } from './peers/micrograd.js';
 import { referenceW1, referenceW2 } from './peers/reference.js';
@@ -34,6 +38,8 @@ export interface Implementation {
   readonly w2?: (data: W2Data) => Workload;
   readonly w3?: (data: W3Data) => Workload;
   readonly w4?: (n: number, cfg: WorkloadsConfig['W4']) => Workload;
+  readonly w5?: (data: W5Data) => Workload;
+  readonly w6?: (data: W6Data) => Workload;
   /** Largest W4 chain worth attempting (memory); defaults to the config's Ns. */
   readonly w4MaxN?: number;
   /** Shown under the tables, e.g. why a workload is missing. */
@@ -64,6 +70,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w1: (data) => tapegradW1('float64', data),
     w2: (data) => tapegradW2('float64', data),
     w4: (n, cfg) => tapegradTensorW4('float64', n, cfg.mul, cfg.add, cfg.x0),
+    w5: (data) => tapegradW5('float64', data),
+    w6: (data) => tapegradW6('float64', data),
   },
   {
     name: 'tapegrad generic float32',
@@ -72,6 +80,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     w1: (data) => tapegradW1('float32', data),
     w2: (data) => tapegradW2('float32', data),
     w4: (n, cfg) => tapegradTensorW4('float32', n, cfg.mul, cfg.add, cfg.x0),
+    w5: (data) => tapegradW5('float32', data),
+    w6: (data) => tapegradW6('float32', data),
   },
   {
     name: 'tapegrad compiled float64',
@@ -114,6 +124,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     group: 'peer',
     w1: (data) => tfjsW1('cpu', data),
     w2: (data) => tfjsW2('cpu', data),
+    w5: (data) => tfjsW5('cpu', data),
+    w6: (data) => tfjsW6('cpu', data),
   },
   {
     name: 'TF.js wasm',
@@ -121,6 +133,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
     group: 'peer',
     w1: (data) => tfjsW1('wasm', data),
     w2: (data) => tfjsW2('wasm', data),
+    w5: (data) => tfjsW5('wasm', data),
+    w6: (data) => tfjsW6('wasm', data),
   },
   ...jaxVariants.map(
     (v): Implementation => ({
@@ -130,6 +144,8 @@ export const IMPLEMENTATIONS: readonly Implementation[] = [
       w1: (data) => jaxW1(v, data),
       w2: (data) => jaxW2(v, data),
       w4: (n, cfg) => jaxW4(v, n, cfg.mul, cfg.add, cfg.x0),
+      w5: (data) => jaxW5(v, data),
+      w6: (data) => jaxW6(v, data),
     }),
   ),
 

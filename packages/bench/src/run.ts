@@ -14,7 +14,9 @@ import {
   relErr,
   timeSteps,
 } from './harness.js';
+import { makeW5Data, makeW6Data, type W5Config, type W6Config } from './models.js';
 import { micrograd3 } from './peers/micrograd.js';
+import { tapegradW5, tapegradW6 } from './peers/tapegrad-models.js';
 import type { Implementation } from './registry.js';
 import { referenceW1Losses } from './reference-w1.js';
 
@@ -404,10 +406,50 @@ async function runW4(opts: RunOptions): Promise<CaseResult[]> {
 }
 
 /**
+ * W5 and W6: each engine's first `checkSteps` losses against tapegrad
+ * float64's (computed on a fresh instance), then the timed steps.
+ */
+async function runModel(
+  opts: RunOptions,
+  kind: 'W5' | 'W6',
+  cfg: W5Config | W6Config,
+  reference: () => Workload,
+  factory: (impl: Implementation) => Workload | undefined,
+): Promise<CaseResult[]> {
+  const ref = reference();
+  await ref.setup();
+  const want: number[] = [];
+  for (let i = 0; i < cfg.checkSteps; i++) want.push(ref.step());
+  ref.dispose?.();
+  opts.log(`${kind}: reference losses (tapegrad float64) ${want.map((l) => l.toFixed(6)).join(', ')}`);
+  const timing: TimingOptions = opts.isQuick
+    ? { warmupSteps: 1, stepsPerRep: 1, reps: 3 }
+    : { warmupSteps: cfg.warmupSteps, stepsPerRep: cfg.stepsPerRep, reps: cfg.reps };
+  const rows: RowResult[] = [];
+  for (const impl of opts.implementations) {
+    const w = factory(impl);
+    if (!w) continue;
+    opts.log(`${kind}: ${impl.name}`);
+    rows.push(await measureWorkload(w, timing, (x) => checkLosses(x, want, 'losses')));
+  }
+  return [{ id: kind, workload: kind, unit: 'ms/step', isHigherBetter: false, rows }];
+}
+
+async function runW5(opts: RunOptions): Promise<CaseResult[]> {
+  const data = makeW5Data(opts.config.seed, opts.config.W5);
+  return runModel(opts, 'W5', opts.config.W5, () => tapegradW5('float64', data), (impl) => impl.w5?.(data));
+}
+
+async function runW6(opts: RunOptions): Promise<CaseResult[]> {
+  const data = makeW6Data(opts.config.seed, opts.config.W6);
+  return runModel(opts, 'W6', opts.config.W6, () => tapegradW6('float64', data), (impl) => impl.w6?.(data));
+}
+
+/**
  * Runs every selected workload over every implementation that has it.
  *
  * @param opts - configuration, registry, selection and progress sink
- * @returns one result per case, in W1…W4 order
+ * @returns one result per case, in W1…W6 order
  */
 export async function runBenchmarks(opts: RunOptions): Promise<CaseResult[]> {
   const runners: [WorkloadKind, (o: RunOptions) => Promise<CaseResult[]>][] = [
@@ -415,6 +457,8 @@ export async function runBenchmarks(opts: RunOptions): Promise<CaseResult[]> {
     ['W2', runW2],
     ['W3', runW3],
     ['W4', runW4],
+    ['W5', runW5],
+    ['W6', runW6],
   ];
   const results: CaseResult[] = [];
   for (const [kind, run] of runners) {

@@ -5,7 +5,7 @@ import {
   type DatasetName, type EpochInfo, type GradientAgreement,
 } from '@tapegrad/nn';
 import { loadDatasetSync } from '@tapegrad/nn/node';
-import { tensor, type Tensor } from '@tapegrad/core';
+import { ArgumentError, tensor, type Tensor } from '@tapegrad/core';
 import { lossCurve } from '@tapegrad/viz';
 import { writeFileAtomic } from './files.ts';
 import type { Io } from './io.ts';
@@ -13,8 +13,12 @@ import { ProgressBar } from './progress.ts';
 
 /** Options of the demo, as the command line sets them. */
 export interface DemoOptions {
-  /** The data set (`--dataset`): `breastCancer` or `digits`. */
-  readonly dataset: DatasetName;
+  /** The data set (`--dataset`): `breastCancer`, `digits` or `words`. */
+  readonly dataset: DatasetName | 'words';
+  /** The network (`--model`): `mlp` (default), `cnn` (digits) or `transformer` (words). */
+  readonly model: 'mlp' | 'cnn' | 'transformer';
+  /** Characters of context of the words models (`--context`). */
+  readonly contextSize: number;
   /** Training epochs (`--epochs`). */
   readonly epochs: number;
   /** Seed of the split, the initial weights and the minibatch order (`--seed`). */
@@ -54,6 +58,8 @@ export class DemoWriteError extends Error {
 /** The demo's defaults. */
 export const DEMO_DEFAULTS: DemoOptions = {
   dataset: 'breastCancer',
+  model: 'mlp',
+  contextSize: 3,
   epochs: 30,
   seed: 1,
   lr: 0.003,
@@ -209,6 +215,7 @@ function rowsOf(t: Tensor, rows: number): Tensor {
 export function runDemo(opts: DemoOptions, io: Io): DemoReport {
   const say = opts.isJson ? (): void => {} : (s: string): void => io.out(s);
   const quiet: Io = { ...io, out: say };
+  if (opts.dataset === 'words') throw new ArgumentError("demo: the words data set is trained by runWordsDemo, got it in runDemo");
   const ds = loadDatasetSync(opts.dataset);
   const split = trainTestSplit(ds.x, ds.y, { testSize: 0.2, seed: opts.seed });
   const { xTrain, xTest } = standardize(split.xTrain, split.xTest);
@@ -266,7 +273,7 @@ export function runDemo(opts: DemoOptions, io: Io): DemoReport {
       },
     );
   const report: DemoReport = {
-    dataset: opts.dataset,
+    dataset: ds.name as DatasetName,
     network: { sizes, activation: opts.activation, output, parameters },
     split: { train: xTrain.shape[0]!, test: xTest.shape[0]! },
     options: { epochs: opts.epochs, seed: opts.seed, lr: opts.lr, batchSize: opts.batchSize, optimizer: 'adam' },

@@ -6,6 +6,8 @@ import { AGREEMENT_TOLERANCE } from '@tapegrad/nn';
 import { runCheck } from './check.ts';
 import { resolve } from 'node:path';
 import { DEMO_DEFAULTS, DemoWriteError, runDemo, type DemoOptions } from './demo.ts';
+import { CNN_DEFAULTS, runCnnDemo } from './demo-cnn.ts';
+import { runWordsDemo, WORDS_DEFAULTS } from './demo-words.ts';
 import { checkWritableDir } from './files.ts';
 import { processIo, type Io } from './io.ts';
 import { runNeuron } from './neuron.ts';
@@ -24,7 +26,11 @@ Usage:
 ${EXPLAIN_GRAPH_HELP}${DERIVE_HELP}${VERIFY_HELP}  tapegrad help             this text (also --help, -h)
 
 Demo options:
-  --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy) or digits (softmax + cross-entropy)
+  --dataset <name>     breastCancer (default; sigmoid + binary cross-entropy), digits (softmax + cross-entropy)
+                       or words (a character-level language model on an English word list)
+  --model <name>       mlp (default), cnn (digits: a convolutional network, compared with the MLP)
+                       or transformer (words: two causal transformer blocks instead of Bengio's MLP)
+  --context <n>        words: characters of context (default 3 for mlp, 8 for transformer)
   --epochs <n>         training epochs (default ${DEMO_DEFAULTS.epochs})
   --seed <n>           seed of the split, the initial weights and the minibatch order (default ${DEMO_DEFAULTS.seed})
   --lr <x>             Adam learning rate (default ${DEMO_DEFAULTS.lr})
@@ -38,6 +44,8 @@ Demo options:
 Examples:
   pnpm demo
   pnpm demo --dataset digits --epochs 40 --hidden 64
+  pnpm demo --dataset digits --model cnn
+  pnpm demo --dataset words --model transformer
   tapegrad demo --json --epochs 5 | jq .agreement
   tapegrad verify docs/derivations/*.ts
 `;
@@ -56,10 +64,11 @@ const DATASETS: ReadonlyMap<string, DemoOptions['dataset']> = new Map([
   ['breast-cancer', 'breastCancer'],
   ['breast_cancer', 'breastCancer'],
   ['digits', 'digits'],
+  ['words', 'words'],
 ]);
 
-function parseDemoArgs(args: readonly string[]): DemoOptions {
-  const o: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = { ...DEMO_DEFAULTS };
+function parseDemoArgs(args: readonly string[], defaults: DemoOptions = DEMO_DEFAULTS): DemoOptions {
+  const o: { -readonly [K in keyof DemoOptions]: DemoOptions[K] } = { ...defaults };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const eq = arg.indexOf('=');
@@ -88,10 +97,17 @@ function parseDemoArgs(args: readonly string[]): DemoOptions {
         const v = value();
         // A Map, not an object literal: `constructor` or `__proto__` must not pass as a data set name.
         const name = DATASETS.get(v.toLowerCase());
-        if (name === undefined) throw new UsageError(`--dataset must be breastCancer or digits, got ${quote(v)}`);
+        if (name === undefined) throw new UsageError(`--dataset must be breastCancer, digits or words, got ${quote(v)}`);
         o.dataset = name;
         break;
       }
+      case '--model': {
+        const v = value();
+        if (v !== 'mlp' && v !== 'cnn' && v !== 'transformer') throw new UsageError(`--model must be mlp, cnn or transformer, got ${quote(v)}`);
+        o.model = v;
+        break;
+      }
+      case '--context': o.contextSize = int(1); break;
       case '--epochs': o.epochs = int(1); break;
       case '--seed': o.seed = int(0); break;
       case '--batch-size': o.batchSize = int(1); break;
@@ -144,10 +160,26 @@ export function main(argv: readonly string[], io: Io = processIo()): number | Pr
     }
     switch (command) {
       case 'demo': {
-        const opts = parseDemoArgs(rest);
+        // The data set and model pick the defaults the other options start from.
+        const first = parseDemoArgs(rest);
+        if (first.model === 'cnn' && first.dataset !== 'digits') throw new UsageError(`--model cnn needs --dataset digits, got '${first.dataset}'`);
+        if (first.model === 'transformer' && first.dataset !== 'words') throw new UsageError(`--model transformer needs --dataset words, got '${first.dataset}'`);
         // Checked before training, so an unusable --out costs seconds, not the whole run.
-        const problem = checkWritableDir(resolve(opts.outDir));
-        if (problem !== null) throw new UsageError(`--out ${quote(opts.outDir)} cannot be written to: ${problem}`);
+        const problem = checkWritableDir(resolve(first.outDir));
+        if (problem !== null) throw new UsageError(`--out ${quote(first.outDir)} cannot be written to: ${problem}`);
+        if (first.dataset === 'words') {
+          const opts = parseDemoArgs(rest, { ...DEMO_DEFAULTS, ...WORDS_DEFAULTS[first.model === 'transformer' ? 'transformer' : 'mlp'], dataset: 'words' });
+          const report = runWordsDemo(opts, io);
+          if (opts.isJson) io.out(JSON.stringify(report) + '\n');
+          return report.agreement.isWithinTolerance ? 0 : 1;
+        }
+        if (first.model === 'cnn') {
+          const opts = parseDemoArgs(rest, { ...DEMO_DEFAULTS, ...CNN_DEFAULTS, dataset: 'digits' });
+          const report = runCnnDemo(opts, DEMO_DEFAULTS, io);
+          if (opts.isJson) io.out(JSON.stringify(report) + '\n');
+          return report.agreement.isWithinTolerance ? 0 : 1;
+        }
+        const opts = first;
         let report;
         try {
           report = runDemo(opts, io);

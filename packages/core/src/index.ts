@@ -4,6 +4,7 @@ export { broadcastShapes, type Shape } from './base/shape.ts';
 export { enableGrad, isGradEnabled, noGrad, tapeLength, withScope, type Scope, type TapeNode } from './graph/tape.ts';
 export { Rng } from './base/random.ts';
 export { Value, value, type ScalarBackwardOptions } from './graph/value.ts';
+export { valueGraph, type ValueGraph, type ValueNode } from './autograd/value-graph.ts';
 export { Tensor, type GradHook, type NestedArray, type TensorLike } from './graph/tensor.ts';
 export { arange, eye, fromBuffer, full, linspace, ones, rand, randn, stopGradient, tensor, zeros, type RandomOptions, type TensorOptions } from './graph/creation.ts';
 export { type DType, type FloatArray } from './base/dtype.ts';

@@ -5,6 +5,11 @@
  */
 export { Module, type NonFiniteName, type StateDict, type TensorState } from './module.ts';
 export { Activation, Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh, type ActivationName, type LinearOptions } from './layers.ts';
+export { AvgPool2d, Conv2d, MaxPool2d, type Conv2dOptions, type Pool2dOptions, type Size2 } from './conv.ts';
+export { LayerNorm, type LayerNormOptions } from './layer-norm.ts';
+export { BatchNorm, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batch-norm.ts';
+export { Dropout, Embedding, type InitLayerOptions } from './embedding.ts';
+export { MultiheadAttention, TransformerBlock, type AttendOptions, type MultiheadAttentionOptions, type TransformerBlockOptions } from './attention.ts';
 export { clipGradNorm, CosineAnnealingLR, LinearWarmup, LRScheduler, StepLR, type CosineOptions, type StepLROptions, type WarmupOptions } from './schedules.ts';
 export { loadWords, sampleWords, WORD_ALPHABET, wordWindows, type SampleWordsOptions, type WordWindows } from './words.ts';
 export { MLP, outputLoss, type ForwardTrace, type MLPOptions, type OutputName } from './mlp.ts';

@@ -1,4 +1,4 @@
-import type { Tensor } from '@tapegrad/core';
+import type { Tensor, Value } from '@tapegrad/core';
 import { graphOf, type Graph, type GraphNode, type GraphOptions } from './graph.ts';
 
 const STYLE: Record<GraphNode['kind'], string> = {
@@ -13,7 +13,7 @@ const STYLE: Record<GraphNode['kind'], string> = {
  * shape and (when small) values and gradients, leaves as boxes of their own, arrows in data-flow
  * direction. Draw before `backward()` (it releases the graph) or pass `{ retainGraph: true }` to it;
  * gradients appear on leaves, and on intermediate tensors that called `retainGrad()`.
- * @param root The tensor whose history to draw.
+ * @param root The tensor (or micrograd-style `Value`) whose history to draw.
  * @param opts `direction` (`'LR'` or `'TB'`), `names`, `collapse` (scopes to one box), `maxValues`.
  * @returns A `digraph` in DOT syntax.
  * @throws GradError when the graph was already released by a backward pass.
@@ -27,11 +27,26 @@ const STYLE: Record<GraphNode['kind'], string> = {
  * ```
  * @category viz
  */
-export function toDot(root: Tensor, opts: GraphOptions = {}): string {
+export function toDot(root: Tensor | Value, opts: GraphOptions = {}): string {
   return graphToDot(graphOf(root, opts));
 }
 
-/** Prints a {@link Graph} as DOT. @internal */
+/**
+ * Prints a {@link Graph} (what {@link graphOf} returns, possibly edited: other labels, fewer boxes) as
+ * Graphviz DOT, in the style of {@link toDot}.
+ * @param g The boxes, arrows and direction.
+ * @returns A `digraph` in DOT syntax.
+ * @example
+ * ```ts
+ * import { value } from '@tapegrad/core';
+ * import { graphOf, graphToDot } from '@tapegrad/viz';
+ * const x = value(3);
+ * const g = graphOf(x.mul(x));
+ * const dot = graphToDot({ ...g, nodes: g.nodes.map((n) => ({ ...n, lines: [] })) });
+ * console.log(dot.includes('label="mul"')); // true
+ * ```
+ * @category viz
+ */
 export function graphToDot(g: Graph): string {
   const lines = [
     'digraph tapegrad {',

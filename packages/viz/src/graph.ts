@@ -1,31 +1,31 @@
-import { GradError, type Scope, type TapeNode, type Tensor } from '@tapegrad/core';
-import { shapeText, valuesText } from './format.ts';
+import { GradError, Value, valueGraph, type Scope, type TapeNode, type Tensor } from '@tapegrad/core';
+import { num, shapeText, valuesText } from './format.ts';
 
 /** Options shared by {@link toDot}, {@link toMermaid}, {@link toSvg} and {@link graphOf}. @category viz */
 export interface GraphOptions {
   /** Layout direction: `'LR'` left to right (default), `'TB'` top down. */
   readonly direction?: 'LR' | 'TB';
-  /** Names for tensors, e.g. `{ x, W1, b1, loss }`; other leaves are labelled `param` or `const`. */
-  readonly names?: Readonly<Record<string, Tensor>>;
+  /** Names for tensors (or values), e.g. `{ x, W1, b1, loss }`; other leaves are labelled `param` or `const`. */
+  readonly names?: Readonly<Record<string, Tensor | Value>>;
   /**
    * Collapse scoped ops (see `withScope` in core) into one box per scope call: `true` or `1` groups by
    * the outermost scope, a number `d` by the scope at depth `d`, a list of names by the outermost scope
    * with one of those names (e.g. `['Linear']`). Off by default.
    */
   readonly collapse?: boolean | number | readonly string[];
-  /** Show values and gradients of tensors with at most this many elements (default 4; 0 hides them). */
+  /** Show values and gradients of tensors with at most this many elements (default 4; 0 hides them; `Value`s always show theirs). */
   readonly maxValues?: number;
 }
 
 /** A box of the drawing: an op (or a collapsed scope) with its output, or a leaf tensor. @category viz */
 export interface GraphNode {
-  /** Stable identifier (`n<tensor id>` or `g<scope id>`). */
+  /** Stable identifier (`n<tensor id>` or `g<scope id>`; `v<row>` and `c<k>` for a `Value` graph). */
   readonly id: string;
   /** `op`, `group` (a collapsed scope), `param` (leaf that requires grad) or `const`. */
   readonly kind: 'op' | 'group' | 'param' | 'const';
   /** The op name, the scope name, or the tensor's name. */
   readonly title: string;
-  /** Further lines: shape, then values and gradient when small. */
+  /** Further lines: shape, then values and gradient when small (a `Value` shows `data` and `grad`). */
   readonly lines: readonly string[];
   /** Whether this box produces the root. */
   readonly isRoot: boolean;
@@ -53,8 +53,10 @@ export interface Graph {
  * Reads the recorded graph from `root` back to its inputs (through `tensor.node.inputs`, with an
  * explicit stack, so long chains are fine) into boxes and arrows; {@link toDot} and {@link toMermaid}
  * print it. Backward releases the graph it runs through, so draw before `backward()` or pass
- * `{ retainGraph: true }` to it.
- * @param root The tensor whose history to draw.
+ * `{ retainGraph: true }` to it. A scalar `Value` graph is drawn as micrograd's `draw_dot` draws it:
+ * one box per value with its op, `data` and `grad`, constant operands as boxes of their own
+ * (call `backward({ retainGraph: true })` first to see every gradient).
+ * @param root The tensor or value whose history to draw.
  * @param opts Direction, names, collapsing, value display.
  * @returns The boxes and arrows.
  * @throws GradError when the graph was already released by a backward pass.
@@ -68,9 +70,10 @@ export interface Graph {
  * ```
  * @category viz
  */
-export function graphOf(root: Tensor, opts: GraphOptions = {}): Graph {
+export function graphOf(root: Tensor | Value, opts: GraphOptions = {}): Graph {
+  if (root instanceof Value) return valueGraphOf(root, opts);
   const names = new Map<number, string>();
-  for (const [name, t] of Object.entries(opts.names ?? {})) names.set(t.id, name);
+  for (const [name, t] of Object.entries(opts.names ?? {})) if (!(t instanceof Value)) names.set(t.id, name);
   const maxValues = opts.maxValues ?? 4;
   const tensors = collect(root);
   const groupOf = (node: TapeNode): Scope | null => groupScope(node.scope, opts.collapse);
@@ -118,6 +121,28 @@ export function graphOf(root: Tensor, opts: GraphOptions = {}): Graph {
   }
   const ordered = [...nodes.values()].sort((a, b) => a.order - b.order).map(({ order: _order, ...n }) => n);
   return { nodes: ordered, edges: [...edges.values()], direction: opts.direction ?? 'LR' };
+}
+
+/** The micrograd-style drawing of a `Value` graph: op, data and grad in every box. */
+function valueGraphOf(root: Value, opts: GraphOptions): Graph {
+  const g = valueGraph(root);
+  const names = new Map<number, string>();
+  for (const [name, v] of Object.entries(opts.names ?? {})) {
+    const id = v instanceof Value ? g.idOf(v) : undefined;
+    if (id !== undefined) names.set(id, name);
+  }
+  const boxId = (id: number): string => (id < 0 ? `c${-id}` : `v${id}`);
+  const nodes: GraphNode[] = g.nodes.map((n) => {
+    const lines = [`data ${num(n.data)}`];
+    if (n.grad !== null) lines.push(`grad ${num(n.grad)}`);
+    const name = names.get(n.id);
+    const title = n.kind === 'op' ? (name === undefined ? n.op! : `${n.op!} → ${name}`) : n.kind === 'leaf' ? name ?? 'param' : 'const';
+    return { id: boxId(n.id), kind: n.kind === 'leaf' ? 'param' : n.kind, title, lines, isRoot: n.id === g.root };
+  });
+  // x·x uses x twice: one arrow.
+  const edges = new Map<string, GraphEdge>();
+  for (const n of g.nodes) for (const i of n.inputs) edges.set(`${boxId(i)}>${boxId(n.id)}`, { from: boxId(i), to: boxId(n.id) });
+  return { nodes, edges: [...edges.values()], direction: opts.direction ?? 'LR' };
 }
 
 /** Every tensor the root depends on through recorded ops, in creation order; iterative, no recursion. */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { graphOf, type Graph, type GraphEdge, type GraphNode, type GraphOptions } from './graph.ts';
-export { toDot } from './dot.ts';
+export { graphToDot, toDot } from './dot.ts';
 export { toMermaid } from './mermaid.ts';
 export { dotToSvg, toSvg } from './svg.ts';
 export { lossCurve, type EpochHistory, type EpochLoss, type LossCurveOptions, type LossHistory, type LossPoint, type LossSeries } from './plot.ts';

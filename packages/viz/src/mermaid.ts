@@ -1,4 +1,4 @@
-import type { Tensor } from '@tapegrad/core';
+import type { Tensor, Value } from '@tapegrad/core';
 import { graphOf, type GraphNode, type GraphOptions } from './graph.ts';
 
 const SHAPE: Record<GraphNode['kind'], [string, string]> = {
@@ -13,7 +13,7 @@ const SHAPE: Record<GraphNode['kind'], [string, string]> = {
  * Markdown viewers): ops as rounded boxes with name, shape and small values, collapsed scopes as
  * double-edged boxes, parameters as boxes, constants as slanted boxes. Draw before `backward()` or
  * pass `{ retainGraph: true }` to it.
- * @param root The tensor whose history to draw.
+ * @param root The tensor (or micrograd-style `Value`) whose history to draw.
  * @param opts `direction`, `names`, `collapse`, `maxValues`, as for {@link toDot}.
  * @returns Mermaid source starting with `flowchart LR` (or `TB`).
  * @throws GradError when the graph was already released by a backward pass.
@@ -26,7 +26,7 @@ const SHAPE: Record<GraphNode['kind'], [string, string]> = {
  * ```
  * @category viz
  */
-export function toMermaid(root: Tensor, opts: GraphOptions = {}): string {
+export function toMermaid(root: Tensor | Value, opts: GraphOptions = {}): string {
   const g = graphOf(root, opts);
   const lines = [`flowchart ${g.direction}`];
   for (const n of g.nodes) {

@@ -142,7 +142,8 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
     }
     // Nothing the user sees has changed yet: a rule, a version check or a hook that throws leaves every
     // `.grad` as it was (and the graph in place), so a retry does not count anything twice.
-    const writes = retained.map(([t, g]): [Tensor, Tensor] => [t, t.grad === null ? g : t.grad.add(g)]);
+    // With explicit inputs (grad(), vjp(), explain()) nothing is written to `.grad`, retained gradients included.
+    const writes = wanted !== null ? [] : retained.map(([t, g]): [Tensor, Tensor] => [t, t.grad === null ? g : t.grad.add(g)]);
     if (wanted === null) {
       for (const leaf of leaves.values()) {
         const g = slots.get(leaf);

@@ -1,6 +1,7 @@
 // The Trace of a backward pass: its steps as data, and their printing as text and as a Markdown table.
 import { fmt, type Shape } from '../base/shape.ts';
 import type { Tensor } from '../graph/tensor.ts';
+import type { Value } from '../graph/value.ts';
 
 /** What one step of the trace sends to one input of its op. @category Autograd */
 export interface TraceSend {
@@ -41,14 +42,14 @@ export class Trace {
   readonly root: string;
   /** The steps in the order backward runs them (root first). */
   readonly steps: readonly TraceStep[];
-  readonly #grads: ReadonlyMap<number, Tensor>;
+  readonly #lookup: (x: Tensor | Value) => Tensor | number | null;
   readonly #max: number;
 
   /** @internal Use {@link explain}. */
-  constructor(root: string, steps: readonly TraceStep[], grads: ReadonlyMap<number, Tensor>, maxElements: number) {
+  constructor(root: string, steps: readonly TraceStep[], lookup: (x: Tensor | Value) => Tensor | number | null, maxElements: number) {
     this.root = root;
     this.steps = steps;
-    this.#grads = grads;
+    this.#lookup = lookup;
     this.#max = maxElements;
   }
 
@@ -57,8 +58,15 @@ export class Trace {
    * @param t A tensor on the path to the root.
    * @returns Its gradient, or null when the root does not depend on it.
    */
-  gradOf(t: Tensor): Tensor | null {
-    return this.#grads.get(t.id) ?? null;
+  gradOf(t: Tensor): Tensor | null;
+  /**
+   * The total ∂L/∂v the trace found for a value of a `Value` graph (leaf or not).
+   * @param v A value on the path to the root.
+   * @returns Its gradient, or null when the root does not depend on it.
+   */
+  gradOf(v: Value): number | null;
+  gradOf(x: Tensor | Value): Tensor | number | null {
+    return this.#lookup(x);
   }
 
   /**

@@ -44,6 +44,11 @@ let inB = new Int32Array(cap);
 let partialA = new Float64Array(cap);
 let partialB = new Float64Array(cap);
 let grad = new Float64Array(cap);
+// What the graph drawer and `explain` read back: each row's output, and the operand of a binary op that
+// was a constant (a number, or a value that does not require grad), which has no row of its own.
+let rowData = new Float64Array(cap);
+let constArg = new Float64Array(cap);
+let rowOp: (RowOp | undefined)[] = new Array<RowOp | undefined>(cap).fill(undefined);
 // Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
 // the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
 let work = new Float64Array(cap);
@@ -81,11 +86,16 @@ function grow(): void {
   partialA = grown(partialA, (k) => new Float64Array(k));
   partialB = grown(partialB, (k) => new Float64Array(k));
   grad = grown(grad, (k) => new Float64Array(k));
+  rowData = grown(rowData, (k) => new Float64Array(k));
+  constArg = grown(constArg, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   lastSeen = grown(lastSeen, (k) => new Int32Array(k));
   reach = new Int32Array(n);
   work = new Float64Array(n);
-  for (let i = cap; i < n; i++) refs.push(undefined);
+  for (let i = cap; i < n; i++) {
+    refs.push(undefined);
+    rowOp.push(undefined);
+  }
   cap = n;
 }
 
@@ -174,12 +184,15 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
  * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
  * @internal
  */
-export function pushOpRow(pa: number, pb: number, out: Value): Value {
+export function pushOpRow(pa: number, pb: number, out: Value, op: RowOp, a: number, b: number, y: number): Value {
   const row = newRow(OP, out);
+  rowOp[row] = op;
   inA[row] = rowA;
   inB[row] = rowB;
   partialA[row] = rowA < 0 ? 0 : pa;
   partialB[row] = rowB < 0 ? 0 : pb;
+  rowData[row] = y;
+  constArg[row] = rowA < 0 ? a : b;
   return out;
 }
 
@@ -313,7 +326,8 @@ function trimPrefix(): void {
   }
   const cut = need;
   if (cut < n / 4) return;
-  for (const arr of [code, inA, inB, partialA, partialB, grad, rowGen, lastSeen]) arr.copyWithin(0, cut, n);
+  for (const arr of [code, inA, inB, partialA, partialB, grad, rowGen, lastSeen, rowData, constArg]) arr.copyWithin(0, cut, n);
+  rowOp.copyWithin(0, cut, n);
   const m = n - cut;
   for (let i = 0; i < m; i++) {
     const a = inA[i]!;
@@ -339,6 +353,81 @@ function dropReleasedTop(): void {
     if (refs[n] !== undefined) refs[n] = undefined;
   }
   scalarLane.length = n;
+}
+
+/** What a row remembers of its op, for the graph drawer and `explain`. @internal */
+export interface RowOp {
+  readonly name: string;
+  readonly rule: string;
+  readonly arity: 1 | 2;
+}
+
+/** One row of a `Value` graph read back from the lane (see {@link scalarRowsOf}). @internal */
+export interface ScalarRow {
+  /** Row index on the lane (creation order). */
+  readonly row: number;
+  /** The row's generation (a handle with this slot and generation stands at this row). */
+  readonly gen: number;
+  /** The row's op; null for a leaf. */
+  readonly op: RowOp | null;
+  /** Rows of the inputs; -1 for a constant operand (or the absent second operand of a unary op). */
+  readonly inputs: readonly [number, number];
+  /** The local partials ∂y/∂a and ∂y/∂b recorded with the row. */
+  readonly partials: readonly [number, number];
+  /** The constant operand of a binary op with one constant input. */
+  readonly constant: number;
+  /** The row's value (a leaf's current `.data`). */
+  readonly data: number;
+  /** The handle's `.grad` for leaves and retained values, else the most recent backward's gradient of the row. */
+  readonly grad: number;
+  /** The handle of a leaf (or retained value). */
+  readonly handle: Value | undefined;
+}
+
+/** The row a value stands at while it is live and not released, else -1. @internal */
+export function liveRow(v: Value): number {
+  return isLive(v) && code[v.slot - base] !== FREED && code[v.slot - base] !== STALE ? v.slot : -1;
+}
+
+/**
+ * The rows `root` depends on, in creation order, read without changing anything (an explicit stack, no
+ * recursion). Empty when root has no live row (a leaf never used, or a constant).
+ * @throws GradError when the graph behind root was released by a backward pass.
+ * @internal
+ */
+export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
+  const s = root.slot - base;
+  if (!isLive(root) || code[s] === FREED || code[s] === STALE) {
+    if (root.isLeaf || !root.requiresGrad) return [];
+    throw new GradError(`${what}: the graph behind this value was released by backward(); draw it before backward() or pass { retainGraph: true }`);
+  }
+  const seen = new Set<number>([s]);
+  const stack = [s];
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    if (code[i] === FREED || code[i] === STALE) throw new GradError(`${what}: the graph behind this value was released by backward(); draw it before backward() or pass { retainGraph: true }`);
+    if (code[i] === LEAF) continue;
+    for (const j of [inA[i]!, inB[i]!]) {
+      if (j >= 0 && !seen.has(j)) {
+        seen.add(j);
+        stack.push(j);
+      }
+    }
+  }
+  return [...seen].sort((p, q) => p - q).map((i) => {
+    const handle = refs[i];
+    return {
+      row: base + i,
+      gen: rowGen[i]!,
+      op: code[i] === LEAF ? null : rowOp[i] ?? null,
+      inputs: [inA[i]! < 0 ? -1 : base + inA[i]!, inB[i]! < 0 ? -1 : base + inB[i]!] as const,
+      partials: [partialA[i]!, partialB[i]!] as const,
+      constant: constArg[i]!,
+      data: code[i] === LEAF && handle !== undefined ? handle.data : rowData[i]!,
+      grad: handle !== undefined ? handle.grad : grad[i]!,
+      handle,
+    };
+  });
 }
 
 /** Drops every row of the scalar lane (values made before keep their data; their graphs are gone). @internal */

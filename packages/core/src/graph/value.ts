@@ -109,102 +109,102 @@ export class Value {
   /** this + b */
   add(b: Value | number): Value {
     const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
     const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
     const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
     const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
     const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
     const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
     const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** −this */
   neg(): Value {
     const r = numberRule(ops.neg.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** eˣ */
   exp(): Value {
     const r = numberRule(ops.exp.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln x */
   log(): Value {
     const r = numberRule(ops.log.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + x) */
   log1p(): Value {
     const r = numberRule(ops.log1p.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** √x */
   sqrt(): Value {
     const r = numberRule(ops.sqrt.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** |x| (subgradient 0 at 0) */
   abs(): Value {
     const r = numberRule(ops.abs.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** x² */
   square(): Value {
     const r = numberRule(ops.square.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** 1 / (1 + e⁻ˣ) */
   sigmoid(): Value {
     const r = numberRule(ops.sigmoid.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** tanh x */
   tanh(): Value {
     const r = numberRule(ops.tanh.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** max(x, 0) (subgradient 0 at 0) */
   relu(): Value {
     const r = numberRule(ops.relu.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + eˣ) */
   softplus(): Value {
     const r = numberRule(ops.softplus.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** sin x */
   sin(): Value {
     const r = numberRule(ops.sin.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** cos x */
   cos(): Value {
     const r = numberRule(ops.cos.op), x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false)) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
 
   /**
@@ -250,6 +250,8 @@ export function value(data: number, requiresGrad = true): Value {
 /** An elementwise op's forward and partials seen over numbers (given numbers, they return numbers). */
 interface NumberRule {
   readonly name: string;
+  readonly rule: string;
+  readonly arity: 1 | 2;
   readonly forward: (a: number, b: number) => number;
   /** ∂y/∂a at (a, b, y); for a unary op dy/dx at (x, y). */
   readonly da: (a: number, b: number, y: number) => number;
@@ -278,5 +280,5 @@ export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | num
   const z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b);
   const y = r.forward(x, z);
   if (!isRecorded(a, b)) return new Value(y, false, false);
-  return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false));
+  return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), r, x, z, y);
 }
