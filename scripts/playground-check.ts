@@ -268,11 +268,19 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
         }
         const expectedLines = await runInNode(code, scratch, k++);
         // Following the link from the guide page it is on (a same-document navigation after the first).
-        await snippetPage.goto(new URL(link.href, new URL(link.page, base)).href, { waitUntil: 'load' });
-        await snippetPage.waitForFunction(
-          (c) => document.body.dataset['ready'] === 'true' && Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n') === c,
-          code,
-        );
+        const target = new URL(link.href, new URL(link.page, base)).href;
+        const shows = (c: string): boolean =>
+          document.body.dataset['ready'] === 'true' && Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n') === c;
+        await snippetPage.goto(target, { waitUntil: 'load' });
+        try {
+          await snippetPage.waitForFunction(shows, code, { timeout: 45_000 });
+        } catch {
+          // A same-document navigation the page missed under load: load the link afresh once.
+          console.log(`playground check: ${link.snippet}: the editor did not show the code; loading the link again`);
+          await snippetPage.goto('about:blank');
+          await snippetPage.goto(target, { waitUntil: 'load' });
+          await snippetPage.waitForFunction(shows, code, { timeout: 60_000 });
+        }
         if ((await outputLines(snippetPage)).length !== 0) fail(`${link.snippet}: output before Run`);
         await runAndWait(snippetPage, 'click', 120_000);
         const got = await outputLines(snippetPage);
