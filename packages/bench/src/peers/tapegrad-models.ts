@@ -9,23 +9,10 @@ import type * as CoreModule from '@tapegrad/core';
 import type { Dtype, Workload } from '../harness.js';
 import { BenchError } from '../harness.js';
 import { LN_EPS, type W5Data, type W6Data } from '../models.js';
-import { loadCore, tapegradTensorName } from './tapegrad.js';
+import { loadCore, sgdInPlace, tapegradTensorName } from './tapegrad.js';
 
 type Core = typeof CoreModule;
 type Tensor = CoreModule.Tensor;
-
-/** p ← p − lr·∂L/∂p in place, then clears the gradient. */
-function sgdInPlace(params: readonly Tensor[], lr: number): void {
-  for (const p of params) {
-    const g = p.grad;
-    if (g === null) throw new BenchError(`tapegrad: no gradient for a parameter of shape [${p.shape.join(', ')}]`);
-    const d = p.data;
-    const gd = g.data;
-    for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * gd[i]!;
-    p.bumpVersion();
-    p.grad = null;
-  }
-}
 
 /** A workload whose step is `loss().backward()` and SGD on the parameters. */
 function sgdWorkload(

@@ -62,7 +62,7 @@ export function tapegradTensorName(dtype: Dtype): string {
 export const TAPEGRAD_VALUE = 'tapegrad Value';
 
 /** p ← p − lr·∂L/∂p in place, then clears the gradient. */
-function sgdInPlace(params: readonly Tensor[], lr: number): void {
+export function sgdInPlace(params: readonly Tensor[], lr: number): void {
   for (const p of params) {
     const g = p.grad;
     if (g === null) throw new BenchError(`tapegrad: no gradient for a parameter of shape [${p.shape.join(', ')}]`);
@@ -274,6 +274,49 @@ export function tapegradTensorW4(dtype: Dtype, n: number, mul: number, add: numb
   };
 }
 
+interface W3Neuron {
+  readonly w: Value[];
+  readonly b: Value;
+  readonly isRelu: boolean;
+}
+
+/** W3's network as `Value` leaves, from the shared initial parameters. */
+function w3Model(c: Core, data: W3Data): { layers: W3Neuron[][]; params: Value[] } {
+  const layers = data.layers.map((l, li) =>
+    Array.from({ length: l.out }, (_, j) => ({
+      w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
+      b: c.value(l.b[j]!),
+      isRelu: li < data.layers.length - 1,
+    })),
+  );
+  return { layers, params: layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b])) };
+}
+
+/** W3's loss (hinge data loss + L2 penalty), the same program as the micrograd-style engine's, op for op. */
+function w3Loss(c: Core, data: W3Data, layers: readonly W3Neuron[][], params: readonly Value[]): Value {
+  let dataLoss: Value | undefined;
+  for (let i = 0; i < data.y.length; i++) {
+    let h: Value[] = [c.value(data.x[2 * i]!), c.value(data.x[2 * i + 1]!)];
+    for (const layer of layers) {
+      h = layer.map((neuron) => {
+        let act = neuron.b;
+        for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
+        return neuron.isRelu ? act.relu() : act;
+      });
+    }
+    const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
+    // Python's sum(): 0 + first term is one recorded add, as in the reference.
+    dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
+  }
+  let reg: Value | undefined;
+  for (const p of params) {
+    const sq = p.mul(p);
+    reg = reg === undefined ? sq.add(0) : reg.add(sq);
+  }
+  if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
+  return dataLoss.mul(1 / data.y.length).add(reg.mul(data.alpha));
+}
+
 /**
  * W3 on tapegrad's `Value`: the same program as the micrograd-style engine.
  *
@@ -281,50 +324,20 @@ export function tapegradTensorW4(dtype: Dtype, n: number, mul: number, add: numb
  * @returns the workload
  */
 export function tapegradW3(data: W3Data): Workload {
-  const samples = data.y.length;
   let core: Core | undefined;
-  let layers: { w: Value[]; b: Value; isRelu: boolean }[][] = [];
+  let layers: W3Neuron[][] = [];
   let params: Value[] = [];
   return {
     id: 'W3',
     engine: TAPEGRAD_VALUE,
     dtype: 'float64',
     setup: async () => {
-      const c = await loadCore();
-      core = c;
-      layers = data.layers.map((l, li) =>
-        Array.from({ length: l.out }, (_, j) => ({
-          w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
-          b: c.value(l.b[j]!),
-          isRelu: li < data.layers.length - 1,
-        })),
-      );
-      params = layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b]));
+      core = await loadCore();
+      ({ layers, params } = w3Model(core, data));
     },
     step: () => {
       if (!core) throw new BenchError('tapegrad W3: step before setup');
-      const { value } = core;
-      let dataLoss: Value | undefined;
-      for (let i = 0; i < samples; i++) {
-        let h: Value[] = [value(data.x[2 * i]!), value(data.x[2 * i + 1]!)];
-        for (const layer of layers) {
-          h = layer.map((neuron) => {
-            let act = neuron.b;
-            for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
-            return neuron.isRelu ? act.relu() : act;
-          });
-        }
-        const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
-        // Python's sum(): 0 + first term is one recorded add, as in the reference.
-        dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
-      }
-      let reg: Value | undefined;
-      for (const p of params) {
-        const sq = p.mul(p);
-        reg = reg === undefined ? sq.add(0) : reg.add(sq);
-      }
-      if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
-      const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
+      const total = w3Loss(core, data, layers, params);
       for (const p of params) p.grad = 0;
       total.backward();
       for (const p of params) p.data -= data.lr * p.grad;
@@ -344,8 +357,6 @@ export const TAPEGRAD_VALUE_COMPILED = 'tapegrad Value compiled';
  * @returns the workload
  */
 export function tapegradW3Compiled(data: W3Data): Workload {
-  const samples = data.y.length;
-  let layers: { w: Value[]; b: Value; isRelu: boolean }[][] = [];
   let params: Value[] = [];
   let step: (() => Value) | undefined;
   return {
@@ -354,35 +365,10 @@ export function tapegradW3Compiled(data: W3Data): Workload {
     dtype: 'float64',
     setup: async () => {
       const c = await loadCore();
-      layers = data.layers.map((l, li) =>
-        Array.from({ length: l.out }, (_, j) => ({
-          w: Array.from({ length: l.in }, (_, k) => c.value(l.w[j * l.in + k]!)),
-          b: c.value(l.b[j]!),
-          isRelu: li < data.layers.length - 1,
-        })),
-      );
-      params = layers.flatMap((layer) => layer.flatMap((n) => [...n.w, n.b]));
+      const model = w3Model(c, data);
+      params = model.params;
       step = c.compile((): Value => {
-        let dataLoss: Value | undefined;
-        for (let i = 0; i < samples; i++) {
-          let h: Value[] = [c.value(data.x[2 * i]!), c.value(data.x[2 * i + 1]!)];
-          for (const layer of layers) {
-            h = layer.map((neuron) => {
-              let act = neuron.b;
-              for (let k = 0; k < neuron.w.length; k++) act = act.add(neuron.w[k]!.mul(h[k]!));
-              return neuron.isRelu ? act.relu() : act;
-            });
-          }
-          const hinge = h[0]!.mul(-data.y[i]!).add(1).relu();
-          dataLoss = dataLoss === undefined ? hinge.add(0) : dataLoss.add(hinge);
-        }
-        let reg: Value | undefined;
-        for (const p of params) {
-          const sq = p.mul(p);
-          reg = reg === undefined ? sq.add(0) : reg.add(sq);
-        }
-        if (!dataLoss || !reg) throw new BenchError('tapegrad W3: empty data or model');
-        const total = dataLoss.mul(1 / samples).add(reg.mul(data.alpha));
+        const total = w3Loss(c, data, model.layers, params);
         for (const p of params) p.grad = 0;
         total.backward();
         return total;
