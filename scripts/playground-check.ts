@@ -300,10 +300,14 @@ export async function checkPlayground(browser: Browser, base: string, baseNotIso
           document.body.dataset['ready'] === 'true' && Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n') === c;
         await snippetPage.goto(target, { waitUntil: 'load' });
         try {
-          await snippetPage.waitForFunction(shows, code, { timeout: 45_000 });
+          await snippetPage.waitForFunction(shows, code, { timeout: 20_000 });
         } catch {
           // A same-document navigation the page missed under load: load the link afresh once.
-          console.log(`playground check: ${link.snippet}: the editor did not show the code; loading the link again`);
+          const seen = await snippetPage.evaluate((want) => ({
+            isHashTheLink: location.hash === want,
+            editor: Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n').slice(0, 60),
+          }), target.slice(target.indexOf('#')));
+          console.log(`playground check: ${link.snippet}: the editor did not show the code (URL is the link: ${seen.isHashTheLink}; editor starts ${JSON.stringify(seen.editor)}); loading the link again`);
           await snippetPage.goto('about:blank');
           await snippetPage.goto(target, { waitUntil: 'load' });
           await snippetPage.waitForFunction(shows, code, { timeout: 60_000 });
