@@ -5,10 +5,12 @@ import {
   CompileError,
   detectAnomaly,
   gt,
+  GradError,
   noGrad,
   randn,
   Rng,
   subInPlace,
+  tapeLength,
   tensor,
   type Tensor,
   value,
@@ -54,11 +56,13 @@ function sgd(params: readonly Tensor[]): void {
 const bits = (t: Tensor): number[] => Array.from(t.data);
 
 describe('compile: the same numbers as eager', () => {
-  test('an MLP training step, five steps with updates: losses and gradients bit for bit (float64)', () => {
+  // Batch 256 puts 1536 elements through each sigmoid: the plan then runs sigmoid's whole-buffer SIMD kernel.
+  test.each([16, 256])('an MLP training step (batch %i), five steps with updates: losses and gradients bit for bit (float64)', (batch) => {
     const eager = mlp(1);
     const compiled = mlp(1);
     const step = compile(compiled.step);
-    const { x, t } = data(1);
+    const x = randn([batch, 8], { seed: 11 });
+    const t = gt(randn([batch, 1], { seed: 12 }), 0);
     for (let i = 0; i < 5; i++) {
       const le = eager.step(x, t);
       const lc = step(x, t);
@@ -269,6 +273,27 @@ describe('compile: signatures, guards and refusals', () => {
     // Liveness: the plan owns fewer buffers than the ops it runs produce.
     expect(after.buffers!).toBeLessThan(after.steps!);
     expect(after.fusedSteps!).toBeLessThan(after.elementwiseOps!);
+  });
+
+  test('the tracing call releases the graph it recorded, as eager backward does; a second backward throws as eager', () => {
+    const { step } = mlp(7);
+    const c = compile(step);
+    const { x, t } = data(7);
+    const before = tapeLength();
+    c(x, t);
+    expect(tapeLength()).toBe(before);
+    c(x, t);
+    expect(tapeLength()).toBe(before);
+    const w = randn([3], { seed: 8, requiresGrad: true });
+    const twice = (a: Tensor): Tensor => {
+      const l = a.mul(w).exp().sum();
+      l.backward();
+      l.backward();
+      return l;
+    };
+    const a = randn([3], { seed: 9 });
+    expect(() => twice(a)).toThrow(GradError);
+    expect(() => compile(twice)(a)).toThrow(GradError);
   });
 
   test('bad arguments get a typed error', () => {

@@ -56,6 +56,17 @@ function isElementwise(op: OpDef): op is ElementwiseOp {
   return 'arity' in op && typeof (op as ElementwiseOp).forward === 'function';
 }
 
+/**
+ * Buffers at least this long run a unary op's whole-buffer kernel (sigmoid's Wasm SIMD) instead of its
+ * scalar form inside a fused loop. Measured (W1's shapes, float64): a fused add + scalar sigmoid over 32768
+ * elements 0.57 ms, the add alone then the kernel 0.27 ms; 16384: 0.19 vs 0.09 ms.
+ */
+const KERNEL_MIN_LENGTH = 1024;
+
+function hasKernel(op: ElementwiseOp, n: number): boolean {
+  return op.kernel !== undefined && op.arity === 1 && n >= KERNEL_MIN_LENGTH;
+}
+
 function alloc(dtype: DType, n: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
 }
@@ -140,12 +151,12 @@ export function buildPlan(trace: Trace): Plan {
   const groups: Group[] = [];
   for (let i = 0; i < nodes.length; ) {
     const n = nodes[i]!;
-    if (n.kind === 'op' && isElementwise(n.op)) {
+    if (n.kind === 'op' && isElementwise(n.op) && !hasKernel(n.op, values[n.output]!.size)) {
       const out = values[n.output]!;
       let j = i + 1;
       while (j < nodes.length) {
         const m = nodes[j]!;
-        if (m.kind !== 'op' || !isElementwise(m.op)) break;
+        if (m.kind !== 'op' || !isElementwise(m.op) || hasKernel(m.op, values[m.output]!.size)) break;
         const o = values[m.output]!;
         if (o.dtype !== out.dtype || o.shape.length !== out.shape.length || !o.shape.every((d, k) => d === out.shape[k])) break;
         j++;
@@ -199,7 +210,16 @@ export function buildPlan(trace: Trace): Plan {
 
   groups.forEach((g, k) => {
     const first = nodes[g.start]!;
-    if (first.kind === 'op' && isElementwise(first.op)) {
+    if (first.kind === 'op' && isElementwise(first.op) && hasKernel(first.op, values[first.output]!.size)) {
+      // A unary op with a whole-buffer kernel (sigmoid's SIMD) runs it: faster than its scalar form in a loop.
+      elementwiseOps++;
+      const outS = storage[first.output]!;
+      const inS = storage[first.inputs[0]!]!;
+      take(outS, values[first.output]!.dtype, values[first.output]!.size);
+      fixedOutputs.add(outS);
+      const kernel = first.op.kernel!;
+      steps.push((bufs) => kernel(bufs[inS]!, bufs[outS]!));
+    } else if (first.kind === 'op' && isElementwise(first.op)) {
       const members = nodes.slice(g.start, g.end) as Extract<IrNode, { kind: 'op' }>[];
       elementwiseOps += members.length;
       fusedSteps++;
@@ -335,7 +355,9 @@ function fusedStep(
     ...fs.map((_, j) => `f${j}`),
     'fr',
   ];
-  const body = `${pre.join('\n')}\nfor (let i = 0; i < ${n}; i++) {\n${lines.join('\n')}\n}`;
+  // The sourceURL names the run in profilers: "fused:sigmoid,mul…[32768]".
+  const label = `fused:${members.map((m) => m.op.name).join(',')}[${n}]`;
+  const body = `${pre.join('\n')}\nfor (let i = 0; i < ${n}; i++) {\n${lines.join('\n')}\n}\n//# sourceURL=${label}`;
   const argv: unknown[] = [
     ...inputs.map(() => null),
     ...maps,
