@@ -15,6 +15,12 @@ const heap = (): number => {
   return m.heapUsed + m.arrayBuffers;
 };
 const KiB = 1024;
+/**
+ * Growth of the heap from step 1000 to the end: the least of three late samples (steps 8000, 9000 and 10,000),
+ * since one sample can catch the engine's own transient allocations (code, feedback) mid-flight; a leak
+ * raises all three.
+ */
+const LATE = new Set([8000, 9000, 10_000]);
 
 /** A 30 → 16 → 8 → 1 sigmoid MLP on a fixed batch of 64, its whole SGD step (forward, backward, update) compiled. */
 function compiledMlp(seed: number): { step: (x: Tensor, t: Tensor) => number; x: Tensor; t: Tensor; stats: () => { allocationsLastCall?: number; traces: number } } {
@@ -50,18 +56,19 @@ test('a compiled MLP step (with its SGD update) for 10,000 steps: no allocation 
   const start = tapeLength();
   const first = net.step(net.x, net.t);
   let heap1k = 0;
+  const late: number[] = [];
   let last = first;
   for (let s = 2; s <= 10_000; s++) {
     last = net.step(net.x, net.t);
     if (s === 1000) heap1k = heap();
+    if (LATE.has(s)) late.push(heap() - heap1k);
     if (s % 1000 === 0) {
       expect(net.stats().allocationsLastCall).toBe(0);
       expect(tapeLength()).toBe(start);
     }
   }
-  const growth = heap() - heap1k;
   // 9,000 replays; even 32 bytes kept per step would be 288 KiB.
-  expect(growth).toBeLessThan(128 * KiB);
+  expect(Math.min(...late)).toBeLessThan(128 * KiB);
   expect(net.stats().traces).toBe(1);
   expect(last).toBeLessThan(first);
   expect(Number.isFinite(last)).toBe(true);
@@ -80,14 +87,16 @@ test('a compiled Value program for 10,000 steps: flat heap, one trace', () => {
     return loss;
   });
   let heap1k = 0;
+  const late: number[] = [];
   const first = step().data;
   let last = first;
   for (let s = 2; s <= 10_000; s++) {
     last = step().data;
     for (const p of w) p.data -= 0.05 * p.grad;
     if (s === 1000) heap1k = heap();
+    if (LATE.has(s)) late.push(heap() - heap1k);
   }
-  expect(heap() - heap1k).toBeLessThan(128 * KiB);
+  expect(Math.min(...late)).toBeLessThan(128 * KiB);
   expect(step.stats().traces).toBe(1);
   expect(last).toBeLessThan(first);
 });
