@@ -1,20 +1,23 @@
 /**
  * Does a hand-written raw backward pay? Times the backward of one recorded op (median of repeated passes
- * over the same graph) three ways: the op as shipped (its hand-written raw form where it has one), the
- * generic raw loop `defineUnary`/`defineBinary` derive from the op's own derivative (for elementwise ops:
- * the op redefined from its number forward and derivative only), and the differentiable rule (what runs
- * under createGraph, here without recording). Each form is warmed up first (V8 optimises a loop only after
- * some passes, so cold passes measure the interpreter), then the three are timed in interleaved rounds.
+ * over the same graph) three ways: the op as shipped (its hand-written raw form where it has one, else its
+ * differentiable rule), a generic per-element loop derived from the op's own number derivative (what
+ * `defineUnary`/`defineBinary` used to attach to every elementwise op; reproduced here as `loopRule`), and
+ * the differentiable rule (the raw form hidden; what runs under createGraph, here without recording).
+ * Each form is warmed up first (V8 optimises a loop only after some passes, so cold passes measure the
+ * interpreter), then the three are timed in interleaved rounds.
  * Sizes: 256×256 (W1 big's hidden layers, 65536 elements) and 512×64 (W1 small's first hidden layer);
  * matmul also in W1 big's first-layer shape. The machine is shared: quote the medians with `uptime`.
  * Run: pnpm exec tsx --conditions=source scripts/raw-backward-bench.ts [rounds]
  */
 import {
-  add, binaryCrossEntropyWithLogits, rand, defineBinary, defineUnary, div, exp, log, matmul, mul, neg, randn, relu, sigmoid, sub, sum,
-  tanh, type BinaryFn, type ElementwiseOp, type Tensor, type UnaryFn,
+  add, binaryCrossEntropyWithLogits, rand, div, exp, log, matmul, mul, neg, randn, relu, sigmoid, sub, sum,
+  tanh, Tensor, type BackwardContext, type BinaryFn, type ElementwiseOp, type UnaryFn,
 } from '@tapegrad/core';
 import { computeGrads } from '../packages/core/src/autograd/engine.ts';
-import { ELEMENTWISE } from '../packages/core/src/ops/index.ts';
+import { broadcastIndex, sameShape } from '../packages/core/src/base/shape.ts';
+import { scratchFor, scratchLike } from '../packages/core/src/graph/grad-pool.ts';
+import { ELEMENTWISE, OPS } from '../packages/core/src/ops/index.ts';
 
 const rounds = Number(process.argv[2] ?? 9);
 const only = process.argv[3];
@@ -24,13 +27,51 @@ const warmup = 80;
 type Graph = { y: Tensor; xs: Tensor[] };
 type Mode = 'shipped' | 'generic' | 'differentiable';
 
-/** A runner of backward passes over one recorded op, with the raw rule on or hidden. */
-function runner(g: Graph, hideRaw: boolean): (reps: number) => number {
-  const op = g.y.node!.op as { rawBackward?: unknown };
+/**
+ * The generic raw loop: dx = dy·f′(x, y) element by element, calling the op's derivative on numbers
+ * (0 where dy is 0), into pooled scratch, with broadcasting by index tables.
+ */
+function loopRule(op: ElementwiseOp): (ctx: BackwardContext) => (Tensor | null)[] {
+  return ({ inputs, output: y, dy }) => {
+    const g = dy.data;
+    const yd = y.data;
+    const n = g.length;
+    const [a, b] = inputs;
+    if (op.arity === 1) {
+      const xd = a!.data;
+      const derivative = op.derivative!;
+      const out = scratchFor(dy);
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]!;
+        out[i] = gi === 0 ? 0 : gi * (derivative(xd[i]!, yd[i]!) as number);
+      }
+      return [Tensor.fromData(out, y.shape, y.dtype)];
+    }
+    const ia = sameShape(a!.shape, y.shape) ? null : broadcastIndex(y.shape, a!.shape);
+    const ib = sameShape(b!.shape, y.shape) ? null : broadcastIndex(y.shape, b!.shape);
+    const ad = a!.data;
+    const bd = b!.data;
+    return [a!, b!].map((x, k) => {
+      if (!x.requiresGrad) return null;
+      const partial = k === 0 ? op.da : op.db!;
+      const out = scratchLike(g, n);
+      for (let i = 0; i < n; i++) {
+        const gi = g[i]!;
+        out[i] = gi === 0 ? 0 : gi * (partial(ad[ia === null ? i : ia[i]!]!, bd[ib === null ? i : ib[i]!]!, yd[i]!) as number);
+      }
+      return Tensor.fromData(out, y.shape, y.dtype);
+    });
+  };
+}
+
+/** A runner of backward passes over one recorded op, as shipped, through the generic loop, or with the raw rule hidden. */
+function runner(g: Graph, mode: Mode): (reps: number) => number {
+  const op = g.y.node!.op as ElementwiseOp & { rawBackward?: unknown };
   const seed = randn(g.y.shape, { seed: 3 });
+  const swap = mode === 'shipped' ? null : mode === 'generic' ? loopRule(op) : undefined;
   return (n) => {
     const saved = op.rawBackward;
-    if (hideRaw) Object.defineProperty(op, 'rawBackward', { value: undefined, configurable: true, writable: true });
+    if (swap !== null) Object.defineProperty(op, 'rawBackward', { value: swap, configurable: true, writable: true });
     try {
       const ms: number[] = [];
       for (let r = 0; r < n; r++) {
@@ -40,7 +81,7 @@ function runner(g: Graph, hideRaw: boolean): (reps: number) => number {
       }
       return median(ms);
     } finally {
-      if (hideRaw) Object.defineProperty(op, 'rawBackward', { value: saved, configurable: true, writable: true });
+      if (swap !== null) Object.defineProperty(op, 'rawBackward', { value: saved, configurable: true, writable: true });
     }
   };
 }
@@ -53,21 +94,14 @@ const x = (shape: number[], seed: number, positive = false): Tensor => {
   return t;
 };
 
-/** The op redefined from its number forward and derivatives only: the generic raw loop. */
-function generic(f: UnaryFn | BinaryFn): UnaryFn | BinaryFn {
-  const op = (f as { op: ElementwiseOp }).op;
-  if (op.arity === 1) return defineUnary({ name: `${op.name}-generic`, rule: op.rule, forward: op.forward, derivative: op.derivative! });
-  return defineBinary({ name: `${op.name}-generic`, rule: op.rule, forward: op.forward, da: op.da, db: op.db! });
-}
-
-type Case = { name: string; make: (f?: UnaryFn | BinaryFn) => Graph; fn?: UnaryFn | BinaryFn };
+type Case = { name: string; make: () => Graph; isElementwise?: boolean };
 const unary = (name: string, fn: UnaryFn, shape: number[], positive = false): Case => ({
-  name: `${name} ${shape.join('×')}`, fn, make: (f = fn) => { const a = x(shape, 1, positive); return { y: (f as UnaryFn)(a) as Tensor, xs: [a] }; },
+  name: `${name} ${shape.join('×')}`, isElementwise: true, make: () => { const a = x(shape, 1, positive); return { y: fn(a), xs: [a] }; },
 });
 const binary = (name: string, fn: BinaryFn, shape: number[], bShape = shape, positive = false): Case => ({
   name: `${name} ${shape.join('×')}${bShape === shape ? '' : ` + ${bShape.join('×')}`}`,
-  fn,
-  make: (f = fn) => { const a = x(shape, 1); const b = x(bShape, 2, positive); return { y: (f as BinaryFn)(a, b) as Tensor, xs: [a, b] }; },
+  isElementwise: true,
+  make: () => { const a = x(shape, 1); const b = x(bShape, 2, positive); return { y: fn(a, b), xs: [a, b] }; },
 });
 const big = [256, 256];
 const small = [512, 64];
@@ -76,7 +110,7 @@ for (const s of [big, small]) {
   cases.push(
     binary('add', add, s), binary('add', add, s, [s[1]!]), binary('sub', sub, s), binary('mul', mul, s), binary('div', div, s, s, true),
     unary('neg', neg, s), unary('exp', exp, s), unary('log', log, s, true), unary('relu', relu, s), unary('sigmoid', sigmoid, s), unary('tanh', tanh, s),
-    { name: `bceWithLogits ${s.join('×')}`, make: () => { const z = x(s, 1); const t = rand(s, { seed: 4 }); return { y: binaryCrossEntropyWithLogits(z, t, { reduction: 'none' }), xs: [z] }; } },
+    { name: `bceWithLogits ${s.join('×')}`, isElementwise: true, make: () => { const z = x(s, 1); const t = rand(s, { seed: 4 }); return { y: binaryCrossEntropyWithLogits(z, t, { reduction: 'none' }), xs: [z] }; } },
     { name: `sum axis 0 ${s.join('×')}`, make: () => { const a = x(s, 1); return { y: sum(a, 0), xs: [a] }; } },
     { name: `sum all ${s.join('×')}`, make: () => { const a = x(s, 1); return { y: sum(a), xs: [a] }; } },
   );
@@ -105,9 +139,8 @@ if (only !== 'generic') {
 console.log(`backward of one op: as shipped vs generic raw loop vs differentiable rule, float64, median ms of ${rounds}×${reps} passes after ${warmup} warm-up passes`);
 console.log('op                                 shipped   generic  differentiable  generic/shipped  diff/shipped');
 for (const c of cases) {
-  const g = c.fn === undefined ? undefined : generic(c.fn);
-  const runs: [Mode, (n: number) => number][] = [['shipped', runner(c.make(), false)], ['differentiable', runner(c.make(), true)]];
-  if (g !== undefined) runs.push(['generic', runner(c.make(g), false)]);
+  const runs: [Mode, (n: number) => number][] = [['shipped', runner(c.make(), 'shipped')], ['differentiable', runner(c.make(), 'differentiable')]];
+  if (c.isElementwise === true) runs.push(['generic', runner(c.make(), 'generic')]);
   report(c.name, runs);
 }
 }
@@ -117,12 +150,10 @@ console.log(`\nelementwise ops: generic raw loop vs differentiable rule, ${big.j
 console.log('op                                 shipped   generic  differentiable                   diff/generic');
 for (const op of ELEMENTWISE) {
   if (op.isNondifferentiable) continue;
-  const f = generic(Object.assign(() => 0, { op }) as unknown as UnaryFn);
+  const f = OPS[op.name] as unknown as (...xs: Tensor[]) => Tensor;
   const make = (): Graph => {
-    if (op.arity === 1) { const a = x(big, 1, true); return { y: (f as UnaryFn)(a) as Tensor, xs: [a] }; }
-    const a = x(big, 1, true);
-    const b = x(big, 2, true);
-    return { y: (f as BinaryFn)(a, b) as Tensor, xs: [a, b] };
+    const xs = op.arity === 1 ? [x(big, 1, true)] : [x(big, 1, true), x(big, 2, true)];
+    return { y: f(...xs), xs };
   };
-  report(op.name, [['generic', runner(make(), false)], ['differentiable', runner(make(), true)]]);
+  report(op.name, [['generic', runner(make(), 'generic')], ['differentiable', runner(make(), 'differentiable')]]);
 }

@@ -23,6 +23,7 @@ export const relu: UnaryFn = defineUnary({
   kernel: (x, y) => {
     for (let i = 0; i < x.length; i++) y[i] = x[i]! <= 0 ? 0 : x[i]!;
   },
+  // Raw loop kept: backward 0.50 ms vs 0.84 differentiable at 256×256 (1.53×), 0.22 vs 0.38 at 512×64 (1.70×); medians of 3 runs of scripts/raw-backward-bench.ts, float64, load 7–18 on 2 cores.
   rawBackward: (x, _y, dy, dx) => {
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
   },
