@@ -7,8 +7,8 @@
  * Each form is warmed up first (V8 optimises a loop only after some passes, so cold passes measure the
  * interpreter), then the three are timed in interleaved rounds.
  * Sizes: 256×256 (W1 big's hidden layers, 65536 elements) and 512×64 (W1 small's first hidden layer);
- * matmul also in W1 big's first-layer shape. The machine is shared: quote the medians with `uptime`.
- * Run: pnpm exec tsx --conditions=source scripts/raw-backward-bench.ts [rounds]
+ * matmul also in W1 big's first-layer shape and W6's batched linear layers (a batch times one matrix). The machine is shared: quote the medians with `uptime`.
+ * Run: pnpm exec tsx --conditions=source scripts/raw-backward-bench.ts [rounds] [only: an op-name prefix, or generic]
  */
 import {
   add, binaryCrossEntropyWithLogits, rand, div, exp, log, matmul, mul, neg, randn, relu, sigmoid, sub, sum,
@@ -118,6 +118,8 @@ for (const s of [big, small]) {
 cases.push(
   { name: 'matmul 256×256·256×256', make: () => { const a = x(big, 1); const b = x(big, 5); return { y: matmul(a, b), xs: [a, b] }; } },
   { name: 'matmul 256×784·(256×784)ᵀ', make: () => { const a = x([256, 784], 1); const w = x([256, 784], 5); return { y: matmul(a, w, { transposeB: true }), xs: [a, w] }; } },
+  { name: 'matmul 32×16×64·(256×64)ᵀ', make: () => { const a = x([32, 16, 64], 1); const w = x([256, 64], 5); return { y: matmul(a, w, { transposeB: true }), xs: [a, w] }; } },
+  { name: 'matmul 32×16×256·(64×256)ᵀ', make: () => { const a = x([32, 16, 256], 1); const w = x([64, 256], 5); return { y: matmul(a, w, { transposeB: true }), xs: [a, w] }; } },
   { name: 'matmul 512×30·(64×30)ᵀ', make: () => { const a = x([512, 30], 1); const w = x([64, 30], 5); return { y: matmul(a, w, { transposeB: true }), xs: [a, w] }; } },
 );
 
@@ -136,9 +138,10 @@ function report(name: string, runs: [Mode, (n: number) => number][]): void {
 }
 
 if (only !== 'generic') {
+// `only` (a name prefix such as relu or matmul) picks cases of this table; 'generic' skips to the next.
 console.log(`backward of one op: as shipped vs generic raw loop vs differentiable rule, float64, median ms of ${rounds}×${reps} passes after ${warmup} warm-up passes`);
 console.log('op                                 shipped   generic  differentiable  generic/shipped  diff/shipped');
-for (const c of cases) {
+for (const c of cases.filter((k) => k.name.startsWith(only ?? ''))) {
   const runs: [Mode, (n: number) => number][] = [['shipped', runner(c.make(), 'shipped')], ['differentiable', runner(c.make(), 'differentiable')]];
   if (c.isElementwise === true) runs.push(['generic', runner(c.make(), 'generic')]);
   report(c.name, runs);
@@ -146,6 +149,7 @@ for (const c of cases) {
 }
 
 // Every differentiable elementwise op, through the generic raw loop vs its differentiable rule (inputs > 0.5).
+if (only === undefined || only === 'generic') {
 console.log(`\nelementwise ops: generic raw loop vs differentiable rule, ${big.join('×')} float64`);
 console.log('op                                 shipped   generic  differentiable                   diff/generic');
 for (const op of ELEMENTWISE) {
@@ -156,4 +160,5 @@ for (const op of ELEMENTWISE) {
     return { y: f(...xs), xs };
   };
   report(op.name, [['generic', runner(make(), 'generic')], ['differentiable', runner(make(), 'differentiable')]]);
+}
 }

@@ -22,20 +22,37 @@ interface MatmulAttrs {
 const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
   name: 'matmul',
   rule: 'Y = A·B, ∂L/∂A = ∂L/∂Y·Bᵀ, ∂L/∂B = Aᵀ·∂L/∂Y ⇒ dA = dY·Bᵀ, dB = Aᵀ·dY (transpose flags, no copies)',
-  // No raw form: straight gemm calls measured differentiable/raw 0.94 (256×256·256×256), 0.92 (W1 big's 256×784·(256×784)ᵀ), 1.01 (512×30·(64×30)ᵀ).
+  // No raw form: straight gemm calls measured differentiable/raw 0.94 (256×256·256×256), 0.92 (W1 big's 256×784·(256×784)ᵀ),
+  // 1.01 (512×30·(64×30)ᵀ); with the batch folded into m, 1.30 (W6's 32×16×64·(256×64)ᵀ, runs 0.58–1.83) and 1.02
+  // (32×16×256·(64×256)ᵀ): medians of 3 runs of scripts/raw-backward-bench.ts, load 8–18 on 2 cores.
   backward: ({ inputs: [a, b], dy, attrs: { transA, transB } }) => [
     a!.requiresGrad
       ? transA
         ? matmul(b!, dy, { transposeA: transB, transposeB: true })
         : matmul(dy, b!, { transposeB: !transB })
       : null,
-    b!.requiresGrad
-      ? transB
-        ? matmul(dy, a!, { transposeA: true, transposeB: transA })
-        : matmul(a!, dy, { transposeA: !transA })
-      : null,
+    b!.requiresGrad ? gradB(a!, b!, dy, transA, transB) : null,
   ],
 });
+
+/**
+ * dB of `Y = op(A)·op(B)`. When B is one matrix and A a batch of row blocks (not transposed), the sum of
+ * the per-batch products Aᵢᵀ·dYᵢ that the engine would otherwise take over the broadcast batch axes is
+ * itself one product over the flattened rows: dB = Aᵀ·dY with A as [rows, k] and dY as [rows, n].
+ */
+function gradB(a: Tensor, b: Tensor, dy: Tensor, transA: boolean, transB: boolean): Tensor {
+  const k = a.shape[a.rank - 1]!;
+  const n = dy.shape[dy.rank - 1]!;
+  if (b.rank === 2 && a.rank > 2 && !transA && k > 0 && n > 0) {
+    const a2 = reshape(a, [a.size / k, k]);
+    const dy2 = reshape(dy, [dy.size / n, n]);
+    // B stored [k, n]: dB = Aᵀ·dY; stored [n, k] (transB): dB = dYᵀ·A
+    return transB ? matmul(dy2, a2, { transposeA: true }) : matmul(a2, dy2, { transposeA: true });
+  }
+  return transB
+    ? matmul(dy, a, { transposeA: true, transposeB: transA })
+    : matmul(a, dy, { transposeA: !transA });
+}
 
 /**
  * Matrix product `Y = A·B`, NumPy-style: 2-D matrices, 1-D vectors (a leading vector is a row, a
@@ -98,6 +115,8 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batc
   const count = sizeOf(batch);
   const out = alloc(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   if (count === 1) gemm(a.data, b.data, out, m, n, k, transA, transB);
+  // A batch of row blocks times one matrix is one product of (count·m) rows: one GEMM call, B packed once.
+  else if (rb === 2 && !transA) gemm(a.data, b.data, out, count * m, n, k, false, transB);
   else {
     const ia = broadcastIndex(batch, a.shape.slice(0, -2));
     const ib = broadcastIndex(batch, b.shape.slice(0, -2));

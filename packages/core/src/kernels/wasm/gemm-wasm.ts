@@ -11,7 +11,7 @@ import type { FloatArray } from '../../base/dtype.ts';
 import {
   GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
 } from './gemm-wasm.generated.js';
-import { canBlock, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
+import { canBlock, NO_SHARED_MEMORY, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
 
 interface GemmExports {
@@ -238,7 +238,13 @@ function wantedWorkers(): number {
 
 /** Workers a job may use: starts the missing ones (lazily, and again after one died). */
 function usableWorkers(e: Engine): number {
-  const wanted = e.isShared ? wantedWorkers() : 0;
+  if (!e.isShared) {
+    // Unshared memory (no SharedArrayBuffer here): workers could not see the buffers. Say so when more
+    // threads were wanted, as the debug channel promises for a page that is not cross-origin isolated.
+    if (wantedWorkers() > 0) notice(NO_SHARED_MEMORY);
+    return 0;
+  }
+  const wanted = wantedWorkers();
   const support = threadSupport();
   if (wanted > 0 && support.kind === 'none') {
     notice(support.reason);
@@ -310,6 +316,8 @@ export async function wasmWarmUp(timeoutMs = 5000): Promise<void> {
   const e = getEngine();
   if (e === undefined) return;
   const want = usableWorkers(e);
+  // Nothing to wait for; and on unshared memory `ctrl` may view a buffer a grow has detached.
+  if (want === 0) return;
   const until = Date.now() + timeoutMs;
   while (Atomics.load(e.ctrl, CTRL.up) < want && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 2));
