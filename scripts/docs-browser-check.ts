@@ -42,6 +42,8 @@ export interface CheckResult {
 export async function checkSite(): Promise<CheckResult> {
   const server = await serveSite(site);
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const plainServer = await serveSite(site, 0, { isolated: false });
+  const basePlain = `http://127.0.0.1:${(plainServer.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({ executablePath, args: ARGS });
   const failures: string[] = [];
   const pages = htmlPages(site);
@@ -106,10 +108,11 @@ export async function checkSite(): Promise<CheckResult> {
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
     await context.close();
-    playground = await checkPlayground(browser, base, site, root, failures);
+    playground = await checkPlayground(browser, base, basePlain, site, root, failures);
   } finally {
     await browser.close();
     await new Promise((resolve) => server.close(resolve));
+    await new Promise((resolve) => plainServer.close(resolve));
   }
   return { pages: pages.length, failures, playground };
 }
@@ -136,6 +139,10 @@ async function main(): Promise<void> {
         `slider update median ${ms[Math.floor(ms.length / 2)]?.toFixed(0) ?? '?'} ms, max ${ms.at(-1)?.toFixed(0) ?? '?'} ms over ${ms.length}; ` +
         `${playground.snippets} guide snippets matched Node; JS page ${kb(size['page']!.raw)}, worker ${kb(size['worker']!.raw)}, Graphviz (lazy) ${kb(size['graphviz']!.raw)}`,
     );
+    console.log(`playground: GEMM threads ${playground.threads.isolated} served cross-origin isolated, ${playground.threads.notIsolated} served without the headers`);
+    for (const l of playground.layouts) {
+      console.log(`playground at ${l.screen}: sideways overflow ${l.overflowPx} px, layout shift ${l.shift} and ${l.moved.toFixed(1)} px moved when output arrived, ${l.tabStops} Tab stops to the output`);
+    }
     for (const s of playground.screenshots) console.log(`screenshot: ${relative(root, s)}`);
   }
   console.log(`docs-browser-check: ${pages} pages, ${failures.length} failure${failures.length === 1 ? '' : 's'}`);

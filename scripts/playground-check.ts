@@ -12,12 +12,16 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { formatArgs } from '../docs/playground/format.ts';
 import { decodeCode } from '../docs/playground/url-code.ts';
+import { checkLayouts, type LayoutFigures } from './playground-layout-check.ts';
 
 export interface PlaygroundFigures {
   firstOutputMs: number | null;
   sliderUpdateMs: number[];
   snippets: number;
   screenshots: string[];
+  layouts: LayoutFigures[];
+  /** Threads the runner's large products use, served cross-origin isolated and not. */
+  threads: { isolated: number; notIsolated: number };
 }
 
 const TYPED = `import { value } from '@tapegrad/core';
@@ -28,6 +32,13 @@ playground.label({ a, b, c });
 c.backward();
 console.log('c =', c.data, 'da =', a.grad, 'db =', b.grad);
 `;
+
+/** In a page that is not isolated: a product that grows the kernels' memory, then ready() (it once threw). */
+const GROWN_THEN_READY = `import { backendInfo, matmul, randn, ready } from '@tapegrad/core';
+const a = randn([600, 600]);
+matmul(a, a);
+const info = await ready();
+console.log(info.wasm, info.threads, backendInfo().notices.some((n) => n.includes('not cross-origin isolated')));`;
 
 const ESCAPE = `const r: Record<string, string> = {};
 const g = globalThis as any;
@@ -97,8 +108,12 @@ async function runInNode(code: string, scratch: string, k: number): Promise<stri
   return lines;
 }
 
-export async function checkPlayground(browser: Browser, base: string, site: string, root: string, failures: string[]): Promise<PlaygroundFigures> {
-  const figures: PlaygroundFigures = { firstOutputMs: null, sliderUpdateMs: [], snippets: 0, screenshots: [] };
+/**
+ * Runs the playground checks against the site served at `base` (cross-origin isolated) and at
+ * `baseNotIsolated` (the same files without the isolation headers).
+ */
+export async function checkPlayground(browser: Browser, base: string, baseNotIsolated: string, site: string, root: string, failures: string[]): Promise<PlaygroundFigures> {
+  const figures: PlaygroundFigures = { firstOutputMs: null, sliderUpdateMs: [], snippets: 0, screenshots: [], layouts: [], threads: { isolated: 0, notIsolated: 0 } };
   let lap = Date.now();
   const phase = (name: string): void => {
     if (process.env['PLAYGROUND_CHECK_VERBOSE']) console.log(`playground check: ${name} ${((Date.now() - lap) / 1000).toFixed(1)} s`);
@@ -184,14 +199,6 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
     });
     await page.screenshot({ path: join(shots, 'seed-neuron-desktop.png'), fullPage: true });
     figures.screenshots.push(join(shots, 'seed-neuron-desktop.png'));
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByTestId('run').click();
-    await page.waitForFunction(() => document.body.dataset['state'] === 'done');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    if (overflow > 0) fail(`phone width: the page scrolls sideways by ${overflow}px`);
-    await page.screenshot({ path: join(shots, 'seed-neuron-phone.png'), fullPage: true });
-    figures.screenshots.push(join(shots, 'seed-neuron-phone.png'));
-    await page.setViewportSize({ width: 1280, height: 900 });
     // No layout shift: the panes stay where they were when output arrives.
     await page.getByTestId('run').click();
     await page.waitForFunction(() => document.body.dataset['state'] === 'done');
@@ -199,6 +206,31 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
     if (after.some((t, i) => Math.abs(t - layoutShift[i]!) > 0.5)) fail(`panes moved when output arrived: ${layoutShift} → ${after}`);
 
     phase('seed neuron');
+    // 3b. 200 % zoom and a phone-width screen: no sideways scrolling, keyboard use, no layout shift.
+    const layout = await checkLayouts(browser, base, shots, fail);
+    figures.layouts.push(...layout.figures);
+    figures.screenshots.push(...layout.screenshots);
+    phase('zoom and phone');
+
+    // 3c. The back end. Served cross-origin isolated, the runner has shared memory and large products use
+    // the GEMM threads; served without the headers (as a host that sends none), one thread, the page says
+    // why, and ready() after a product that grew the memory still resolves.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    figures.threads.isolated = Number(await page.locator('body').getAttribute('data-threads'));
+    if (cores > 1 && !(figures.threads.isolated > 1)) fail(`cross-origin isolated, the runner uses ${figures.threads.isolated} thread(s) on ${cores} cores: ${await page.getByTestId('backend').textContent()}`);
+    const plain = await context.newPage();
+    plain.on('pageerror', (e) => errors.push(`page error (not isolated): ${e.message}`));
+    await plain.goto(`${baseNotIsolated}playground.html`, { waitUntil: 'load' });
+    await plain.waitForFunction(() => document.body.dataset['threads'] !== undefined);
+    figures.threads.notIsolated = Number(await plain.locator('body').getAttribute('data-threads'));
+    const note = (await plain.getByTestId('backend').textContent()) ?? '';
+    if (figures.threads.notIsolated !== 1 || !note.includes('1 thread') || !note.includes('not cross-origin isolated')) fail(`not isolated: the back end line says ${JSON.stringify(note)} (threads ${figures.threads.notIsolated})`);
+    await setCode(plain, GROWN_THEN_READY);
+    await runAndWait(plain);
+    const grown = (await outputLines(plain)).join('\n');
+    if (grown !== 'true 1 true') fail(`not isolated: ready() after a large product printed ${JSON.stringify(grown)}`);
+    await plain.close();
+    phase('back end');
     // 4. Stop ends an endless loop, and the page keeps working.
     await setCode(page, 'let n = 0;\nwhile (true) n++;');
     await page.getByTestId('run').click();
@@ -256,11 +288,6 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
       let k = 0;
       const snippetPage = await open();
       for (const link of links) {
-        const skip = NOT_IN_BROWSER[link.snippet];
-        if (skip !== undefined) {
-          console.log(`playground check: ${link.snippet} not compared: ${skip}`);
-          continue;
-        }
         const code = decodeCode(link.href.slice(link.href.indexOf('#code=') + 6));
         if (code === null) {
           fail(`${link.snippet}: the link does not decode`);
@@ -273,10 +300,14 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
           document.body.dataset['ready'] === 'true' && Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n') === c;
         await snippetPage.goto(target, { waitUntil: 'load' });
         try {
-          await snippetPage.waitForFunction(shows, code, { timeout: 45_000 });
+          await snippetPage.waitForFunction(shows, code, { timeout: 20_000 });
         } catch {
           // A same-document navigation the page missed under load: load the link afresh once.
-          console.log(`playground check: ${link.snippet}: the editor did not show the code; loading the link again`);
+          const seen = await snippetPage.evaluate((want) => ({
+            isHashTheLink: location.hash === want,
+            editor: Array.from(document.querySelectorAll('.cm-line'), (l) => l.textContent).join('\n').slice(0, 60),
+          }), target.slice(target.indexOf('#')));
+          console.log(`playground check: ${link.snippet}: the editor did not show the code (URL is the link: ${seen.isHashTheLink}; editor starts ${JSON.stringify(seen.editor)}); loading the link again`);
           await snippetPage.goto('about:blank');
           await snippetPage.goto(target, { waitUntil: 'load' });
           await snippetPage.waitForFunction(shows, code, { timeout: 60_000 });
@@ -301,15 +332,6 @@ export async function checkPlayground(browser: Browser, base: string, site: stri
   for (const e of errors) fail(e);
   return figures;
 }
-
-/**
- * Snippets whose output cannot match Node's in the playground, with the reason (printed by the check).
- * TODO(issue 12): `ready()` fails in the sandboxed worker (no cross-origin isolation, so no shared memory
- * for the GEMM threads: "Cannot perform Atomics.load on a detached ArrayBuffer").
- */
-const NOT_IN_BROWSER: Readonly<Record<string, string>> = {
-  'docs/installing.md#1': "ready() starts GEMM threads, which need shared memory the sandboxed worker does not have",
-};
 
 /** The "Open in playground" links of the built pages, with the page they are on. */
 function collectLinks(site: string): { page: string; href: string; snippet: string }[] {

@@ -11,8 +11,30 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.csv': 'text/csv; charset=utf-8',
 };
 
-/** Serves `dir` on `port` (0 for an ephemeral one) at 127.0.0.1. */
-export function serveSite(dir: string, port = 0): Promise<Server> {
+/**
+ * The headers that make the playground cross-origin isolated, so that its program runner has shared
+ * memory and large products use the GEMM worker threads. The page and everything under playground/
+ * get them (the runner frame must send COEP itself, or the isolated page would not load it); the rest
+ * of the site does not need them. A host that cannot send headers serves a page that is not isolated,
+ * where products keep to one thread and the page says why.
+ */
+const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
+/** Whether a request path gets the isolation headers: the playground page and its files. */
+function isPlayground(url: string): boolean {
+  return url === '/playground.html' || url.startsWith('/playground/');
+}
+
+/**
+ * Serves `dir` on `port` (0 for an ephemeral one) at 127.0.0.1; `isolated: false` leaves the playground
+ * without the cross-origin isolation headers (as a host that sends no headers serves it).
+ */
+export function serveSite(dir: string, port = 0, opts: { readonly isolated?: boolean } = {}): Promise<Server> {
+  const isolated = opts.isolated ?? true;
   const server = createServer((req, res) => {
     let url: string;
     try {
@@ -36,7 +58,11 @@ export function serveSite(dir: string, port = 0): Promise<Server> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+      'x-content-type-options': 'nosniff',
+      ...(isolated && isPlayground(url) ? ISOLATION_HEADERS : {}),
+    });
     createReadStream(path).pipe(res);
   });
   return new Promise((resolve, reject) => {

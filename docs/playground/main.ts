@@ -27,6 +27,7 @@ const status = $('status');
 const slidersBox = $('sliders');
 const notice = $('notice');
 const exampleSelect = $<HTMLSelectElement>('example');
+const backendLine = $('backend');
 
 // ---- The editor ---------------------------------------------------------------------------------
 
@@ -113,6 +114,9 @@ function runner(): Promise<MessagePort> {
   ready = new Promise((resolve, reject) => {
     const f = document.createElement('iframe');
     f.setAttribute('sandbox', 'allow-scripts');
+    // On a cross-origin-isolated page the runner (an opaque origin) shares the isolation only if allowed
+    // to: its worker then has shared memory, and large products use GEMM threads.
+    f.allow = 'cross-origin-isolated';
     f.src = 'playground/runner.html';
     f.title = 'program runner (no content)';
     f.hidden = true;
@@ -124,6 +128,7 @@ function runner(): Promise<MessagePort> {
         const channel = new MessageChannel();
         channel.port1.onmessage = (m) => {
           if ((m.data as { type?: string }).type === 'ready') {
+            showBackend((m.data as { backend: BackendShown }).backend);
             channel.port1.onmessage = onWorkerMessage;
             port = channel.port1;
             resolve(channel.port1);
@@ -208,6 +213,7 @@ let runsDone = 0;
 let pendingGraph: string | null = null;
 let graphNote = '';
 let sliderValues: Record<string, number> = {};
+let staleSliders = new Set<string>();
 let queuedSliderRun = false;
 let sliderStart = 0;
 const updateTimes: number[] = [];
@@ -221,8 +227,10 @@ async function runCode(fromSlider = false): Promise<void> {
   runId++;
   const id = runId;
   if (!fromSlider) {
+    // The sliders stay until the run is done (the program declares them again as it runs), so the
+    // editor below them does not jump; those it no longer declares go then.
     sliderValues = {};
-    slidersBox.replaceChildren();
+    staleSliders = new Set(Array.from(slidersBox.querySelectorAll<HTMLInputElement>('input[data-name]'), (el) => el.dataset['name']!));
   }
   startedAt = performance.now();
   firstOutputMs = null;
@@ -259,6 +267,10 @@ async function runCode(fromSlider = false): Promise<void> {
 
 async function finishRun(ms: number): Promise<void> {
   const id = runId;
+  for (const input of slidersBox.querySelectorAll<HTMLInputElement>('input[data-name]')) {
+    if (staleSliders.has(input.dataset['name']!)) input.closest('label')?.remove();
+  }
+  staleSliders.clear();
   if (pendingGraph !== null) {
     try {
       const svg = await renderSvg(pendingGraph);
@@ -330,6 +342,7 @@ function showGrads(rows: { name: string; shape: string; grad: string }[]): void 
 }
 
 function showSlider(name: string, value: number, min: number, max: number, step: number): void {
+  staleSliders.delete(name);
   let input = slidersBox.querySelector<HTMLInputElement>(`input[data-name="${CSS.escape(name)}"]`);
   if (input === null) {
     const label = document.createElement('label');
@@ -355,6 +368,27 @@ function showSlider(name: string, value: number, min: number, max: number, step:
   input.step = String(step);
   if (sliderValues[name] === undefined) input.value = String(value);
   (input.nextElementSibling as HTMLOutputElement).textContent = input.value;
+}
+
+/** What the worker's back end uses, as it reports it once ready. */
+interface BackendShown {
+  readonly wasm: boolean;
+  readonly fma: boolean;
+  readonly threads: number;
+  readonly notices: readonly string[];
+  readonly isolated: boolean;
+}
+
+/** Says under the editor what the programs run on, and why products keep to one thread when they do. */
+function showBackend(b: BackendShown): void {
+  const kernels = b.wasm ? `WebAssembly SIMD${b.fma ? ' with fused multiply-add' : ''}` : 'JavaScript (no WebAssembly)';
+  let threads = `${b.threads} thread${b.threads === 1 ? '' : 's'} for large matrix products`;
+  if (b.threads === 1 && !b.isolated) {
+    threads += ': this page is not cross-origin isolated (its server sends no COOP/COEP headers), so programs have no shared memory for GEMM threads; results are the same, large products slower';
+  } else if (b.threads === 1) threads += b.notices.length > 0 ? `: ${b.notices.at(-1)!}` : ' (this machine shows one core)';
+  backendLine.textContent = `Programs run on ${kernels}, ${threads}.`;
+  backendLine.title = b.notices.join('\n');
+  document.body.dataset['threads'] = String(b.threads);
 }
 
 // ---- Graphviz, loaded the first time a graph is drawn ---------------------------------------------

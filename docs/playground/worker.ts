@@ -29,11 +29,8 @@ type Inbound =
 const MAX_BOXES = 250;
 const MAX_STEPS = 80;
 
-// `ready()` keeps to one thread here: without shared memory, GEMM helper threads cannot start (asking
-// for them in this worker fails with "Cannot perform Atomics.load on a detached ArrayBuffer").
-const coreOneThread = { ...core, ready: (opts: { readonly threads?: number } = {}) => core.ready({ ...opts, threads: 1 }) };
 const MODULES: Record<string, unknown> = {
-  '@tapegrad/core': coreOneThread, '@tapegrad/nn': nn, '@tapegrad/nn/node': nnNode, '@tapegrad/viz': viz, '@tapegrad/verify': verify,
+  '@tapegrad/core': core, '@tapegrad/nn': nn, '@tapegrad/nn/node': nnNode, '@tapegrad/viz': viz, '@tapegrad/verify': verify,
 };
 
 interface Capture {
@@ -70,9 +67,12 @@ export function start(port: MessagePort): void {
     send = (msg) => port.postMessage({ ...msg, run: m.run });
     void run(m.code, m.sliders, capture, send);
   };
-  // One thread: the sandboxed worker is not cross-origin isolated, so it has no shared memory to give
-  // GEMM helper threads; the kernels load before the first program runs.
-  void core.ready({ threads: 1 }).catch(() => null).then(() => port.postMessage({ type: 'ready' }));
+  // The kernels load (and the GEMM threads start, where memory can be shared) before the first program
+  // runs; the page shows what the back end uses and, when it keeps to one thread, why.
+  void core
+    .ready()
+    .then((info) => info, () => core.backendInfo())
+    .then((info) => port.postMessage({ type: 'ready', backend: { ...info, isolated: globalThis.crossOriginIsolated === true } }));
 }
 
 const compiled = new Map<string, string>();

@@ -41,6 +41,29 @@ describe('backendInfo and ready', () => {
   });
 });
 
+describe('a page that is not cross-origin isolated (unshared Wasm memory, as in the playground)', () => {
+  // A separate process: the engine is created once per process, and here it must be created unshared.
+  const script = [
+    '(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated = false;',
+    `const { backendInfo, matmul, randn, ready } = await import(${JSON.stringify(src('core/src/index.ts'))});`,
+    // A product large enough to grow linear memory, which detaches the old, unshared buffer.
+    'const a = randn([600, 600]);',
+    'const shape = matmul(a, a).shape;',
+    'const info = await ready();',
+    'process.stdout.write(JSON.stringify({ shape, threads: info.threads, again: (await ready()).threads, notices: backendInfo().notices }));',
+  ].join('\n');
+
+  it('ready() after memory grew resolves with one thread, and the debug channel says why', () => {
+    const res = spawnSync(tsx, ['--conditions=source', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(res.stderr).toBe('');
+    const out = JSON.parse(res.stdout) as { shape: number[]; threads: number; again: number; notices: string[] };
+    expect(out.shape).toEqual([600, 600]);
+    expect(out.threads).toBe(1);
+    expect(out.again).toBe(1);
+    expect(out.notices.filter((n) => n.startsWith('SharedArrayBuffer is unavailable (the page is not cross-origin isolated)'))).toHaveLength(1);
+  });
+});
+
 describe('entry points that travel', () => {
   it('core, nn and viz have no top-level await (a CommonJS bundle of each builds, so require() works on Node 22+)', async () => {
     for (const pkg of ['core', 'nn', 'viz']) {

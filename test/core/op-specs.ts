@@ -193,6 +193,8 @@ export const OP_SPECS: readonly OpSpec[] = [
       { shapes: [[2, 3], [3]], label: 'matrix·vector' },
       { shapes: [[3], [3]], label: 'vector·vector' },
       { shapes: [[2, 2, 3], [3, 4]], label: 'batched with a matrix' },
+      { shapes: [[2, 2, 3], [4, 3]], fn: (a, b) => matmul(a!, b!, { transposeB: true }), label: 'batched with a transposed matrix' },
+      { shapes: [[2, 3, 2], [3, 4]], fn: (a, b) => matmul(a!, b!, { transposeA: true }), label: 'transposed batch with a matrix' },
       { shapes: [[2, 1, 2, 3], [3, 3, 2]], label: 'batch axes broadcast' },
       { shapes: [[3, 2], [3, 4]], fn: (a, b) => matmul(a!, b!, { transposeA: true }), label: 'transposeA' },
       { shapes: [[2, 3], [4, 3]], fn: (a, b) => matmul(a!, b!, { transposeB: true }), label: 'transposeB' },
@@ -375,6 +377,7 @@ export const OP_SPECS: readonly OpSpec[] = [
       { shapes: [[2, 3]] },
       { shapes: [[2, 3], [3], [3]], fn: (x, w, b) => layerNorm(x!, 3, w!, b!), label: 'weight and bias' },
       { shapes: [[2, 2, 3], [2, 3]], fn: (x, w) => layerNorm(x!, [2, 3], w!, null, { eps: 1e-3 }), label: 'two axes, weight only, eps 1e-3' },
+      { shapes: [[3, 2, 4], [4]], fn: (x, b) => layerNorm(x!, 4, null, b!), label: 'bias only, batch of rows' },
     ],
   },
   {

@@ -1,6 +1,8 @@
 // layerNorm: normalization over the trailing axes, with optional scale and shift.
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
+import type { FloatArray } from '../base/dtype.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { add } from './add.ts';
 import { alloc, asTensor, defineOp, record } from './define.ts';
@@ -47,7 +49,61 @@ const op = defineOp<LayerNormAttrs>({
     if (hasBias) grads.push(inputs[inputs.length - 1]!.requiresGrad ? dy : null);
     return grads;
   },
+  // The same formulas in one pass per row. The rule above runs ~20 ops over [rows, N] buffers (x̂ is
+  // recomputed, each mean broadcast back): on W6's [32, 16, 64] with weight and bias it takes 1.3 ms
+  // (float64) and 1.3 ms (float32), this 0.32 ms and 0.78 ms (op.backward vs op.rawBackward on one
+  // context, median of 31, load 10); in the whole W6 step the three layerNorm backward passes went
+  // from 11.4 to 2.2 ms of CPU time (float64).
+  rawBackward: ({ inputs, dy, attrs: { axes, eps, hasWeight, hasBias } }) => {
+    const x = inputs[0]!;
+    const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+    const w = hasWeight ? inputs[1]! : null;
+    const b = hasBias ? inputs[inputs.length - 1]! : null;
+    const dx = x.requiresGrad ? scratchLike(dy.data, x.size) : null;
+    const dw = w?.requiresGrad ? scratchLike(dy.data, n).fill(0) : null;
+    const db = b?.requiresGrad ? scratchLike(dy.data, n).fill(0) : null;
+    layerNormGrads(x.data, w?.data ?? null, dy.data, n, eps, dx, dw, db);
+    const grads: (Tensor | null)[] = [dx && Tensor.fromData(dx, x.shape, x.dtype)];
+    if (w !== null) grads.push(dw && Tensor.fromData(dw, w.shape, w.dtype));
+    if (b !== null) grads.push(db && Tensor.fromData(db, b.shape, b.dtype));
+    return grads;
+  },
 });
+
+/** The raw rule's loop: per row of n, x̂ and σ as forward, then dx, and dw, db summed over the rows. */
+function layerNormGrads(
+  xd: FloatArray, wd: FloatArray | null, g: FloatArray, n: number, eps: number,
+  dx: FloatArray | null, dw: FloatArray | null, db: FloatArray | null,
+): void {
+  const rows = n === 0 ? 0 : xd.length / n;
+  const xhat = new Float64Array(n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let mu = 0;
+    for (let i = 0; i < n; i++) mu += xd[base + i]!;
+    mu /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (xd[base + i]! - mu) ** 2;
+    const rstd = 1 / Math.sqrt(v / n + eps);
+    let mg = 0;
+    let mgx = 0;
+    for (let i = 0; i < n; i++) {
+      const h = (xd[base + i]! - mu) * rstd;
+      const gi = wd === null ? g[base + i]! : g[base + i]! * wd[i]!;
+      xhat[i] = h;
+      mg += gi;
+      mgx += gi * h;
+    }
+    mg /= n;
+    mgx /= n;
+    for (let i = 0; i < n; i++) {
+      const dyi = g[base + i]!;
+      if (dx !== null) dx[base + i] = rstd * ((wd === null ? dyi : dyi * wd[i]!) - mg - xhat[i]! * mgx);
+      if (dw !== null) dw[i] = dw[i]! + dyi * xhat[i]!;
+      if (db !== null) db[i] = db[i]! + dyi;
+    }
+  }
+}
 
 /**
  * Layer normalization over the trailing `normalizedShape` axes, as PyTorch's `F.layer_norm`:

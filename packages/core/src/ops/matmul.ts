@@ -29,19 +29,18 @@ const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
         ? matmul(b!, dy, { transposeA: transB, transposeB: true })
         : matmul(dy, b!, { transposeB: !transB })
       : null,
-    b!.requiresGrad
-      ? transB
-        ? matmul(dy, a!, { transposeA: true, transposeB: transA })
-        : matmul(a!, dy, { transposeA: !transA })
-      : null,
+    b!.requiresGrad ? gradB(a!, b!, dy, transA, transB) : null,
   ],
   // The same products as above, straight to gemm for plain matrices (the shapes were checked forward).
   rawBackward: ({ inputs: [a, b], output: y, dy, attrs: { transA, transB } }) => {
     // Scratch storage is not zeroed and gemm may write nothing for an empty inner dimension (m or n here),
     // so an empty output takes the general path.
-    if (a!.rank !== 2 || b!.rank !== 2 || y.size === 0) return op.backward!({ inputs: [a!, b!], output: y, dy, attrs: { transA, transB } });
-    const [m, n] = y.shape as [number, number];
-    const k = a!.shape[transA ? 0 : 1]!;
+    // A batch times a matrix (a not transposed) is one product with the batch folded into m, as forward.
+    const isFlat = b!.rank === 2 && (a!.rank === 2 || !transA);
+    if (!isFlat || y.size === 0) return op.backward!({ inputs: [a!, b!], output: y, dy, attrs: { transA, transB } });
+    const n = y.shape[y.rank - 1]!;
+    const m = y.size / n;
+    const k = a!.shape[a!.rank - (transA ? 2 : 1)]!;
     let da: Tensor | null = null;
     let db: Tensor | null = null;
     if (a!.requiresGrad) {
@@ -61,6 +60,25 @@ const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
     return [da, db];
   },
 });
+
+/**
+ * dB of `Y = op(A)·op(B)`. When B is one matrix and A a batch of row blocks (not transposed), the sum of
+ * the per-batch products Aᵢᵀ·dYᵢ that the engine would otherwise take over the broadcast batch axes is
+ * itself one product over the flattened rows: dB = Aᵀ·dY with A as [rows, k] and dY as [rows, n].
+ */
+function gradB(a: Tensor, b: Tensor, dy: Tensor, transA: boolean, transB: boolean): Tensor {
+  const k = a.shape[a.rank - 1]!;
+  const n = dy.shape[dy.rank - 1]!;
+  if (b.rank === 2 && a.rank > 2 && !transA && k > 0 && n > 0) {
+    const a2 = reshape(a, [a.size / k, k]);
+    const dy2 = reshape(dy, [dy.size / n, n]);
+    // B stored [k, n]: dB = Aᵀ·dY; stored [n, k] (transB): dB = dYᵀ·A
+    return transB ? matmul(dy2, a2, { transposeA: true }) : matmul(a2, dy2, { transposeA: true });
+  }
+  return transB
+    ? matmul(dy, a, { transposeA: true, transposeB: transA })
+    : matmul(a, dy, { transposeA: !transA });
+}
 
 /**
  * Matrix product `Y = A·B`, NumPy-style: 2-D matrices, 1-D vectors (a leading vector is a row, a
@@ -123,6 +141,8 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, batc
   const count = sizeOf(batch);
   const out = alloc(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   if (count === 1) gemm(a.data, b.data, out, m, n, k, transA, transB);
+  // A batch of row blocks times one matrix is one product of (count·m) rows: one GEMM call, B packed once.
+  else if (rb === 2 && !transA) gemm(a.data, b.data, out, count * m, n, k, false, transB);
   else {
     const ia = broadcastIndex(batch, a.shape.slice(0, -2));
     const ib = broadcastIndex(batch, b.shape.slice(0, -2));

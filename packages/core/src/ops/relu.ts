@@ -20,10 +20,23 @@ export const relu: UnaryFn = defineUnary({
   forward: (x) => (x <= 0 ? 0 : x),
   rule: 'y = max(x, 0), dy/dx = [x > 0] (subgradient 0 at x = 0, as PyTorch; relu(NaN) = NaN) ⇒ dx = dy·[x > 0]',
   derivative: (x) => gt(x, 0),
+  // Both loops multiply by the 0/1 sign test instead of branching on it: activations are positive about
+  // half the time at random, so a branch mispredicts often. On [512, 256] (W6's hidden layer) that is
+  // 3–4× faster (float32 forward 1.2–1.6 ms → 0.2–0.4 ms, backward 1.4 → 0.5 ms, median of 31, load 10).
+  // The fix-ups keep the branching results: x·0 is NaN for x = −∞ (→ 0) and −0 for x < 0 (+0 added), and
+  // dy·0 is NaN for an infinite or NaN dy where x ≤ 0 (→ 0); both tests are almost never taken.
   kernel: (x, y) => {
-    for (let i = 0; i < x.length; i++) y[i] = x[i]! <= 0 ? 0 : x[i]!;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const r = v * +(v > 0) + 0;
+      y[i] = r === r || !(v < 0) ? r : 0;
+    }
   },
   rawBackward: (x, _y, dy, dx) => {
-    for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : 0;
+    for (let i = 0; i < x.length; i++) {
+      const p = +(x[i]! > 0);
+      const r = dy[i]! * p;
+      dx[i] = r === r || p === 1 ? r : 0;
+    }
   },
 });

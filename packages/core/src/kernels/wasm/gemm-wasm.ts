@@ -11,7 +11,7 @@ import type { FloatArray } from '../../base/dtype.ts';
 import {
   GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
 } from './gemm-wasm.generated.js';
-import { canBlock, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
+import { canBlock, NO_SHARED_MEMORY, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
 import { ThreadGovernor } from './thread-governor.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
 
@@ -60,6 +60,12 @@ const BLOCKING = {
   plain: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
   fma: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
 } as const;
+
+/** The largest k whose products are summed in one pass over k (then C += sum happens once per element). */
+export function wasmSinglePassK(isF32: boolean): number {
+  const t = isF32 ? 'f32' : 'f64';
+  return Math.min(BLOCKING.plain[t].kc, BLOCKING.fma[t].kc);
+}
 
 /** Most workers ever started; the speed-up is memory-bound beyond a few cores. */
 const MAX_WORKERS = 3;
@@ -247,7 +253,13 @@ function wantedWorkers(): number {
 
 /** Workers a job may use: starts the missing ones (lazily, and again after one died). */
 function usableWorkers(e: Engine): number {
-  const wanted = e.isShared ? wantedWorkers() : 0;
+  if (!e.isShared) {
+    // Unshared memory (no SharedArrayBuffer here): workers could not see the buffers. Say so when more
+    // threads were wanted, as the debug channel promises for a page that is not cross-origin isolated.
+    if (wantedWorkers() > 0) notice(NO_SHARED_MEMORY);
+    return 0;
+  }
+  const wanted = wantedWorkers();
   const support = threadSupport();
   if (wanted > 0 && support.kind === 'none') {
     notice(support.reason);
@@ -334,6 +346,8 @@ export async function wasmWarmUp(timeoutMs = 5000): Promise<void> {
   const e = getEngine();
   if (e === undefined) return;
   const want = usableWorkers(e);
+  // Nothing to wait for; and on unshared memory `ctrl` may view a buffer a grow has detached.
+  if (want === 0) return;
   const until = Date.now() + timeoutMs;
   while (Atomics.load(e.ctrl, CTRL.up) < want && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 2));

@@ -141,6 +141,10 @@ export function canBlock(probe: Int32Array): boolean {
   }
 }
 
+/** Why products keep to one thread where memory cannot be shared with workers (a page that is not cross-origin isolated). @internal */
+export const NO_SHARED_MEMORY =
+  'SharedArrayBuffer is unavailable (the page is not cross-origin isolated), so GEMM runs on one thread: serve the page with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp to get GEMM threads';
+
 /**
  * How this runtime starts a worker from source, or the reason it cannot. Node and Deno use
  * `worker_threads` with `eval`; browsers and Bun use a module Web Worker made from a Blob URL, which
@@ -156,12 +160,7 @@ export function threadSupport(): { kind: 'node' | 'web' } | { kind: 'none'; reas
     return { kind: 'none', reason: 'node:worker_threads is not available before ready() on this Node version (no process.getBuiltinModule); await ready() to load it' };
   }
   const web = globalThis as WebGlobals;
-  if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated === false) {
-    return {
-      kind: 'none',
-      reason: 'SharedArrayBuffer is unavailable: serve the page cross-origin isolated (Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp) to get GEMM threads',
-    };
-  }
+  if (typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated === false) return { kind: 'none', reason: NO_SHARED_MEMORY };
   if (web.Worker === undefined || web.Blob === undefined || web.URL?.createObjectURL === undefined) {
     return { kind: 'none', reason: `no Worker or Blob URL support in this runtime (${name}); GEMM runs on one thread` };
   }
@@ -197,7 +196,11 @@ export function startThread(nodeSource: string, webSource: string, data: unknown
   try {
     // The Blob URL is not revoked: the worker may fetch it after this returns, and there are at most a few.
     const url = web.URL!.createObjectURL!(new web.Blob!([webSource], { type: 'text/javascript' }));
-    const w = new web.Worker!(url, { type: 'module', name: 'tapegrad-gemm' });
+    // The source is a classic script. Browsers start it as one: a module worker from a Blob URL fails to
+    // start in an opaque origin (a sandboxed iframe, as the docs playground runs programs in); Bun and
+    // Deno take module workers.
+    const isBrowser = runtimeName() === 'browser' || runtimeName() === 'worker';
+    const w = new web.Worker!(url, isBrowser ? { name: 'tapegrad-gemm' } : { type: 'module', name: 'tapegrad-gemm' });
     // Bun and Deno let an idle worker keep the process alive unless it is unreferenced.
     (w as { unref?: () => void }).unref?.();
     w.addEventListener('error', (e) => onExit(`GEMM worker failed: ${e.message ?? 'error event'} (a Content-Security-Policy without worker-src blob: blocks it)`));
