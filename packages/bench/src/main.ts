@@ -1,7 +1,7 @@
 /**
  * The benchmark runner:
  *
- *     tsx packages/bench/src/main.ts [--quick] [--json] [--only W1,W3]
+ *     tsx packages/bench/src/main.ts [--quick] [--json] [--only W1,W3] [--w3-in-process]
  *
  * Tables (or JSON) go to stdout, progress to stderr.
  */
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'w3-in-process': { type: 'boolean', default: false },
     },
   });
   const only = parseOnly(values.only);
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     implementations: IMPLEMENTATIONS,
     only,
     isQuick,
+    isolateW3: values['w3-in-process'] !== true,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
   });
   const env = await environment(only, loadAtStart);

@@ -55,6 +55,8 @@ export interface CaseResult {
   readonly unit: Unit;
   readonly isHigherBetter: boolean;
   readonly rows: readonly RowResult[];
+  /** Lines printed under the table (W5, W6: which peer the targets are measured against, and the ratios). */
+  readonly notes?: readonly string[];
 }
 
 /** What to run and how much. */
@@ -480,7 +482,27 @@ async function runModel(
     opts.log(`${kind}: ${impl.name}`);
     rows.push(await measureWorkload(w, timing, (x) => checkLosses(x, want, 'losses')));
   }
-  return [{ id: kind, workload: kind, unit: 'ms/step', isHigherBetter: false, rows }];
+  return [{ id: kind, workload: kind, unit: 'ms/step', isHigherBetter: false, rows, notes: targetNotes(kind, rows) }];
+}
+
+/**
+ * The targets of W5 and W6 (tapegrad float64 no slower than the peer, float32 at most half its time) as
+ * time ratios. The peer is TF.js wasm, except for W5: TF.js wasm has no Conv2DBackpropFilter kernel
+ * (conv2d's filter gradient), so it cannot train W5, which is measured against TF.js cpu instead.
+ */
+function targetNotes(kind: 'W5' | 'W6', rows: readonly RowResult[]): string[] {
+  const peer = kind === 'W5' ? 'TF.js cpu' : 'TF.js wasm';
+  const notes = kind === 'W5'
+    ? ['W5 is measured against TF.js cpu (and jax-js): TF.js wasm has no Conv2DBackpropFilter kernel, so it cannot train W5 (its row fails).']
+    : [];
+  const ref = rows.find((r) => r.implementation === peer)?.medianMs;
+  const ratios = (['float64', 'float32'] as const).flatMap((dtype) => {
+    const ms = rows.find((r) => r.implementation === `tapegrad generic ${dtype}`)?.medianMs;
+    const target = dtype === 'float64' ? 1 : 0.5;
+    return ms === undefined || ref === undefined ? [] : [`${dtype} ${(ms / ref).toFixed(2)}× (target ≤ ${target}×)`];
+  });
+  if (ratios.length > 0) notes.push(`tapegrad generic's time as a multiple of ${peer}'s: ${ratios.join(', ')}.`);
+  return notes;
 }
 
 async function runW5(opts: RunOptions): Promise<CaseResult[]> {
