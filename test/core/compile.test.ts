@@ -5,10 +5,12 @@ import {
   CompileError,
   detectAnomaly,
   gt,
+  GradError,
   noGrad,
   randn,
   Rng,
   subInPlace,
+  tapeLength,
   tensor,
   type Tensor,
   value,
@@ -54,11 +56,13 @@ function sgd(params: readonly Tensor[]): void {
 const bits = (t: Tensor): number[] => Array.from(t.data);
 
 describe('compile: the same numbers as eager', () => {
-  test('an MLP training step, five steps with updates: losses and gradients bit for bit (float64)', () => {
+  // Batch 256 puts 1536 elements through each sigmoid: the plan then runs sigmoid's whole-buffer SIMD kernel.
+  test.each([16, 256])('an MLP training step (batch %i), five steps with updates: losses and gradients bit for bit (float64)', (batch) => {
     const eager = mlp(1);
     const compiled = mlp(1);
     const step = compile(compiled.step);
-    const { x, t } = data(1);
+    const x = randn([batch, 8], { seed: 11 });
+    const t = gt(randn([batch, 1], { seed: 12 }), 0);
     for (let i = 0; i < 5; i++) {
       const le = eager.step(x, t);
       const lc = step(x, t);
@@ -67,7 +71,31 @@ describe('compile: the same numbers as eager', () => {
       sgd(eager.params);
       sgd(compiled.params);
     }
-    expect(step.stats()).toMatchObject({ traces: 1, replays: 4, allocationsLastCall: 0 });
+    // Both bias adds are done by their GEMMs (the output starts as the bias rows), and the bits did not move.
+    expect(step.stats()).toMatchObject({ traces: 1, replays: 4, allocationsLastCall: 0, gemmEpilogues: 2 });
+  });
+
+  test('float32, batch 256 (products on the Wasm kernel, bias adds in their epilogues): the forward bit for bit', () => {
+    const eager = mlp(4, 'float32');
+    const compiled = mlp(4, 'float32');
+    const step = compile(compiled.step);
+    const x = randn([256, 8], { seed: 13, dtype: 'float32' });
+    const t = tensor(Array.from({ length: 256 }, (_, i) => i % 2), { shape: [256, 1], dtype: 'float32' });
+    for (let i = 0; i < 3; i++) {
+      // Same parameters, same forward: the loss is eager's bit for bit (the epilogue and sigmoid's kernel change no bits).
+      for (const [k, p] of eager.params.entries()) compiled.params[k]!.data.set(p.data);
+      expect(Object.is(step(x, t).item(), eager.step(x, t).item())).toBe(true);
+      // The backward's float32 products may sum in another order than eager's raw matmul rule: within rounding.
+      eager.params.forEach((p, k) => {
+        const g = compiled.params[k]!.grad!.data;
+        p.grad!.data.forEach((v, j) => expect(Math.abs(g[j]! - v)).toBeLessThan(1e-6 + 1e-5 * Math.abs(v)));
+      });
+      sgd(eager.params);
+      sgd(compiled.params);
+    }
+    // The first layer's product (256×6×8) runs on the Wasm kernel; the second (n = 1) in JavaScript, which
+    // sums float32 in float64, so its bias add stays a separate step.
+    expect(step.stats().gemmEpilogues).toBe(1);
   });
 
   test('float32: within float32 rounding of eager', () => {
@@ -269,6 +297,27 @@ describe('compile: signatures, guards and refusals', () => {
     // Liveness: the plan owns fewer buffers than the ops it runs produce.
     expect(after.buffers!).toBeLessThan(after.steps!);
     expect(after.fusedSteps!).toBeLessThan(after.elementwiseOps!);
+  });
+
+  test('the tracing call releases the graph it recorded, as eager backward does; a second backward throws as eager', () => {
+    const { step } = mlp(7);
+    const c = compile(step);
+    const { x, t } = data(7);
+    const before = tapeLength();
+    c(x, t);
+    expect(tapeLength()).toBe(before);
+    c(x, t);
+    expect(tapeLength()).toBe(before);
+    const w = randn([3], { seed: 8, requiresGrad: true });
+    const twice = (a: Tensor): Tensor => {
+      const l = a.mul(w).exp().sum();
+      l.backward();
+      l.backward();
+      return l;
+    };
+    const a = randn([3], { seed: 9 });
+    expect(() => twice(a)).toThrow(GradError);
+    expect(() => compile(twice)(a)).toThrow(GradError);
   });
 
   test('bad arguments get a typed error', () => {

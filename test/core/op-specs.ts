@@ -248,6 +248,7 @@ export const OP_SPECS: readonly OpSpec[] = [
       { shapes: [[2, 3]], fn: (a) => where(condOf([3]), a!, 0.5), label: 'cond [3], b a number' },
       { shapes: [[2, 3]], fn: (b) => where(condOf([2, 1]), -1, b!), label: 'cond [2, 1], a a number' },
       { shapes: [[2, 3], [2, 3]], fn: (a, b) => a!.where(condOf([2, 3]), b!), label: 'method' },
+      { shapes: [[1, 3], [2, 2, 3]], fn: (a, b) => where(condOf([2, 3]), a!, b!), label: 'cond [2, 3] and a [1, 3] repeat over b [2, 2, 3]' },
     ],
   },
   {

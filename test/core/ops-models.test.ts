@@ -59,6 +59,12 @@ describe('indexing', () => {
     expect(z.toArray()).toEqual([[4, 5], [0, 1], [4, 5]]);
     z.sum().backward();
     expect(v.grad!.toArray()).toEqual([[1, 1], [0, 0], [0, 0]]);
+    // The raw loop (plain backward) and the differentiable rule (createGraph) agree, padding row included.
+    for (const createGraph of [false, true]) {
+      const u = tensor([[0, 1], [2, 3], [4, 5]], { requiresGrad: true });
+      embedding([2, 0, 2, 0], u, { paddingIdx: 2 }).mul(tensor([[1, 2], [3, 4], [5, 6], [7, 8]])).sum().backward(null, { createGraph });
+      expect(u.grad!.toArray()).toEqual([[10, 12], [0, 0], [0, 0]]);
+    }
   });
 
   test('oneHot, argmax and argmin record nothing', () => {

@@ -1,7 +1,7 @@
 /**
  * The benchmark runner:
  *
- *     tsx packages/bench/src/main.ts [--quick] [--json] [--only W1,W3]
+ *     tsx packages/bench/src/main.ts [--quick] [--json] [--only W1,W3] [--w3-in-process]
  *
  * Tables (or JSON) go to stdout, progress to stderr.
  */
@@ -61,6 +61,8 @@ async function environment(
       'a one-hot matmul (TF.js wasm lacks the gradient kernel of gather) and jax-js writes attention with matmul ' +
       '(nn.dotProductAttention needs iterator helpers Node 20 lacks).',
     'W3 ops/step of engines without an op counter is the micrograd-style engine\'s count for the same program.',
+    'W3: each JavaScript engine is timed in a fresh Node process (a step allocates ~60,000 scalar nodes, so an engine ' +
+      'timed after others runs in a heap they shaped: 2–4× slower in the same process).',
     'jax-js float64 jit: a JS number constant in a jitted function (W4\'s 1.0001) is rounded to ' +
       'float32 (1.00010001659…), so dy/dx drifts like float32; eager float64 is exact.',
   );
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       only: { type: 'string' },
+      'w3-in-process': { type: 'boolean', default: false },
     },
   });
   const only = parseOnly(values.only);
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     implementations: IMPLEMENTATIONS,
     only,
     isQuick,
+    isolateW3: values['w3-in-process'] !== true,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
   });
   const env = await environment(only, loadAtStart);

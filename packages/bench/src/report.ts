@@ -97,7 +97,8 @@ export function formatCase(result: CaseResult): string {
     }
     return `  #${k + 1} ${row.check ?? ''}`;
   });
-  return [title, renderTable(header, body, rightAligned), ...notes].join('\n');
+  const caseNotes = (result.notes ?? []).map((n) => `  ${n}`);
+  return [title, renderTable(header, body, rightAligned), ...notes, ...caseNotes].join('\n');
 }
 
 /**

@@ -3,9 +3,13 @@
  * implementation, check its numbers against the float64 reference, time it,
  * dispose it, and collect one row per implementation.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { W1SizeName, WorkloadsConfig } from './config.js';
 import type { Dtype, TimingOptions, W1Data, W3Data, Workload, WorkloadKind } from './harness.js';
 import {
+  BenchError,
   collectGarbage,
   defaultTolerance,
   makeW1Data,
@@ -51,6 +55,8 @@ export interface CaseResult {
   readonly unit: Unit;
   readonly isHigherBetter: boolean;
   readonly rows: readonly RowResult[];
+  /** Lines printed under the table (W5, W6: which peer the targets are measured against, and the ratios). */
+  readonly notes?: readonly string[];
 }
 
 /** What to run and how much. */
@@ -62,6 +68,8 @@ export interface RunOptions {
   readonly isQuick: boolean;
   /** Progress messages (stderr in the CLI). */
   readonly log: (message: string) => void;
+  /** Time each JavaScript engine's W3 in a fresh process (default true; tests turn it off). */
+  readonly isolateW3?: boolean;
 }
 
 /**
@@ -241,6 +249,53 @@ async function runW2(opts: RunOptions): Promise<CaseResult[]> {
   return results;
 }
 
+/** W3's timing: the config's, or fewer steps for --quick. */
+function w3Timing(config: WorkloadsConfig, isQuick: boolean): TimingOptions {
+  return isQuick
+    ? { warmupSteps: 2, stepsPerRep: 2, reps: 3 }
+    : { warmupSteps: config.W3.warmupSteps, stepsPerRep: config.W3.stepsPerRep, reps: config.W3.reps };
+}
+
+/**
+ * Measures one implementation's W3 row in this process (checked against the reference losses `want`).
+ *
+ * @param impl - an implementation with a W3 workload
+ * @param data - W3's inputs
+ * @param config - the workloads configuration
+ * @param isQuick - fewer steps
+ * @param want - the micrograd-style engine's first losses
+ * @returns the row
+ */
+export async function measureW3Row(
+  impl: Implementation, data: W3Data, config: WorkloadsConfig, isQuick: boolean, want: readonly number[],
+): Promise<RowResult> {
+  if (!impl.w3) throw new BenchError(`${impl.name}: no W3 workload`);
+  return measureWorkload(impl.w3(data), w3Timing(config, isQuick), (w) => checkLosses(w, want, 'losses'));
+}
+
+/**
+ * Runs one W3 row in a fresh Node process (same flags as this one). W3 allocates a graph of ~60,000
+ * scalar nodes per step, so its speed depends on the garbage collector's state: timed in one process
+ * after W1, W2 and the other engines, the same engine measured 2–4× slower than alone (CPU time, load
+ * 12: tapegrad Value 9.4 ms alone, 28.7 after the micrograd-style engine). A process per row gives every
+ * engine the same start. Falls back to this process (and says so) when a child cannot be started.
+ */
+function measureW3Isolated(impl: Implementation, opts: RunOptions, want: readonly number[]): RowResult | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const child = join(dirname(here), `w3-child${extname(here)}`);
+  const r = spawnSync(process.execPath, [...process.execArgv, child, JSON.stringify({ name: impl.name, isQuick: opts.isQuick, want })], {
+    encoding: 'utf8',
+    env: { ...process.env, TAPEGRAD_BENCH_CHILD: '1' },
+    maxBuffer: 1 << 24,
+  });
+  const line = r.stdout?.trim().split('\n').pop();
+  if (r.status !== 0 || line === undefined || !line.startsWith('{')) {
+    opts.log(`W3: ${impl.name}: could not run in its own process (${r.error?.message ?? (r.stderr ?? '').trim().split('\n').pop() ?? `exit ${r.status}`}); timing it in this one`);
+    return undefined;
+  }
+  return JSON.parse(line) as RowResult;
+}
+
 async function runW3(opts: RunOptions): Promise<CaseResult[]> {
   const { config, isQuick } = opts;
   const data: W3Data = makeW3Data(config);
@@ -248,20 +303,15 @@ async function runW3(opts: RunOptions): Promise<CaseResult[]> {
   const want: number[] = [];
   for (let i = 0; i < config.W3.checkSteps; i++) want.push(oracle.step());
   opts.log(`W3: reference losses ${want.map((l) => l.toFixed(6)).join(', ')}`);
-  const timing: TimingOptions = isQuick
-    ? { warmupSteps: 2, stepsPerRep: 2, reps: 3 }
-    : {
-        warmupSteps: config.W3.warmupSteps,
-        stepsPerRep: config.W3.stepsPerRep,
-        reps: config.W3.reps,
-      };
   // Engines that cannot count their recorded ops run the same program, so they get the oracle's count.
   const oracleOps = oracle.opsPerStep?.();
   const rows: RowResult[] = [];
   for (const impl of opts.implementations) {
     if (!impl.w3) continue;
     opts.log(`W3: ${impl.name}`);
-    const row = await measureWorkload(impl.w3(data), timing, (w) => checkLosses(w, want, 'losses'));
+    // The JavaScript engines each get a fresh process; the PyTorch rows already run in their own.
+    const isolated = impl.group === 'peer' || opts.isolateW3 === false ? undefined : measureW3Isolated(impl, opts, want);
+    const row = isolated ?? (await measureW3Row(impl, data, config, isQuick, want));
     const hasOwnCount = row.opsPerStep !== undefined;
     rows.push(
       hasOwnCount || row.medianMs === undefined || oracleOps === undefined
@@ -432,7 +482,27 @@ async function runModel(
     opts.log(`${kind}: ${impl.name}`);
     rows.push(await measureWorkload(w, timing, (x) => checkLosses(x, want, 'losses')));
   }
-  return [{ id: kind, workload: kind, unit: 'ms/step', isHigherBetter: false, rows }];
+  return [{ id: kind, workload: kind, unit: 'ms/step', isHigherBetter: false, rows, notes: targetNotes(kind, rows) }];
+}
+
+/**
+ * The targets of W5 and W6 (tapegrad float64 no slower than the peer, float32 at most half its time) as
+ * time ratios. The peer is TF.js wasm, except for W5: TF.js wasm has no Conv2DBackpropFilter kernel
+ * (conv2d's filter gradient), so it cannot train W5, which is measured against TF.js cpu instead.
+ */
+function targetNotes(kind: 'W5' | 'W6', rows: readonly RowResult[]): string[] {
+  const peer = kind === 'W5' ? 'TF.js cpu' : 'TF.js wasm';
+  const notes = kind === 'W5'
+    ? ['W5 is measured against TF.js cpu (and jax-js): TF.js wasm has no Conv2DBackpropFilter kernel, so it cannot train W5 (its row fails).']
+    : [];
+  const ref = rows.find((r) => r.implementation === peer)?.medianMs;
+  const ratios = (['float64', 'float32'] as const).flatMap((dtype) => {
+    const ms = rows.find((r) => r.implementation === `tapegrad generic ${dtype}`)?.medianMs;
+    const target = dtype === 'float64' ? 1 : 0.5;
+    return ms === undefined || ref === undefined ? [] : [`${dtype} ${(ms / ref).toFixed(2)}× (target ≤ ${target}×)`];
+  });
+  if (ratios.length > 0) notes.push(`tapegrad generic's time as a multiple of ${peer}'s: ${ratios.join(', ')}.`);
+  return notes;
 }
 
 async function runW5(opts: RunOptions): Promise<CaseResult[]> {

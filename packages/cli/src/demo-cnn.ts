@@ -9,7 +9,7 @@ import { lossCurve } from '@tapegrad/viz';
 import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
-import { argmaxRows, autogradVsNumeric, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
+import { argmaxRows, autogradVsNumeric, compileSupport, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
 
 /** The CNN demo's defaults (`--dataset digits --model cnn`). */
 export const CNN_DEFAULTS: Partial<DemoOptions> = { epochs: 15, lr: 0.005, batchSize: 32 };
@@ -38,6 +38,8 @@ export interface CnnDemoReport {
   readonly agreement: { readonly examples: number; readonly worst: number; readonly isWithinTolerance: boolean; readonly parameters: readonly NumericAgreement[] };
   /** Median training ms per epoch of the CNN, and the MLP's (fast path). */
   readonly msPerEpoch: { readonly cnn: number; readonly mlp: number };
+  /** Whether `compile` replays the CNN's step: `'compiles'`, or why not (the op it refuses). */
+  readonly compile: string;
   /** Test confusion matrix of the CNN (rows true, columns predicted). */
   readonly confusionMatrix: number[][];
   /** Per-epoch history of the CNN. */
@@ -147,7 +149,10 @@ export function runCnnDemo(opts: DemoOptions, mlpOpts: DemoOptions, io: Io): Cnn
   const msMlp = median(mlpRun.epochs.map((e) => e.ms));
   say(`\n  test accuracy: CNN ${(100 * testAccuracy).toFixed(2)} % vs MLP ${(100 * mlpTestAccuracy).toFixed(2)} % (same split): ` +
     `${testAccuracy > mlpTestAccuracy ? 'the CNN is better ✓' : 'the CNN is NOT better ✗'}\n`);
-  say(`  median time per epoch: CNN ${msCnn.toFixed(1)} ms (autograd), MLP ${msMlp.toFixed(1)} ms (fast path)\n\n`);
+  say(`  median time per epoch: CNN ${msCnn.toFixed(1)} ms (autograd), MLP ${msMlp.toFixed(1)} ms (fast path)\n`);
+  // Asked after training: the traced call is a training forward (batch-norm statistics move).
+  const compiled = compileSupport(() => crossEntropy(model.forward(batch), labels), model.parameters());
+  say(`  compile (fit({ compile: true })): ${compiled === 'compiles' ? 'the CNN step compiles' : `the CNN step is ${compiled}, so it trains eagerly`}\n\n`);
   say('Confusion matrix of the CNN (rows: true digit, columns: predicted):\n');
   say(`     ${Array.from({ length: 10 }, (_, j) => String(j).padStart(4)).join('')}\n`);
   matrix.forEach((row, i) => say(`  ${String(i).padEnd(3)}${row.map((v) => String(v).padStart(4)).join('')}\n`));
@@ -169,6 +174,7 @@ export function runCnnDemo(opts: DemoOptions, mlpOpts: DemoOptions, io: Io): Cnn
     mlpSizes,
     agreement: { examples, worst, isWithinTolerance: worst <= 1e-5, parameters: agreementRows },
     msPerEpoch: { cnn: msCnn, mlp: msMlp },
+    compile: compiled,
     confusionMatrix: matrix,
     history,
     files,

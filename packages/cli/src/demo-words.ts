@@ -9,7 +9,7 @@ import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
 import { WordsTransformer } from './words-transformer.ts';
-import { autogradVsNumeric, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
+import { autogradVsNumeric, compileSupport, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
 
 /** Minibatches per epoch of the words demo (an epoch is a fixed number of steps, not a pass over 600k windows). */
 export const WORDS_STEPS_PER_EPOCH = 100;
@@ -72,6 +72,8 @@ export interface WordsDemoReport {
   readonly samples: readonly string[];
   /** How many of the samples are in the training or validation list. */
   readonly samplesInList: number;
+  /** Whether `compile` replays the model's step: `'compiles'`, or why not (the op it refuses). */
+  readonly compile: string;
   /** Per-epoch history (test = the validation subset). */
   readonly history: readonly EpochInfo[];
   /** Paths of the written files. */
@@ -153,6 +155,8 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const samplesInList = samples.filter((w) => known.has(w)).length;
   say(`  sampled words: ${samples.join(', ')}\n`);
   say(`  (${samplesInList} of ${samples.length} are in the word list; the rest are new)\n`);
+  const compiled = compileSupport(() => crossEntropy(model.forward(probe), probeY), model.parameters());
+  say(`  compile (fit({ compile: true })): ${compiled === 'compiles' ? `the ${kind} step compiles` : `the ${kind} step is ${compiled}, so it trains eagerly`}\n`);
 
   const files = outFiles(opts.outDir, `words-${kind}`);
   writeFileSync(files.lossSvg, lossCurve(
@@ -174,6 +178,7 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
     agreement: { worst, isWithinTolerance: worst <= 1e-5, parameters: agreementRows },
     samples,
     samplesInList,
+    compile: compiled,
     history,
     files,
   };

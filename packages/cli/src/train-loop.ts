@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { crossEntropy, noGrad, Tensor } from '@tapegrad/core';
+import { compile, CompileError, crossEntropy, noGrad, Tensor } from '@tapegrad/core';
 import type { EpochInfo, Module, Optimizer } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 
@@ -173,4 +173,25 @@ export function outFiles(outDir: string, stem: string): { lossSvg: string; repor
 /** Writes a report as indented JSON. */
 export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Whether `compile` can replay this model's training step: traces `lossOf` once (an eager forward and
+ * backward, so run it after training: it updates batch-norm statistics as a training forward does) and
+ * clears the gradients it left. Returns `'compiles'`, or why not (the CompileError naming the op).
+ */
+export function compileSupport(lossOf: () => Tensor, params: readonly Tensor[]): string {
+  try {
+    compile(() => {
+      const l = lossOf();
+      l.backward();
+      return l;
+    })();
+    return 'compiles';
+  } catch (e) {
+    if (e instanceof CompileError) return `not compiled: ${e.message.replace(/^compile: /, '').split(';')[0]}`;
+    throw e;
+  } finally {
+    for (const p of params) p.grad = null;
+  }
 }

@@ -64,7 +64,7 @@ export interface TraceHooks {
   /** An op produced `output` from `inputs` (called by `record`, before anything is recorded). */
   onOp(op: OpDef, inputs: readonly Tensor[], output: Tensor, attrs: unknown): void;
   /** A backward pass (`backward`, `grad`, `vjp`) was asked for; the tracer runs it itself. */
-  onGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: { readonly inputs?: readonly Tensor[]; readonly createGraph?: boolean }): (Tensor | null)[];
+  onGrads(roots: readonly Tensor[], seeds: readonly Tensor[] | undefined, opts: { readonly inputs?: readonly Tensor[]; readonly createGraph?: boolean; readonly retainGraph?: boolean }): (Tensor | null)[];
   /** An in-place update `a ← f(a, b)` (b broadcast to a's shape) is about to run. */
   onInPlace(name: string, a: Tensor, b: Tensor | number, f: (x: number, y: number) => number): void;
   /** User code read a tensor's values (`item`, `toArray`, `toString`). */

@@ -6,7 +6,7 @@
  */
 import type { FloatArray } from '../base/dtype.ts';
 import {
-  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady,
+  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady, wasmSinglePassK,
 } from './wasm/gemm-wasm.js';
 
 
@@ -69,6 +69,30 @@ export function gemm(
   if (k > 0 && m * n * k >= minWork && !isVectorProduct(m, n)
     && wasmGemm(a, b, c, m, n, k, transA, transB, aOffset, bOffset, cOffset, accumulate)) return;
   gemmJs(a, b, c, m, n, k, transA, transB, aOffset, bOffset, cOffset, accumulate);
+}
+
+/**
+ * Whether `gemm(…, accumulate = true)` computes C₀ + op(A)·op(B) with the bits of the product computed
+ * alone and then added to C₀ (what an eager matmul followed by an add gives). In float64 that holds when
+ * each element's finished sum is added to C once: always in the JavaScript kernel, and in the WebAssembly
+ * kernel when k fits one block of it. In float32 the JavaScript kernel sums in float64 and rounds once
+ * (C₀ + sum, not C₀ + round(sum)), so it holds only for products the WebAssembly kernel takes.
+ *
+ * @param m - Rows of op(A) and C.
+ * @param n - Columns of op(B) and C.
+ * @param k - The inner dimension.
+ * @param isF32 - Float32 buffers.
+ * @returns True when accumulating gives the unfused bits.
+ * @example
+ * ```ts
+ * gemmAccumulatesOnce(512, 64, 30, false); // true
+ * ```
+ * @internal
+ */
+export function gemmAccumulatesOnce(m: number, n: number, k: number, isF32: boolean): boolean {
+  if (k > wasmSinglePassK(isF32)) return false;
+  if (!isF32) return true;
+  return k > 0 && m * n * k >= WASM_MIN_WORK_F32 && !isVectorProduct(m, n) && wasmReady();
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ElementwiseOp extends OpDef {
   readonly db: ((a: Num, b: Num, y: Num) => Num) | undefined;
   /** dy/dx at (x, y), for unary ops. */
   readonly derivative?: (x: Num, y: Num) => Num;
+  /** The unary op's whole-buffer forward (a SIMD kernel, as sigmoid's), when it has one. @internal */
+  readonly kernel?: (x: FloatArray, y: FloatArray) => void;
 }
 
 /**
@@ -170,6 +172,7 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     da: (a, _b, y) => derivative(a, y),
     db: undefined,
     derivative,
+    ...(spec.kernel === undefined ? {} : { kernel: spec.kernel }),
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     rawBackward: ({ inputs: [x], output: y, dy }) => {
       if (spec.rawBackward !== undefined) {

@@ -3,6 +3,7 @@ import { ArgumentError, ShapeError } from '../base/errors.ts';
 import { fmt } from '../base/shape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { zeros } from '../graph/creation.ts';
+import { scratchLike } from '../graph/grad-pool.ts';
 import { asTensor, defineOp, record } from './define.ts';
 import { readIndex } from './gather.ts';
 import { selectAlong } from './index-select.ts';
@@ -29,6 +30,23 @@ const op = defineOp<EmbeddingAttrs>({
   backward: ({ inputs: [w], dy, attrs: { spread, keep } }) => {
     const g = reshape(dy, spread.shape);
     return [scatterAdd(zeros(w!.shape, { dtype: dy.dtype }), 0, spread, keep === null ? g : mul(g, keep))];
+  },
+  // The same sums in the same order (so the same bits), row by row into a zeroed table; the rule's scatterAdd
+  // checks and maps each of the n·dim index entries again. W6's [32, 16] lookups into [28, 64]: rule
+  // 1.2–1.7 ms, this 0.06–0.10 ms (float64; float32 1.3–2.9 vs 0.09–0.14 ms; op.backward vs op.rawBackward
+  // on one context, median of 31, load 11).
+  rawBackward: ({ inputs: [w], dy, attrs: { spread, keep } }) => {
+    const [num, dim] = w!.shape as [number, number];
+    const dw = scratchLike(dy.data, num * dim).fill(0);
+    const s = spread.data;
+    const g = dy.data;
+    const kd = keep?.data;
+    for (let i = 0, r = 0; r < g.length; i++, r += dim) {
+      const o = s[r]! * dim;
+      const f = kd === undefined ? 1 : kd[i]!;
+      for (let j = 0; j < dim; j++) dw[o + j] = dw[o + j]! + g[r + j]! * f;
+    }
+    return [Tensor.fromData(dw, w!.shape, w!.dtype)];
   },
 });
 

@@ -60,6 +60,12 @@ const BLOCKING = {
   fma: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
 } as const;
 
+/** The largest k whose products are summed in one pass over k (then C += sum happens once per element). */
+export function wasmSinglePassK(isF32: boolean): number {
+  const t = isF32 ? 'f32' : 'f64';
+  return Math.min(BLOCKING.plain[t].kc, BLOCKING.fma[t].kc);
+}
+
 /** Most workers ever started; the speed-up is memory-bound beyond a few cores. */
 const MAX_WORKERS = 3;
 /** Work (m·n·k) below which waking a worker costs more than it saves. */

@@ -4,7 +4,8 @@ import { CompileError, GradError } from '../../base/errors.ts';
 import type { OpDef } from '../../ops/define.ts';
 import { fmt, sameShape, type Shape } from '../../base/shape.ts';
 import { sumToShape } from '../../autograd/engine.ts';
-import { state, withRecording, type TraceHooks } from '../../graph/tape.ts';
+import { releaseNode, state, withRecording, type TapeNode, type TraceHooks } from '../../graph/tape.ts';
+import { releasedError } from '../../autograd/checks.ts';
 import type { DType, FloatArray } from '../../base/dtype.ts';
 import { ones } from '../../graph/creation.ts';
 import { Tensor } from '../../graph/tensor.ts';
@@ -213,12 +214,13 @@ export class Tracer implements TraceHooks {
   onGrads(
     roots: readonly Tensor[],
     seeds: readonly Tensor[] | undefined,
-    opts: { readonly inputs?: readonly Tensor[]; readonly createGraph?: boolean },
+    opts: { readonly inputs?: readonly Tensor[]; readonly createGraph?: boolean; readonly retainGraph?: boolean },
   ): (Tensor | null)[] {
     if (opts.inputs !== undefined || opts.createGraph === true) {
       throw new CompileError('compile: grad, vjp and createGraph inside a compiled function are not compiled yet; call backward(), or run the function eagerly');
     }
     const grads = new Map<number, Tensor>();
+    const reached: TapeNode[] = [];
     const tracer = this;
     withRecording(false, () => {
       roots.forEach((r, k) => {
@@ -242,8 +244,11 @@ export class Tracer implements TraceHooks {
         if (out.isRetainingGrad) throw new CompileError(`compile: retainGrad() on the output of '${node.op.name}' is not compiled; return the tensor and differentiate it eagerly`);
         const rule = node.op.backward;
         if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
+        if (out.node !== null && out.node.isReleased) throw releasedError(out.node);
         const inputs = node.inputs.map((id) => this.tensors[id]!);
         const gs = rule({ inputs, output: out, dy, attrs: node.attrs });
+        // As the engine does: the eager graph the tracing call recorded is released by its backward pass.
+        if (opts.retainGraph !== true && out.node !== null) reached.push(out.node);
         inputs.forEach((x, k) => {
           const g = gs[k];
           if (g === null || g === undefined || !x.requiresGrad) return;
@@ -251,6 +256,7 @@ export class Tracer implements TraceHooks {
         });
       }
     });
+    for (const node of reached) releaseNode(node);
     // Leaves (arguments and outside tensors that require grad, made by no op) take their gradients.
     for (const [id, g] of grads) {
       const v = this.values[id]!;
