@@ -12,6 +12,7 @@ import {
   GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
 } from './gemm-wasm.generated.js';
 import { canBlock, NO_SHARED_MEMORY, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
+import { ThreadGovernor } from './thread-governor.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
 
 interface GemmExports {
@@ -222,6 +223,14 @@ let isFmaAllowed = true;
 let seq = 0;
 /** Counters for tests and `backendInfo()`. */
 const stats = { joinedJobs: 0, failovers: 0, workersStarted: 0 };
+/**
+ * With the default thread count, each large product shape runs on the pool or on one thread,
+ * whichever its recent products measured faster (the pool loses when other programs keep the cores busy).
+ */
+const governor = new ThreadGovernor(() => notice(
+  'GEMM worker threads measured slower than one thread (the cores are busy with other work); '
+  + 'such products run on one thread while that lasts, and the workers are tried again every few products',
+));
 
 function availableParallelism(): number {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
@@ -284,6 +293,7 @@ function retireEngine(e: Engine): void {
   for (const w of e.workers) w?.terminate();
   e.workers.length = 0;
   if (engine === e) engine = null;
+  governor.reset();
 }
 
 /**
@@ -293,6 +303,20 @@ function retireEngine(e: Engine): void {
  */
 export function setWasmThreads(threads: number): void {
   requestedThreads = Math.max(0, Math.floor(threads));
+}
+
+/**
+ * With the default thread count, whether large products of this shape run on the worker pool now
+ * (true), on one thread because the pool measured slower (false), or undefined before products of
+ * this shape have been timed both ways, or when the thread count was set explicitly. For tests.
+ * @internal
+ */
+export function wasmPoolPreferred(m: number, n: number, k: number, isF32 = false): boolean | undefined {
+  return requestedThreads === 0 ? governor.prefersPool(shapeKey(m, n, k, isF32)) : undefined;
+}
+
+function shapeKey(m: number, n: number, k: number, isF32: boolean): string {
+  return `${m}x${n}x${k}${isF32 ? 'f' : 'd'}`;
 }
 
 /**
@@ -393,8 +417,14 @@ export function wasmGemm(
   const nr = isF32 ? ex.nr_f32() : ex.nr_f64();
 
   const work = m * n * k;
-  const workers = work >= PARALLEL_MIN_WORK && m >= 16 ? usableWorkers(e) : 0;
+  const isLarge = work >= PARALLEL_MIN_WORK && m >= 16;
+  // An explicit thread count is obeyed; the default one asks the governor, which needs the pool's
+  // and one thread's recent times of this shape (so only where workers exist at all).
+  const isGoverned = isLarge && requestedThreads === 0 && e.isShared && wantedWorkers() > 0;
+  const key = isGoverned ? shapeKey(m, n, k, isF32) : '';
+  const workers = isLarge && (!isGoverned || governor.usePool(key)) ? usableWorkers(e) : 0;
   const threads = 1 + workers;
+  const t0 = isGoverned ? now() : 0;
 
   const align = (x: number): number => roundUp(x, 64);
   const scratch = CTRL_BYTES;
@@ -417,6 +447,8 @@ export function wasmGemm(
   };
   view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
 
+  /** How the product ran, for the governor: 'pool' only if a worker joined; undefined: not timed. */
+  let ran: 'pool' | 'alone' | undefined = 'alone';
   if (threads === 1) {
     copyA();
     pack(bPtr, packedB, k, n, tB, kc, 0, n);
@@ -432,6 +464,7 @@ export function wasmGemm(
       isF32, isFma, aPtr, bPtr, packedB, cPtr, m, n, k, tA, tB, acc, kc, mc, scratch,
       minRows, rowDivisor: 2 * threads, colsPerPack, packCount: Math.ceil(n / colsPerPack),
     });
+    ran = outcome === 'ok' ? 'pool' : undefined;
     if (outcome === 'stalled') {
       // A worker stopped responding (died, or hangs): its memory may still be written, so the
       // product is redone on a fresh engine, and the next large product starts new workers.
@@ -456,6 +489,7 @@ export function wasmGemm(
   }
   // Re-read the view: a worker never grows memory, but keep this robust to future changes.
   c.set((isF32 ? e.f32 : e.f64).subarray(cPtr / es, cPtr / es + m * n), cOffset);
+  if (isGoverned && ran !== undefined) governor.record(key, ran === 'pool', now() - t0);
   return true;
 }
 
@@ -495,11 +529,12 @@ class Watchdog {
  * Publishes a job to the workers and works on it too: packing op(B) by column chunks, then C by
  * row blocks. B is already in linear memory; the job is published before A is copied in, so a
  * worker's wake-up and its share of the packing overlap that copy instead of following it.
- * Returns 'ok', 'failed' when a worker's kernel threw (every worker has left), or 'stalled' when a
- * worker stopped making progress. An exception of the calling thread's own part abandons the job:
- * the workers are told to leave, and it propagates once they have.
+ * Returns 'ok', 'alone' when no worker joined in time (the calling thread did it all), 'failed' when
+ * a worker's kernel threw (every worker has left), or 'stalled' when a worker stopped making progress.
+ * An exception of the calling thread's own part abandons the job: the workers are told to leave,
+ * and it propagates once they have.
  */
-function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => void, job: Job): 'ok' | 'failed' | 'stalled' {
+function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => void, job: Job): 'ok' | 'alone' | 'failed' | 'stalled' {
   const ctrl = e.ctrl;
   const p = CTRL.params;
   ctrl[p + PARAM.isF32] = job.isF32 ? 1 : 0;
@@ -605,5 +640,6 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => v
     throw thrown.error;
   }
   if (isStalled) return 'stalled';
-  return Atomics.load(ctrl, CTRL.error) === 0 ? 'ok' : 'failed';
+  if (Atomics.load(ctrl, CTRL.error) !== 0) return 'failed';
+  return joined > 0 ? 'ok' : 'alone';
 }
