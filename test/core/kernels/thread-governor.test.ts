@@ -42,7 +42,8 @@ describe('ThreadGovernor', () => {
     expect(g.prefersPool('512x512x512d')).toBe(false);
     // After the first try of one thread (the 4th product), only tries run on the pool.
     expect(count(modes.slice(8), true)).toBeGreaterThan(0);
-    expect(count(modes.slice(8), true)).toBeLessThanOrEqual(Math.ceil(392 / 4));
+    // Each try the pool clearly loses halves how often it is tried, down to 1 product in 64.
+    expect(count(modes.slice(200), true)).toBeLessThanOrEqual(Math.ceil(200 / 64) + 1);
     expect(heard).toEqual(['512x512x512d']);
   });
 
@@ -56,6 +57,12 @@ describe('ThreadGovernor', () => {
     expect(count(modes.slice(600 + 80, 900), false)).toBeLessThanOrEqual(Math.ceil(220 / 4) + 1);
     expect(count(modes.slice(300 + 80, 600), false)).toBeGreaterThan(150);
     expect(count(modes.slice(600 + 80, 900), true)).toBeGreaterThan(150);
+  });
+
+  it('tries the other mode every 4th product while the two come close', () => {
+    const g = new ThreadGovernor();
+    const modes = drive(g, 400, (pooled) => (pooled ? 12.2 : 12));
+    expect(count(modes.slice(100), g.prefersPool('512x512x512d') !== true)).toBe(75);
   });
 
   it('is not moved by one slow product (the median of the last three decides)', () => {
