@@ -26,7 +26,8 @@ export interface GovernorOptions {
 }
 
 /**
- * Defaults: the other mode is tried every 4th product at first and after a try that came close, and
+ * Defaults: one thread is first tried at a shape's 2nd product, then the other mode every 4th product
+ * while the tries come close, and
  * half as often after each try it clearly lost, down to 1 product in 64. So the tries cost little
  * where the choice is clear, and where it is not, the two modes take about the same time anyway.
  * @internal
@@ -79,7 +80,9 @@ export class ThreadGovernor {
     let r = this.#shapes.get(key);
     if (r === undefined) {
       if (this.#shapes.size >= this.#opts.maxShapes) this.#shapes.clear();
-      r = { pooled: [], alone: [], countdown: this.#opts.minInterval, interval: this.#opts.minInterval, isTry: false };
+      // The first try comes at the second product: a short run should not pay several pooled
+      // products on busy cores before one thread is timed at all.
+      r = { pooled: [], alone: [], countdown: Math.min(2, this.#opts.minInterval), interval: this.#opts.minInterval, isTry: false };
       this.#shapes.set(key, r);
     }
     const isPreferred = this.#prefersPool(r);
