@@ -27,8 +27,8 @@ export interface GovernorOptions {
 
 /**
  * Defaults: one thread is first tried at a shape's 2nd product, then the other mode every 4th product
- * while the tries come close, and
- * half as often after each try it clearly lost, down to 1 product in 64. So the tries cost little
+ * while the tries come close, and half as often after each try it clearly lost, down to 1 product
+ * in 64. So the tries cost little
  * where the choice is clear, and where it is not, the two modes take about the same time anyway.
  * @internal
  */
