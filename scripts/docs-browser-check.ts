@@ -56,11 +56,14 @@ export async function checkSite(): Promise<CheckResult> {
           if (msg.type() === 'error') failures.push(`${label()}: console error: ${msg.text()}`);
         });
         page.on('pageerror', (err) => failures.push(`${label()}: page error: ${err.message}`));
+        // The page each request was made for: a request aborted because the tab moved on to the next page
+        // (a blob: URL, or the playground's worker.js still loading) is not a broken link of either page.
+        const madeFor = new WeakMap<import('playwright-core').Request, string>();
+        page.on('request', (req) => madeFor.set(req, label()));
         page.on('requestfailed', (req) => {
-          // A blob: URL a page made for itself, aborted because the check moved on to the next page, is
-          // not a broken link.
-          if (req.url().startsWith('blob:') && req.failure()?.errorText === 'net::ERR_ABORTED') return;
-          failures.push(`${label()}: request failed: ${req.url()} (${req.failure()?.errorText ?? '?'})`);
+          const from = madeFor.get(req) ?? label();
+          if (req.failure()?.errorText === 'net::ERR_ABORTED' && (req.url().startsWith('blob:') || from !== label())) return;
+          failures.push(`${from}: request failed: ${req.url()} (${req.failure()?.errorText ?? '?'})`);
         });
         page.on('response', (res) => {
           if (res.status() >= 400) failures.push(`${label()}: HTTP ${res.status()} for ${res.url()}`);

@@ -10,7 +10,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { tensor, type Tensor } from '@tapegrad/core';
+import { mutate, noGrad, tensor, type Tensor } from '@tapegrad/core';
 import { fastStep, MLP } from '@tapegrad/nn';
 import { loadConfig, makeW1Data, median, type W1Data } from '@tapegrad/bench';
 import { setGemmThreads } from '../packages/core/src/kernels/gemm.ts';
@@ -18,13 +18,15 @@ import { setGemmThreads } from '../packages/core/src/kernels/gemm.ts';
 type Dtype = 'float64' | 'float32';
 
 function sgd(params: readonly Tensor[], lr: number): void {
-  for (const p of params) {
-    const d = p.data;
-    const g = p.grad!.data;
-    for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * g[i]!;
-    p.bumpVersion();
-    p.grad = null;
-  }
+  noGrad(() => {
+    for (const p of params) {
+      const g = p.grad!.data;
+      mutate(p, (d) => {
+        for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * g[i]!;
+      });
+      p.grad = null;
+    }
+  });
 }
 
 function generic(data: W1Data, dtype: Dtype): () => number {
@@ -55,10 +57,10 @@ function fast(data: W1Data, dtype: Dtype): () => number {
   const params: Tensor[] = [];
   data.layers.forEach((l, i) => {
     const layer = net.layers[i]!;
-    layer.weight.data.set(l.w);
-    layer.bias!.data.set(l.b);
-    layer.weight.bumpVersion();
-    layer.bias!.bumpVersion();
+    noGrad(() => {
+      mutate(layer.weight, (d) => d.set(l.w));
+      mutate(layer.bias!, (d) => d.set(l.b));
+    });
     params.push(layer.weight, layer.bias!);
   });
   const x = tensor(data.x, { shape: [batch, data.size.in], dtype });

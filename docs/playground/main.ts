@@ -78,13 +78,24 @@ function code(): string {
 
 function setCode(text: string): void {
   editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text }, effects: setErrorLine.of(null) });
+  // Saved now; the save the edit scheduled is not needed.
+  window.clearTimeout(saveTimer);
   save();
 }
 
-/** Keeps the code in the URL (so a link shares it) and in local storage. */
+/** The fragment as this page last read or wrote it. */
+let seenHash = location.hash;
+
+/**
+ * Keeps the code in the URL (so a link shares it) and in local storage. A fragment the page has not seen
+ * is a link just followed whose hashchange event has not run yet: it is left for that event. (A save due
+ * from the previous code once replaced it first, and the link's code never showed.)
+ */
 function save(): void {
   const text = code();
+  if (location.hash !== seenHash) return;
   history.replaceState(null, '', `#code=${encodeCode(text)}`);
+  seenHash = location.hash;
   try {
     localStorage.setItem(STORAGE_KEY, text);
   } catch {
@@ -450,6 +461,7 @@ function initialCode(): void {
 initialCode();
 // A link followed inside the page (another snippet, back/forward) loads its code, again without running it.
 window.addEventListener('hashchange', () => {
+  seenHash = location.hash;
   const m = /[#&]code=([^&]*)/.exec(location.hash);
   const fromUrl = m === null ? null : decodeCode(m[1]!);
   if (fromUrl === null || fromUrl === code()) return;

@@ -1,5 +1,5 @@
 import {
-  enableGrad, grad, hessian, hvp, jacobian, jvp, matmul, noGrad, randn, tapeLength, tensor, Tensor, valueAndGrad, vjp,
+  enableGrad, grad, hessian, hvp, jacobian, jvp, matmul, noGrad, randn, tapeLength, tensor, Tensor, value, valueAndGrad, vjp,
 } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 
@@ -99,6 +99,13 @@ describe('grad and valueAndGrad', () => {
     );
     expect(() => grad((x) => ({}) as Tensor)(1)).toThrowErrorMatchingInlineSnapshot(
       `[ArgumentError: grad: f must return a Tensor or a number, got object]`,
+    );
+    // One describer for every error message (ops/define.ts's describe): arrays, Values and tensors by name.
+    expect(() => grad(() => [1] as unknown as Tensor)(1)).toThrowErrorMatchingInlineSnapshot(
+      `[ArgumentError: grad: f must return a Tensor or a number, got array]`,
+    );
+    expect(() => grad(() => value(2) as unknown as Tensor)(1)).toThrowErrorMatchingInlineSnapshot(
+      `[ArgumentError: grad: f must return a Tensor or a number, got Value]`,
     );
   });
 

@@ -3,9 +3,10 @@
 // gradient without a copy when nothing else holds it. These tests keep every gradient the user can see
 // (leaf .grad, retained grads, what a hook kept, results of computeGrads with inputs, the seed) and
 // check that later passes, which reuse recycled storage, never change it.
-import { randn, tensor, Tensor } from '@tapegrad/core';
+import { customOp, randn, sum, tensor, Tensor } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 import { computeGrads } from '../../packages/core/src/autograd/engine.ts';
+import { lend, recycle } from '../../packages/core/src/graph/grad-pool.ts';
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 
@@ -228,5 +229,48 @@ describe('recycled gradient storage', () => {
       return 2 * s * s * (1 - s);
     };
     expectClose(values(h!), [0.3, -0.7, 1.1].map((v) => (d1(v + eps) - d1(v - eps)) / (2 * eps)), 1e-6);
+  });
+
+  test('a custom op\'s rule gets plain storage: a gradient it keeps is never recycled', () => {
+    const kept: Tensor[] = [];
+    const double = customOp({
+      name: 'double',
+      forward: (x: Tensor) => x.mul(2),
+      backward: ({ dy }) => {
+        const g = dy.mul(2);
+        kept.push(g);
+        return [g];
+      },
+    });
+    const { x, y } = data();
+    const p = params(14);
+    // The matmul rule reads what double sent it, then that storage's use in the pass is over.
+    const q = double(x.matmul(p.w1, { transposeB: true }).add(p.b1).sigmoid()).matmul(p.w2, { transposeB: true });
+    y.mul(q).mean().backward();
+    const snapshot = values(kept[0]!);
+    churn();
+    expect(values(kept[0]!)).toEqual(snapshot);
+  });
+});
+
+describe('the pool lent to the ops while a rule runs', () => {
+  test('ops take pooled storage, zeroed as a new array is, only while the engine lends it', () => {
+    const n = 6;
+    const stale = new Float64Array(n).fill(7);
+    recycle(stale);
+    const x = tensor([[1, 2, 3, 4, 5, 6], [10, 20, 30, 40, 50, 60]]);
+    const was = lend(true);
+    let s: Tensor;
+    try {
+      // sum writes into its freshly allocated output assuming zeros.
+      s = sum(x, 0);
+    } finally {
+      lend(was);
+    }
+    expect(s.data).toBe(stale);
+    expect(values(s)).toEqual([11, 22, 33, 44, 55, 66]);
+    recycle(new Float64Array(n).fill(7));
+    expect(values(sum(x, 0))).toEqual([11, 22, 33, 44, 55, 66]);
+    expect(sum(x, 0).data).not.toBe(stale);
   });
 });

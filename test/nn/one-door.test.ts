@@ -140,4 +140,20 @@ describe('nn uses core’s public API only', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  test('bumpVersion is core-internal: marked @internal, and no other package, script, test or guide calls it', () => {
+    const tensorSrc = readFileSync(join(ROOT, 'packages/core/src/graph/tensor.ts'), 'utf8');
+    expect(tensorSrc).toMatch(/\/\*\*(?:(?!\*\/)[\s\S])*@internal(?:(?!\*\/)[\s\S])*\*\/\s*bumpVersion\(\): void/);
+    const callers: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) {
+          if (!['node_modules', 'dist', 'api'].includes(e.name)) walk(p);
+        } else if (/\.(ts|md)$/.test(e.name) && /\.bumpVersion\(/.test(readFileSync(p, 'utf8'))) callers.push(p.slice(ROOT.length + 1));
+      }
+    };
+    for (const d of ['packages/nn/src', 'packages/cli/src', 'packages/bench/src', 'packages/viz/src', 'scripts', 'test', 'docs']) walk(join(ROOT, d));
+    expect(callers).toEqual([]);
+  });
 });

@@ -499,7 +499,7 @@ function targetNotes(kind: 'W5' | 'W6', rows: readonly RowResult[]): string[] {
   const ratios = (['float64', 'float32'] as const).flatMap((dtype) => {
     const ms = rows.find((r) => r.implementation === `tapegrad generic ${dtype}`)?.medianMs;
     const target = dtype === 'float64' ? 1 : 0.5;
-    return ms === undefined || ref === undefined ? [] : [`${dtype} ${(ms / ref).toFixed(2)}× (target ≤ ${target}×)`];
+    return ms === undefined || ref === undefined ? [] : [`${dtype} ${(ms / ref).toPrecision(2)}× (target ≤ ${target}×)`];
   });
   if (ratios.length > 0) notes.push(`tapegrad generic's time as a multiple of ${peer}'s: ${ratios.join(', ')}.`);
   return notes;

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compile, CompileError, crossEntropy, noGrad, Tensor } from '@tapegrad/core';
+import { compile, CompileError, crossEntropy, mutate, noGrad, Tensor } from '@tapegrad/core';
 import type { EpochInfo, Module, Optimizer } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 
@@ -132,14 +132,13 @@ export function autogradVsNumeric(model: Module, lossOf: () => Tensor, maxElemen
     let checked = 0;
     for (let i = 0; i < p.size; i += step) {
       const v = p.data[i]!;
-      const at = (x: number): number => {
-        p.data[i] = x;
-        p.bumpVersion();
-        return noGrad(() => lossOf().item());
-      };
+      const at = (x: number): number =>
+        noGrad(() => {
+          mutate(p, (d) => (d[i] = x));
+          return lossOf().item();
+        });
       const numeric = (at(v + eps) - at(v - eps)) / (2 * eps);
-      p.data[i] = v;
-      p.bumpVersion();
+      noGrad(() => mutate(p, (d) => (d[i] = v)));
       diff = Math.max(diff, Math.abs(g[i]! - numeric));
       scale = Math.max(scale, Math.abs(numeric));
       checked++;

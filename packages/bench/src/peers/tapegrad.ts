@@ -17,6 +17,8 @@ type Tensor = CoreModule.Tensor;
 type Value = CoreModule.Value;
 
 let coreModule: Promise<Core> | undefined;
+/** The loaded core, for the synchronous updates below. */
+let core: Core | undefined;
 
 /**
  * Imports `@tapegrad/core` once.
@@ -25,7 +27,7 @@ let coreModule: Promise<Core> | undefined;
  * @throws BenchError when it resolves to an unbuilt `dist`
  */
 export async function loadCore(): Promise<Core> {
-  coreModule ??= import('@tapegrad/core').catch((e: unknown) => {
+  coreModule ??= import('@tapegrad/core').then((m) => (core = m), (e: unknown) => {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new BenchError(`@tapegrad/core did not load (run tsx with --conditions=source): ${reason}`);
   });
@@ -61,17 +63,21 @@ export function tapegradTensorName(dtype: Dtype): string {
 /** Engine name of the scalar engine. */
 export const TAPEGRAD_VALUE = 'tapegrad Value';
 
-/** p ← p − lr·∂L/∂p in place, then clears the gradient. */
+/** p ← p − lr·∂L/∂p in place (through core's `mutate`, which bumps the version), then clears the gradient. */
 export function sgdInPlace(params: readonly Tensor[], lr: number): void {
-  for (const p of params) {
-    const g = p.grad;
-    if (g === null) throw new BenchError(`tapegrad: no gradient for a parameter of shape [${p.shape.join(', ')}]`);
-    const d = p.data;
-    const gd = g.data;
-    for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * gd[i]!;
-    p.bumpVersion();
-    p.grad = null;
-  }
+  if (core === undefined) throw new BenchError('tapegrad: sgdInPlace before @tapegrad/core was loaded');
+  const { mutate, noGrad } = core;
+  noGrad(() => {
+    for (const p of params) {
+      const g = p.grad;
+      if (g === null) throw new BenchError(`tapegrad: no gradient for a parameter of shape [${p.shape.join(', ')}]`);
+      const gd = g.data;
+      mutate(p, (d) => {
+        for (let i = 0; i < d.length; i++) d[i] = d[i]! - lr * gd[i]!;
+      });
+      p.grad = null;
+    }
+  });
 }
 
 /**
@@ -185,7 +191,7 @@ export function tapegradFastW1(dtype: Dtype, data: W1Data): Workload {
     engine: `tapegrad fast path${dtype === 'float32' ? ' float32' : ''}`,
     dtype,
     setup: async () => {
-      const { tensor } = await loadCore();
+      const { mutate, noGrad, tensor } = await loadCore();
       nn = await loadNn();
       const sizes = [data.size.in, ...data.size.hidden, data.size.out];
       const net = new nn.MLP({ sizes, activation: 'sigmoid', output: 'sigmoid', dtype });
@@ -193,10 +199,10 @@ export function tapegradFastW1(dtype: Dtype, data: W1Data): Workload {
       data.layers.forEach((l, i) => {
         const layer = net.layers[i];
         if (!layer?.bias) throw new BenchError(`tapegrad fast path: layer ${i + 1} missing or without bias`);
-        layer.weight.data.set(l.w);
-        layer.bias.data.set(l.b);
-        layer.weight.bumpVersion();
-        layer.bias.bumpVersion();
+        noGrad(() => {
+          mutate(layer.weight, (d) => d.set(l.w));
+          mutate(layer.bias!, (d) => d.set(l.b));
+        });
         params.push(layer.weight, layer.bias);
       });
       model = net;

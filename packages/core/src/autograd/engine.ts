@@ -2,7 +2,7 @@
 import { runCheckedRule } from '../graph/anomaly.ts';
 import { GradError } from '../base/errors.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
-import { donate } from '../graph/grad-pool.ts';
+import { donate, lend } from '../graph/grad-pool.ts';
 import { releaseNode, state, tapeOf, withRecording, type TapeNode } from '../graph/tape.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { checkGradShape, checkVersions, releasedError, seedFor } from './checks.ts';
@@ -124,8 +124,8 @@ export function computeGrads(roots: readonly Tensor[], seeds: readonly Tensor[] 
         continue;
       }
       visited.push(node);
-      const gs = runRule(node, dy, isRaw, slots.isSole(dy));
-      slots.adopt(node.inputs, gs, isRaw);
+      const gs = runRule(node, dy, isRaw, slots.isSole(dy), slots.isRecycling);
+      slots.adopt(node.inputs, gs);
       slots.release(dy);
       const sent = node.inputs.map((x, k) => {
         const g = gs[k];
@@ -173,19 +173,24 @@ function pathTo(tape: readonly TapeNode[], wanted: ReadonlySet<number>): { leads
   return { leads, runs };
 }
 
-/** Runs a node's rule (the raw form when not recording) after its version check; anomaly mode checks what it returns. */
-function runRule(node: TapeNode, dy: Tensor, isRaw: boolean, isDyDonated: boolean): readonly (Tensor | null)[] {
+/**
+ * Runs a node's rule (its raw form, if any, when not recording) after its version check; anomaly mode checks
+ * what it returns. A recycling pass lends the pool to the ops the rule calls (the slots then count the result).
+ */
+function runRule(node: TapeNode, dy: Tensor, isRaw: boolean, isDyDonated: boolean, isLending: boolean): readonly (Tensor | null)[] {
   const rule = isRaw ? node.op.rawBackward : node.op.backward;
   if (rule === undefined) throw new GradError(`backward: no backward rule for op '${node.op.name}'`);
   checkVersions(node);
   const ctx = { inputs: node.inputs, output: node.output, dy, attrs: node.attrs };
   // An elementwise raw rule may write its result over dy when nothing else holds it.
   donate(isRaw && isDyDonated ? dy.data : null);
+  const wasLending = lend(isLending);
   try {
     // Rules of nodes recorded in anomaly mode, or run in it, check their gradients for NaN/±Inf.
     return state.isAnomalyMode || node.stack !== undefined ? runCheckedRule(node, rule, ctx) : rule(ctx);
   } finally {
     donate(null);
+    lend(wasLending);
   }
 }
 

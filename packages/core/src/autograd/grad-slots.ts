@@ -24,6 +24,11 @@ export class GradSlots {
     this.#holders = isRecycling ? new Map() : null;
   }
 
+  /** Whether dead storage goes back to the pool (so rules may take storage from it). */
+  get isRecycling(): boolean {
+    return this.#holders !== null;
+  }
+
   /** The gradient `t` has received so far. */
   get(t: Tensor): Tensor | undefined {
     return this.#grads.get(t.id);
@@ -53,14 +58,18 @@ export class GradSlots {
     return this.#holders !== null && this.#holders.get(dy.data) === 1;
   }
 
-  /** Takes ownership of what a rule returned: scratch it took from the pool joins the count, and each gradient holds its storage. */
-  adopt(inputs: readonly Tensor[], gs: readonly (Tensor | null)[], isRaw: boolean): void {
+  /**
+   * Takes ownership of what a rule returned: storage it took from the pool (scratch of a raw rule, or
+   * what the ops it called allocated while the engine lent the pool) joins the count, and each gradient
+   * holds its storage.
+   */
+  adopt(inputs: readonly Tensor[], gs: readonly (Tensor | null)[]): void {
     const holders = this.#holders;
     if (holders === null) return;
     inputs.forEach((x, k) => {
       const g = gs[k];
       if (g === null || g === undefined || !x.requiresGrad) return;
-      if (isRaw && claimScratch(g.data)) holders.set(g.data, 0);
+      if (claimScratch(g.data)) holders.set(g.data, 0);
       const n = holders.get(g.data);
       if (n !== undefined) holders.set(g.data, n + 1);
     });

@@ -1,11 +1,13 @@
-// The scratch pool of gradient storage: raw backward rules take buffers from it, the engine gives dead gradients back.
+// The scratch pool of gradient storage: backward rules take buffers from it, the engine gives dead gradients back.
 import type { FloatArray } from '../base/dtype.ts';
 import type { Tensor } from './tensor.ts';
 
 /**
- * Storage for the gradients raw backward rules produce. A rule takes a buffer with {@link scratchLike}
+ * Storage for the gradients backward rules produce. A raw rule takes a buffer with {@link scratchLike}
  * (or {@link scratchFor}, which may hand it dy's own storage) and must overwrite every element: a
- * recycled buffer holds an old gradient, not zeros. The engine claims what a rule returns with
+ * recycled buffer holds an old gradient, not zeros. While the engine runs a built-in differentiable rule
+ * unrecorded, it lends the pool to the ops' allocator ({@link lentStorage}, zeroed as a fresh array
+ * would be), so the one form of a rule reuses storage as the raw forms do. The engine claims what a rule returns with
  * {@link claimScratch} and gives a gradient's storage back with {@link recycle} once nothing can see it
  * (not a leaf's `.grad`, a retained grad, a hook's argument, a result of `computeGrads` with inputs).
  * Dead buffers wait for the next backward pass in a small pool, so a training step reuses the previous
@@ -23,15 +25,43 @@ let donor: FloatArray | null = null;
 
 const poolKey = (isFloat32: boolean, n: number): number => n * 2 + (isFloat32 ? 1 : 0);
 
+/** Whether the ops' allocator takes its storage from the pool (set by the engine around a rule). */
+let isLending = false;
+
 /** A buffer of n elements of `like`'s type for a raw backward rule to fill completely. @internal */
 export function scratchLike(like: FloatArray, n: number): FloatArray {
-  const isFloat32 = like instanceof Float32Array;
+  return scratchOf(like instanceof Float32Array, n, false);
+}
+
+function scratchOf(isFloat32: boolean, n: number, isZeroed: boolean): FloatArray {
   const list = pool.get(poolKey(isFloat32, n));
   let buf = list?.pop();
   if (buf === undefined) buf = isFloat32 ? new Float32Array(n) : new Float64Array(n);
-  else pooledBytes -= buf.byteLength;
+  else {
+    pooledBytes -= buf.byteLength;
+    if (isZeroed) buf.fill(0);
+  }
   fresh.add(buf);
   return buf;
+}
+
+/**
+ * Storage for an op's result while the engine lends the pool (zeroed, as a new typed array is), or null
+ * when it does not. The ops' `alloc` asks here first. @internal
+ */
+export function lentStorage(isFloat32: boolean, n: number): FloatArray | null {
+  return isLending ? scratchOf(isFloat32, n, true) : null;
+}
+
+/**
+ * Lends the pool to the ops' allocator (or stops), returning the previous setting to restore. The
+ * engine lends around the rules of a pass that recycles; a custom op stops it around user code, which
+ * may keep what it allocates. @internal
+ */
+export function lend(isOn: boolean): boolean {
+  const was = isLending;
+  isLending = isOn;
+  return was;
 }
 
 /**

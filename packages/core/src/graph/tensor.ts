@@ -172,7 +172,11 @@ export class Tensor {
     };
   }
 
-  /** Marks an in-place change of `.data` so backward can refuse stale saved tensors ({@link @tapegrad/core!mutate | mutate} calls it for you). */
+  /**
+   * Marks an in-place change of `.data` so backward can refuse stale saved tensors. Core's own door:
+   * user code (and nn) changes storage through {@link @tapegrad/core!mutate | mutate}, which calls this.
+   * @internal
+   */
   bumpVersion(): void {
     (this.versionCell ??= { value: 0 }).value++;
   }

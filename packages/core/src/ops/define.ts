@@ -1,10 +1,10 @@
-// The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward and raw backward loops.
+// The op definition kit: defineOp/defineUnary/defineBinary, record(), and the generic elementwise forward loop.
 import { captureStack, checkForward } from '../graph/anomaly.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
-import { broadcastIndex, broadcastShapes, fmt, sameShape, sizeOf, type Shape } from '../base/shape.ts';
-import { scratchFor, scratchLike } from '../graph/grad-pool.ts';
+import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../base/shape.ts';
+import { lentStorage, scratchFor } from '../graph/grad-pool.ts';
 import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
@@ -107,9 +107,10 @@ export interface UnarySpec {
    */
   readonly kernel?: (x: FloatArray, y: FloatArray) => void;
   /**
-   * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off;
-   * must agree with `derivative` (including dx = 0 where dy = 0). `dx` may be `dy` itself, so element i
-   * of dy is read before element i of dx is written, and every element of dx is written.
+   * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off; an
+   * op carries one only where `scripts/raw-backward-bench.ts` shows it beats the differentiable rule (its
+   * file quotes the figures). Must agree with `derivative` (including dx = 0 where dy = 0). `dx` may be
+   * `dy` itself, so element i of dy is read before element i of dx is written, and every element of dx is written.
    * @internal
    */
   readonly rawBackward?: (x: FloatArray, y: FloatArray, dy: FloatArray, dx: FloatArray) => void;
@@ -138,13 +139,18 @@ export interface BinarySpec {
   readonly isNondifferentiable?: boolean;
   /** @internal Optional forward loop under a broadcast plan; must equal `forward` element by element. */
   readonly kernel?: (a: FloatArray, b: FloatArray, out: FloatArray, p: BroadcastPlan) => void;
-  /** @internal Optional raw loops for da and db, used when `createGraph` is off; must agree with `da`, `db`. */
+  /**
+   * @internal Optional raw loops for da and db, used when `createGraph` is off and the broadcast has a plan;
+   * kept only where the benchmark shows they pay (as `rawBackward` of a unary op). Must agree with `da`, `db`.
+   */
   readonly rawGrads?: readonly [BinaryGradKernel, BinaryGradKernel];
 }
 
 /**
  * Defines a unary elementwise op from its number forward and its derivative. The VJP
- * `dx = dy · f′(x, y)` is derived here once, in a differentiable form and a fused raw-loop form.
+ * `dx = dy · f′(x, y)` is derived here once, with the public ops, so it is differentiable; with
+ * `createGraph` off it runs unrecorded on whole tensors: a per-element loop calling `derivative` on numbers
+ * was slower for 23 of 24 ops (differentiable/loop 0.002–0.89 at 256×256, relu 1.01; scripts/raw-backward-bench.ts).
  * @param spec The name, derivation `rule`, number `forward` and `derivative` (written with public ops).
  * @returns The op as a function of numbers, `Value`s and tensors.
  * @example
@@ -163,6 +169,7 @@ export interface BinarySpec {
 export function defineUnary(spec: UnarySpec): UnaryFn {
   const forward = spec.forward;
   const derivative = spec.derivative;
+  const raw = spec.rawBackward;
   const op: ElementwiseOp = {
     name: spec.name,
     rule: spec.rule,
@@ -174,22 +181,15 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     derivative,
     ...(spec.kernel === undefined ? {} : { kernel: spec.kernel }),
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
-    rawBackward: ({ inputs: [x], output: y, dy }) => {
-      if (spec.rawBackward !== undefined) {
-        const dx = scratchFor(dy);
-        spec.rawBackward(x!.data, y.data, dy.data, dx);
-        return [Tensor.fromData(dx, y.shape, y.dtype)];
-      }
-      const xd = x!.data;
-      const yd = y.data;
-      const g = dy.data;
-      const out = scratchFor(dy);
-      for (let i = 0; i < out.length; i++) {
-        const gi = g[i]!;
-        out[i] = gi === 0 ? 0 : gi * (derivative(xd[i]!, yd[i]!) as number);
-      }
-      return [Tensor.fromData(out, y.shape, y.dtype)];
-    },
+    ...(raw === undefined
+      ? {}
+      : {
+          rawBackward: ({ inputs: [x], output: y, dy }: BackwardContext): Tensor[] => {
+            const dx = scratchFor(dy);
+            raw(x!.data, y.data, dy.data, dx);
+            return [Tensor.fromData(dx, y.shape, y.dtype)];
+          },
+        }),
   };
   const fn = ((x: Num | Value): Num | Value => {
     if (typeof x === 'number') return forward(x);
@@ -211,8 +211,8 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
 
 /**
  * Defines a binary elementwise op with NumPy broadcasting from its number forward and its two partial
- * derivatives. The VJPs `da = dy · ∂y/∂a`, `db = dy · ∂y/∂b` stay in the output's shape; the engine sums
- * them back to each input's shape.
+ * derivatives. The VJPs `da = dy · ∂y/∂a`, `db = dy · ∂y/∂b` (written with the public ops, so differentiable)
+ * stay in the output's shape; the engine sums them back to each input's shape.
  * @param spec The name, derivation `rule`, number `forward` and partials `da`, `db` (written with public ops).
  * @returns The op as a broadcasting function of numbers, `Value`s and tensors.
  * @example
@@ -232,6 +232,10 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
 export function defineBinary(spec: BinarySpec): BinaryFn {
   const forward = spec.forward;
   const { da, db, kernel, rawGrads } = spec;
+  const differentiable = ({ inputs: [a, b], output: y, dy }: BackwardContext): (Tensor | null)[] => [
+    a!.requiresGrad ? scaleBy(dy, da(a!, b!, y)) : null,
+    b!.requiresGrad ? scaleBy(dy, db(a!, b!, y)) : null,
+  ];
   const op: ElementwiseOp = {
     name: spec.name,
     rule: spec.rule,
@@ -240,41 +244,22 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
     forward,
     da,
     db,
-    backward: ({ inputs: [a, b], output: y, dy }) => [
-      a!.requiresGrad ? scaleBy(dy, da(a!, b!, y)) : null,
-      b!.requiresGrad ? scaleBy(dy, db(a!, b!, y)) : null,
-    ],
-    rawBackward: ({ inputs: [a, b], output: y, dy }) => {
-      const p = rawGrads === undefined ? null : planBinary(y.shape, a!.shape, b!.shape);
-      if (p !== null) {
-        return [a!, b!].map((x, k) => {
-          if (!x.requiresGrad) return null;
-          const g = rawGrads![k]!(dy.data, a!.data, b!.data, y.data, p);
-          return g === dy.data ? dy : Tensor.fromData(g, y.shape, y.dtype);
-        });
-      }
-      const n = y.size;
-      const ia = sameShape(a!.shape, y.shape) ? null : broadcastIndex(y.shape, a!.shape);
-      const ib = sameShape(b!.shape, y.shape) ? null : broadcastIndex(y.shape, b!.shape);
-      const ad = a!.data;
-      const bd = b!.data;
-      const yd = y.data;
-      const g = dy.data;
-      const grads: (Tensor | null)[] = [null, null];
-      for (let k = 0; k < 2; k++) {
-        if (!(k === 0 ? a! : b!).requiresGrad) continue;
-        const partial = k === 0 ? da : db;
-        const out = scratchLike(g, n);
-        for (let i = 0; i < n; i++) {
-          const av = ad[ia === null ? i : ia[i]!]!;
-          const bv = bd[ib === null ? i : ib[i]!]!;
-          const gi = g[i]!;
-          out[i] = gi === 0 ? 0 : gi * (partial(av, bv, yd[i]!) as number);
-        }
-        grads[k] = Tensor.fromData(out, y.shape, y.dtype);
-      }
-      return grads;
-    },
+    backward: differentiable,
+    ...(rawGrads === undefined
+      ? {}
+      : {
+          rawBackward: (ctx: BackwardContext): readonly (Tensor | null)[] => {
+            const { inputs: [a, b], output: y, dy } = ctx;
+            const p = planBinary(y.shape, a!.shape, b!.shape);
+            // A broadcast with no plan (rare: interleaved size-1 axes) takes the differentiable rule.
+            if (p === null) return differentiable(ctx);
+            return [a!, b!].map((x, k) => {
+              if (!x.requiresGrad) return null;
+              const g = rawGrads[k]!(dy.data, a!.data, b!.data, y.data, p);
+              return g === dy.data ? dy : Tensor.fromData(g, y.shape, y.dtype);
+            });
+          },
+        }),
   };
   const fn = ((a: Num | Value, b: Num | Value): Num | Value => {
     if (typeof a === 'number' && typeof b === 'number') return forward(a, b);
@@ -332,7 +317,7 @@ function applyBinaryTensor(op: ElementwiseOp, a: Tensor, b: Tensor, kernel: Bina
  * dy · partial, skipping the multiplication for the constant partials 1 and −1. Elementwise VJPs take a
  * zero upstream gradient as no dependence: where dy is exactly 0 the result is 0 even when the local
  * derivative is ±∞ or NaN, so the branch `where` did not take (log at 0, sqrt below 0) adds 0, not NaN.
- * The raw loops below do the same with one test per element.
+ * The ops' raw loops do the same with one test per element.
  */
 function scaleBy(dy: Tensor, partial: Num): Tensor {
   if (partial === 1) return dy;
@@ -348,11 +333,14 @@ function hasNonFinite(d: FloatArray): boolean {
 }
 
 /**
- * A fresh typed array of the dtype. A size the runtime cannot allocate is a {@link ShapeError} naming
+ * A fresh typed array of the dtype, zeroed (pooled storage while the engine runs a rule; see
+ * `graph/grad-pool.ts`). A size the runtime cannot allocate is a {@link ShapeError} naming
  * the op and the size, not a bare `RangeError` from deep inside.
  * @internal
  */
 export function alloc(dtype: DType, n: number, op = 'alloc', shape?: Shape): FloatArray {
+  const lent = lentStorage(dtype === 'float32', n);
+  if (lent !== null) return lent;
   try {
     return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   } catch (e) {

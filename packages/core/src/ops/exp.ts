@@ -20,6 +20,7 @@ export const exp: UnaryFn = defineUnary({
   kernel: (x, y) => {
     for (let i = 0; i < x.length; i++) y[i] = Math.exp(x[i]!);
   },
+  // Raw loop kept: backward 0.14 ms vs 0.22 differentiable at 256×256 (1.60×), 0.093 vs 0.150 at 512×64 (1.61×); medians of 3 runs of scripts/raw-backward-bench.ts, float64, load 7–18 on 2 cores.
   // A zero upstream gradient gives 0 even where y overflowed to ∞.
   rawBackward: (_x, y, dy, dx) => {
     for (let i = 0; i < y.length; i++) {

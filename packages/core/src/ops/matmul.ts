@@ -2,7 +2,6 @@
 import { DTypeError, ShapeError } from '../base/errors.ts';
 import { gemm } from '../kernels/gemm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf } from '../base/shape.ts';
-import { scratchLike } from '../graph/grad-pool.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { alloc, asTensor, defineOp, record, type OpDef, symbolicIn } from './define.ts';
 import { reshape } from './reshape.ts';
@@ -23,6 +22,9 @@ interface MatmulAttrs {
 const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
   name: 'matmul',
   rule: 'Y = A·B, ∂L/∂A = ∂L/∂Y·Bᵀ, ∂L/∂B = Aᵀ·∂L/∂Y ⇒ dA = dY·Bᵀ, dB = Aᵀ·dY (transpose flags, no copies)',
+  // No raw form: straight gemm calls measured differentiable/raw 0.94 (256×256·256×256), 0.92 (W1 big's 256×784·(256×784)ᵀ),
+  // 1.01 (512×30·(64×30)ᵀ); with the batch folded into m, 1.30 (W6's 32×16×64·(256×64)ᵀ, runs 0.58–1.83) and 1.02
+  // (32×16×256·(64×256)ᵀ): medians of 3 runs of scripts/raw-backward-bench.ts, load 8–18 on 2 cores.
   backward: ({ inputs: [a, b], dy, attrs: { transA, transB } }) => [
     a!.requiresGrad
       ? transA
@@ -31,34 +33,6 @@ const op: OpDef<MatmulAttrs> = defineOp<MatmulAttrs>({
       : null,
     b!.requiresGrad ? gradB(a!, b!, dy, transA, transB) : null,
   ],
-  // The same products as above, straight to gemm for plain matrices (the shapes were checked forward).
-  rawBackward: ({ inputs: [a, b], output: y, dy, attrs: { transA, transB } }) => {
-    // Scratch storage is not zeroed and gemm may write nothing for an empty inner dimension (m or n here),
-    // so an empty output takes the general path.
-    // A batch times a matrix (a not transposed) is one product with the batch folded into m, as forward.
-    const isFlat = b!.rank === 2 && (a!.rank === 2 || !transA);
-    if (!isFlat || y.size === 0) return op.backward!({ inputs: [a!, b!], output: y, dy, attrs: { transA, transB } });
-    const n = y.shape[y.rank - 1]!;
-    const m = y.size / n;
-    const k = a!.shape[a!.rank - (transA ? 2 : 1)]!;
-    let da: Tensor | null = null;
-    let db: Tensor | null = null;
-    if (a!.requiresGrad) {
-      // A stored [m, k]: dA = dY·op(B)ᵀ; stored [k, m] (transA): dA = op(B)·dYᵀ
-      const out = scratchLike(dy.data, a!.size);
-      if (transA) gemm(b!.data, dy.data, out, k, m, n, transB, true);
-      else gemm(dy.data, b!.data, out, m, k, n, false, !transB);
-      da = Tensor.fromData(out, a!.shape, a!.dtype);
-    }
-    if (b!.requiresGrad) {
-      // B stored [k, n]: dB = op(A)ᵀ·dY; stored [n, k] (transB): dB = dYᵀ·op(A)
-      const out = scratchLike(dy.data, b!.size);
-      if (transB) gemm(dy.data, a!.data, out, n, k, m, true, transA);
-      else gemm(a!.data, dy.data, out, k, n, m, !transA, false);
-      db = Tensor.fromData(out, b!.shape, b!.dtype);
-    }
-    return [da, db];
-  },
 });
 
 /**

@@ -22,6 +22,7 @@ export const tanh: UnaryFn = defineUnary({
   kernel: (x, y) => {
     for (let i = 0; i < x.length; i++) y[i] = Math.tanh(x[i]!);
   },
+  // Raw loop kept: backward 0.31 ms vs 1.16 differentiable at 256×256 (3.73×), 0.093 vs 0.319 at 512×64 (3.42×); medians of 3 runs of scripts/raw-backward-bench.ts, float64, load 7–18 on 2 cores.
   rawBackward: (_x, y, dy, dx) => {
     for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * (1 - y[i]! * y[i]!);
   },

@@ -2,6 +2,7 @@
 import { ArgumentError, DTypeError, GradError } from '../base/errors.ts';
 import { describe, record, type BackwardContext, type OpDef } from '../ops/define.ts';
 import { noGrad } from '../graph/tape.ts';
+import { lend } from '../graph/grad-pool.ts';
 import { Tensor, type NestedArray } from '../graph/tensor.ts';
 import { tensor } from '../graph/creation.ts';
 import type { Shape } from '../base/shape.ts';
@@ -109,7 +110,14 @@ export function customOp<A = undefined>(spec: CustomOpSpec<A>): CustomOpFn {
     rule: spec.rule ?? `custom op '${name}': user-supplied backward`,
     isNondifferentiable: spec.isNondifferentiable ?? false,
     backward: (ctx) => {
-      const r = userBackward(ctx);
+      // User code may keep what it allocates, so it gets plain storage, never the engine's pool.
+      const wasLending = lend(false);
+      let r: ReturnType<typeof userBackward>;
+      try {
+        r = userBackward(ctx);
+      } finally {
+        lend(wasLending);
+      }
       const gs = r instanceof Tensor || r === null ? [r] : r;
       if (!Array.isArray(gs) || gs.length !== ctx.inputs.length) {
         throw new GradError(`backward of '${name}': expected ${ctx.inputs.length} gradient(s), one per input, got ${Array.isArray(gs) ? gs.length : describe(gs)}`);

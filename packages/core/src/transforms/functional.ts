@@ -2,6 +2,7 @@
 import { computeGrads } from '../autograd/engine.ts';
 import { ArgumentError, GradError, ShapeError } from '../base/errors.ts';
 import { add } from '../ops/add.ts';
+import { describe } from '../ops/define.ts';
 import { mul } from '../ops/mul.ts';
 import { reshape } from '../ops/reshape.ts';
 import { fmt, sameShape, type Shape } from '../base/shape.ts';
@@ -105,7 +106,7 @@ function exportPrimal(s: TransformFrame, t: Tensor, asNumber: boolean): Primal {
  */
 function lift(op: string, s: TransformFrame, x: unknown, k: number): Tensor {
   if (typeof x === 'number') return tensor(x, { requiresGrad: true });
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describeArg(x)}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describe(x)}`);
   if (s.isTracing && x.requiresGrad) return x.clone();
   const leaf = new Tensor(x.data, x.shape, x.dtype, true);
   // The leaf shares the caller's storage, so it shares its version too: an in-place change of the
@@ -117,18 +118,12 @@ function lift(op: string, s: TransformFrame, x: unknown, k: number): Tensor {
 /** The tensor `f` sees for an argument that is not differentiated. */
 function constant(op: string, x: unknown, k: number): Tensor {
   if (typeof x === 'number') return tensor(x);
-  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describeArg(x)}`);
+  if (!(x instanceof Tensor)) throw new ArgumentError(`${op}: argument ${k} must be a Tensor or a number, got ${describe(x)}`);
   return x;
 }
 
-function describeArg(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  return typeof x;
-}
-
 function checkFunction(op: string, f: unknown): void {
-  if (typeof f !== 'function') throw new ArgumentError(`${op}: f must be a function, got ${describeArg(f)}`);
+  if (typeof f !== 'function') throw new ArgumentError(`${op}: f must be a function, got ${describe(f)}`);
 }
 
 function normalizeArgnums(op: string, argnums: ArgNums, count: number): number[] {
@@ -150,7 +145,7 @@ function callF(op: string, f: TensorFunction, args: Tensor[]): Tensor {
     (y as unknown as PromiseLike<unknown>).then(undefined, () => undefined);
     throw new ArgumentError(`${op}: f must be synchronous, got a function that returned a Promise (the transform would end at its first await)`);
   }
-  if (!(y instanceof Tensor)) throw new ArgumentError(`${op}: f must return a Tensor or a number, got ${describeArg(y)}`);
+  if (!(y instanceof Tensor)) throw new ArgumentError(`${op}: f must return a Tensor or a number, got ${describe(y)}`);
   return y;
 }
 
@@ -182,7 +177,7 @@ function asDirection(op: string, what: string, v: unknown, shape: Shape, like: T
   let t: Tensor;
   if (typeof v === 'number') t = tensor(v, { dtype: like.dtype });
   else if (v instanceof Tensor) t = v.dtype === like.dtype ? v : v.astype(like.dtype);
-  else throw new ArgumentError(`${op}: ${what} must be a Tensor or a number, got ${describeArg(v)}`);
+  else throw new ArgumentError(`${op}: ${what} must be a Tensor or a number, got ${describe(v)}`);
   if (!sameShape(t.shape, shape)) throw new ShapeError(`${op}: ${what} must have shape ${fmt(shape)}, got ${fmt(t.shape)}`);
   return t;
 }
@@ -333,7 +328,7 @@ export function jvp(f: TensorFunction, primals: readonly Primal[], tangents: rea
   checkFunction('jvp', f);
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
     throw new ArgumentError(
-      `jvp: primals and tangents must be arrays of the same length, got ${Array.isArray(primals) ? primals.length : describeArg(primals)} primals and ${Array.isArray(tangents) ? tangents.length : describeArg(tangents)} tangents`,
+      `jvp: primals and tangents must be arrays of the same length, got ${Array.isArray(primals) ? primals.length : describe(primals)} primals and ${Array.isArray(tangents) ? tangents.length : describe(tangents)} tangents`,
     );
   }
   const allNumbers = primals.every((x) => typeof x === 'number');
@@ -466,7 +461,7 @@ export function jacobian(f: TensorFunction, argnums: ArgNums = 0): JacobianFunct
  */
 export function hessian(f: TensorFunction, argnums = 0): JacobianFunction {
   checkFunction('hessian', f);
-  if (typeof argnums !== 'number') throw new ArgumentError(`hessian: argnums must be one argument index, got ${describeArg(argnums)}`);
+  if (typeof argnums !== 'number') throw new ArgumentError(`hessian: argnums must be one argument index, got ${describe(argnums)}`);
   return jacobian(grad(f, argnums), argnums);
 }
 

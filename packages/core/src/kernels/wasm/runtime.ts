@@ -147,8 +147,8 @@ export const NO_SHARED_MEMORY =
 
 /**
  * How this runtime starts a worker from source, or the reason it cannot. Node and Deno use
- * `worker_threads` with `eval`; browsers and Bun use a module Web Worker made from a Blob URL, which
- * needs a cross-origin-isolated page in browsers.
+ * `worker_threads` with `eval`; browsers and Bun use a Web Worker made from a Blob URL (classic in
+ * browsers, module in Bun), which needs a cross-origin-isolated page in browsers.
  * @internal
  */
 export function threadSupport(): { kind: 'node' | 'web' } | { kind: 'none'; reason: string } {
