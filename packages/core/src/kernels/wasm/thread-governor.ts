@@ -28,8 +28,8 @@ export interface GovernorOptions {
 /**
  * Defaults: one thread is first tried at a shape's 2nd product, then the other mode every 4th product
  * while the tries come close, and half as often after each try it clearly lost, down to 1 product
- * in 64. So the tries cost little
- * where the choice is clear, and where it is not, the two modes take about the same time anyway.
+ * in 64. So the tries cost little where the choice is clear, and where it is not, the two modes take
+ * about the same time anyway.
  * @internal
  */
 export const GOVERNOR_DEFAULTS: GovernorOptions = { minInterval: 4, maxInterval: 64, margin: 0.05, maxShapes: 256 };
