@@ -23,7 +23,7 @@ describe('the default thread count times each large shape on the pool and on one
     setGemmThreads(0);
     await wasmWarmUp();
     const until = Date.now() + 20_000;
-    // The 4th product of a shape runs on one thread; a pooled product counts once a worker joined it.
+    // The 2nd product of a shape runs on one thread; a pooled product counts once a worker joined it.
     while (wasmPoolPreferred(N, N, N) === undefined && Date.now() < until) expect(product()).toEqual(expected);
     if (availableParallelism() < 2) {
       // One core: no workers, nothing to choose.

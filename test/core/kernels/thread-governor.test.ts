@@ -18,10 +18,10 @@ function drive(g: ThreadGovernor, count: number, ms: (pooled: boolean, i: number
 const count = (xs: boolean[], v: boolean): number => xs.filter((x) => x === v).length;
 
 describe('ThreadGovernor', () => {
-  it('starts on the pool and tries one thread on the 4th product', () => {
+  it('starts on the pool, tries one thread on the 2nd product, then (pool clearly ahead) on the 10th', () => {
     const g = new ThreadGovernor();
-    const modes = drive(g, 4, (pooled) => (pooled ? 7 : 12));
-    expect(modes).toEqual([true, true, true, false]);
+    const modes = drive(g, 12, (pooled) => (pooled ? 7 : 12));
+    expect(modes).toEqual([true, false, true, true, true, true, true, true, true, false, true, true]);
     expect(g.prefersPool('512x512x512d')).toBe(true);
     expect(g.prefersPool('64x64x64d')).toBeUndefined();
   });
@@ -30,7 +30,7 @@ describe('ThreadGovernor', () => {
     const g = new ThreadGovernor();
     const modes = drive(g, 1000, (pooled) => (pooled ? 7 : 12));
     expect(g.prefersPool('512x512x512d')).toBe(true);
-    // Tries at 4, 8 (interval 4, then doubling), 16, 32, 64, 128, then every 64.
+    // Tries at 2, 10 (interval 8 after a clear loss), 26, 58, 122, then every 64.
     expect(count(modes, false)).toBeLessThanOrEqual(4 + Math.ceil(1000 / GOVERNOR_DEFAULTS.maxInterval));
     expect(count(modes.slice(200), false)).toBeLessThanOrEqual(Math.ceil(800 / 64) + 1);
   });
@@ -40,9 +40,10 @@ describe('ThreadGovernor', () => {
     const g = new ThreadGovernor((key) => heard.push(key));
     const modes = drive(g, 400, (pooled) => (pooled ? 15 : 12));
     expect(g.prefersPool('512x512x512d')).toBe(false);
-    // After the first try of one thread (the 4th product), only tries run on the pool.
+    // After the first try of one thread (the 2nd product), only tries run on the pool.
     expect(count(modes.slice(8), true)).toBeGreaterThan(0);
-    expect(count(modes.slice(8), true)).toBeLessThanOrEqual(Math.ceil(392 / 4));
+    // Each try the pool clearly loses halves how often it is tried, down to 1 product in 64.
+    expect(count(modes.slice(200), true)).toBeLessThanOrEqual(Math.ceil(200 / 64) + 1);
     expect(heard).toEqual(['512x512x512d']);
   });
 
@@ -56,6 +57,12 @@ describe('ThreadGovernor', () => {
     expect(count(modes.slice(600 + 80, 900), false)).toBeLessThanOrEqual(Math.ceil(220 / 4) + 1);
     expect(count(modes.slice(300 + 80, 600), false)).toBeGreaterThan(150);
     expect(count(modes.slice(600 + 80, 900), true)).toBeGreaterThan(150);
+  });
+
+  it('tries the other mode every 4th product while the two come close', () => {
+    const g = new ThreadGovernor();
+    const modes = drive(g, 400, (pooled) => (pooled ? 12.2 : 12));
+    expect(count(modes.slice(100), g.prefersPool('512x512x512d') !== true)).toBe(75);
   });
 
   it('is not moved by one slow product (the median of the last three decides)', () => {

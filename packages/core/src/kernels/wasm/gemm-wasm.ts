@@ -229,7 +229,7 @@ const stats = { joinedJobs: 0, failovers: 0, workersStarted: 0 };
  */
 const governor = new ThreadGovernor(() => notice(
   'GEMM worker threads measured slower than one thread (the cores are busy with other work); '
-  + 'such products run on one thread while that lasts, and the workers are tried again every few products',
+  + 'such products run on one thread while that lasts, and the workers are tried again now and then',
 ));
 
 function availableParallelism(): number {

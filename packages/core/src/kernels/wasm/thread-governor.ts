@@ -19,14 +19,20 @@ export interface GovernorOptions {
   readonly minInterval: number;
   /** Longest distance between such tries, reached by doubling while the preferred mode stays clearly ahead. */
   readonly maxInterval: number;
-  /** "Clearly ahead": the other mode's median time exceeds the preferred one's by more than this fraction. */
+  /** "Clearly behind": a try of the other mode took longer than the preferred mode's median by more than this fraction. */
   readonly margin: number;
   /** Shapes remembered; the record starts over when a new shape would exceed it. */
   readonly maxShapes: number;
 }
 
-/** Defaults: a try of the other mode costs at most 1 product in 4 and, while the choice is clear, 1 in 64. @internal */
-export const GOVERNOR_DEFAULTS: GovernorOptions = { minInterval: 4, maxInterval: 64, margin: 0.2, maxShapes: 256 };
+/**
+ * Defaults: one thread is first tried at a shape's 2nd product, then the other mode every 4th product
+ * while the tries come close, and half as often after each try it clearly lost, down to 1 product
+ * in 64. So the tries cost little where the choice is clear, and where it is not, the two modes take
+ * about the same time anyway.
+ * @internal
+ */
+export const GOVERNOR_DEFAULTS: GovernorOptions = { minInterval: 4, maxInterval: 64, margin: 0.05, maxShapes: 256 };
 
 /** Times kept per mode; their median is robust to one outlier (a descheduled thread, a tier-up). */
 const KEPT = 3;
@@ -74,7 +80,9 @@ export class ThreadGovernor {
     let r = this.#shapes.get(key);
     if (r === undefined) {
       if (this.#shapes.size >= this.#opts.maxShapes) this.#shapes.clear();
-      r = { pooled: [], alone: [], countdown: this.#opts.minInterval, interval: this.#opts.minInterval, isTry: false };
+      // The first try comes at the second product: a short run should not pay several pooled
+      // products on busy cores before one thread is timed at all.
+      r = { pooled: [], alone: [], countdown: Math.min(2, this.#opts.minInterval), interval: this.#opts.minInterval, isTry: false };
       this.#shapes.set(key, r);
     }
     const isPreferred = this.#prefersPool(r);
@@ -98,10 +106,10 @@ export class ThreadGovernor {
     if (wasPool && !isPool) this.#onAlone(key);
     if (r.isTry) {
       r.isTry = false;
-      // The other mode was tried: while it stays clearly behind, try it half as often.
-      const isClear = r.pooled.length > 0 && r.alone.length > 0 && (isPool
-        ? median(r.alone) > median(r.pooled) * (1 + this.#opts.margin)
-        : median(r.pooled) > median(r.alone) * (1 + this.#opts.margin));
+      // The other mode was tried: while it stays clearly behind, try it half as often; a try that
+      // came close (or won) brings the next one soon, so a change of load is followed quickly.
+      const preferred = wasPool ? r.pooled : r.alone;
+      const isClear = pooled !== wasPool && preferred.length > 0 && ms > median(preferred) * (1 + this.#opts.margin);
       r.interval = isClear ? Math.min(this.#opts.maxInterval, r.interval * 2) : this.#opts.minInterval;
       r.countdown = r.interval;
     }
