@@ -1,19 +1,8 @@
 // 10,000 compiled steps: the plan allocates nothing per replay, the tape stays empty, and the heap does not grow.
 import { Rng, Value, binaryCrossEntropy, compile, noGrad, subInPlace, tapeLength, tensor, type Tensor } from '@tapegrad/core';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
+import { heapAfterGc as heap } from './heap.ts';
 
-// A full GC without starting node with --expose-gc.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-/** JS heap plus array buffers (tensor data lives in typed arrays, outside heapUsed), after a full collection. */
-const heap = (): number => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
 const KiB = 1024;
 /**
  * Growth of the heap from step 1000 to the end: the least of three late samples (steps 8000, 9000 and 10,000),

@@ -1,19 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { randn, tapeLength, tensor } from '@tapegrad/core';
 import { fastForward, fastLoss, fastStep, MLP } from '@tapegrad/nn';
 import { describe, expect, test } from 'vitest';
+import { heapAfterGc as heap } from './heap.ts';
 
 // Issue 13, "Memory that grows without bound" (items 17, 18; 15 and 16 are in scalar-lane.test.ts).
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heap = (): number => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
 const MB = 2 ** 20;
 
 describe('forward-only tensor graphs in a synchronous loop (item 17)', () => {

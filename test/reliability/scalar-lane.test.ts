@@ -1,7 +1,6 @@
 import { GradError, value, type Value } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { heapAfterGc as heap } from './heap.ts';
 import { scalarLane } from '../../packages/core/src/graph/scalar-tape.ts';
 import { makeSoak } from './micrograd-soak.ts';
 
@@ -78,14 +77,6 @@ describe('one stray op per step (item 16)', () => {
 
 describe('soak, short version (scripts/soak-scalar.ts runs a million ops)', () => {
   test('micrograd-style training with a forward-only evaluation every epoch: rows and heap stay flat', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const heap = (): number => {
-      gc();
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
     const soak = makeSoak(3);
     const rows: number[] = [];
     for (let e = 0; e < 12; e++) rows.push((soak.epoch(), soak.rows()));

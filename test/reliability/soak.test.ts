@@ -1,19 +1,8 @@
 import { tapeLength } from '@tapegrad/core';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, test } from 'vitest';
+import { heapAfterGc as heap } from './heap.ts';
 import { makeW1 } from './w1.ts';
 
-// A full GC without starting node with --expose-gc.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const heap = (): number => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  // Tensor data lives in typed arrays, outside the JS heap.
-  return m.heapUsed + m.arrayBuffers;
-};
 
 test('W1-small for 200 steps: the tape is empty between steps, the heap does not grow, the loss goes down', () => {
   const net = makeW1(0);

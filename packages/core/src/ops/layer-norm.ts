@@ -70,6 +70,20 @@ const op = defineOp<LayerNormAttrs>({
   },
 });
 
+/** [μ, 1/√(var + ε)] of the row last passed to {@link rowStats}. */
+const stats = new Float64Array(2);
+
+/** The mean and reciprocal standard deviation of `xd[base … base + n)`, into {@link stats}: one definition for the forward and the raw backward, so both see the same bits. */
+function rowStats(xd: FloatArray, base: number, n: number, eps: number): void {
+  let mu = 0;
+  for (let i = 0; i < n; i++) mu += xd[base + i]!;
+  mu /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (xd[base + i]! - mu) ** 2;
+  stats[0] = mu;
+  stats[1] = 1 / Math.sqrt(v / n + eps);
+}
+
 /** The raw rule's loop: per row of n, x̂ and σ as forward, then dx, and dw, db summed over the rows. */
 function layerNormGrads(
   xd: FloatArray, wd: FloatArray | null, g: FloatArray, n: number, eps: number,
@@ -79,12 +93,9 @@ function layerNormGrads(
   const xhat = new Float64Array(n);
   for (let r = 0; r < rows; r++) {
     const base = r * n;
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += xd[base + i]!;
-    mu /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (xd[base + i]! - mu) ** 2;
-    const rstd = 1 / Math.sqrt(v / n + eps);
+    rowStats(xd, base, n, eps);
+    const mu = stats[0]!;
+    const rstd = stats[1]!;
     let mg = 0;
     let mgx = 0;
     for (let i = 0; i < n; i++) {
@@ -147,12 +158,9 @@ export function layerNorm(x: Tensor, normalizedShape: number | Shape, weight?: T
   const bd = bias?.data;
   for (let r = 0; r < rows; r++) {
     const base = r * n;
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += xd[base + i]!;
-    mu /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) v += (xd[base + i]! - mu) ** 2;
-    const rstd = 1 / Math.sqrt(v / n + eps);
+    rowStats(xd, base, n, eps);
+    const mu = stats[0]!;
+    const rstd = stats[1]!;
     for (let i = 0; i < n; i++) {
       const h = (xd[base + i]! - mu) * rstd;
       out[base + i] = (wd === undefined ? h : h * wd[i]!) + (bd === undefined ? 0 : bd[i]!);
