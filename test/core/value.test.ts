@@ -188,6 +188,23 @@ describe('the tape', () => {
     expect(x.grad).toBe(6);
   });
 
+  test('a leaf takes one row however often it is used, in every step (a row per op and per leaf)', () => {
+    // A regression once gave a parameter a new row on every use: same gradients, 57 % more rows and
+    // ~20 % more time per eager micrograd step.
+    const w = value(0.5);
+    const x = value(2);
+    for (let step = 0; step < 3; step++) {
+      const before = scalarLane.length;
+      let y = w.mul(x);
+      for (let k = 0; k < 9; k++) y = y.add(w.mul(x));
+      // 2 leaf rows (w, x) and 19 op rows (10 mul, 9 add).
+      expect(scalarLane.length - before).toBe(21);
+      w.grad = 0;
+      y.backward();
+      expect(w.grad).toBe(20);
+    }
+  });
+
   test('noGrad records nothing and its results need no grad', () => {
     const x = value(3);
     const before = scalarLane.length;

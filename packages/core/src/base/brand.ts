@@ -62,13 +62,22 @@ export function describeForeign(kind: keyof typeof BRANDS, other: CopyInfo): str
 }
 
 /**
- * The grad mode (recording on or off), one cell for every copy of the library in the process, so that
- * one copy's `noGrad` also stops another copy from recording (a dependency's model called inside the
- * app's `noGrad`). Registered under a versioned symbol: a future layout gets a new key.
+ * The grad mode (recording on or off) shared by every copy of the library in the process, so that one
+ * copy's `noGrad` also stops another copy from recording (a dependency's model called inside the app's
+ * `noGrad`). Each copy keeps the mode in a plain field of its own state object, read on every recorded op;
+ * a copy registers that object here, and a change writes it into every registered copy (changes are rare,
+ * reads are not: a read through a shared cell measured 10-18 % of an eager `Value` step). Registered under
+ * a versioned symbol: a future layout gets a new key.
  * @internal
  */
-export function sharedGradMode(): { isRecording: boolean } {
-  const key = Symbol.for('tapegrad.core.gradMode.v1');
-  const g = globalThis as Record<symbol, { isRecording: boolean } | undefined>;
-  return (g[key] ??= { isRecording: true });
+export function sharedGradMode(mine: { isRecording: boolean }): (on: boolean) => void {
+  const key = Symbol.for('tapegrad.core.gradMode.v2');
+  const g = globalThis as Record<symbol, { isRecording: boolean; copies: { isRecording: boolean }[] } | undefined>;
+  const shared = (g[key] ??= { isRecording: true, copies: [] });
+  shared.copies.push(mine);
+  mine.isRecording = shared.isRecording;
+  return (on) => {
+    shared.isRecording = on;
+    for (const c of shared.copies) c.isRecording = on;
+  };
 }

@@ -37,21 +37,25 @@ const TRIM_MIN = 1024;
 
 let cap = 1024;
 let code = new Uint8Array(cap);
-let inA = new Int32Array(cap);
-let inB = new Int32Array(cap);
-// The local partials ∂y/∂a and ∂y/∂b of each row, evaluated by the op's rule when the row is recorded
-// (the inputs and output are at hand then), so the backward loop is plain multiply-adds.
-let partialA = new Float64Array(cap);
-let partialB = new Float64Array(cap);
+// The rows of a row's inputs a and b, side by side: ins[2·row], ins[2·row + 1].
+let ins = new Int32Array(2 * cap);
+// Four numbers per row, side by side (one array to write when recording, one to read when walking):
+// the local partials ∂y/∂a and ∂y/∂b, evaluated by the op's rule when the row is recorded (the inputs and
+// the output are at hand then, so the backward loop is plain multiply-adds); then what the graph drawer and
+// `explain` read back: the row's output, and the operand of a binary op that was a constant (a number,
+// or a value that does not require grad), which has no row of its own.
+let nums = new Float64Array(4 * cap);
+const PA = 0;
+const PB = 1;
+const DATA = 2;
+const CONST = 3;
 let grad = new Float64Array(cap);
-// What the graph drawer and `explain` read back: each row's output, and the operand of a binary op that
-// was a constant (a number, or a value that does not require grad), which has no row of its own.
-let rowData = new Float64Array(cap);
-let constArg = new Float64Array(cap);
 let rowOp: (RowOp | undefined)[] = new Array<RowOp | undefined>(cap).fill(undefined);
-// Gradients of the pass in flight; copied into `grad` (what intermediate handles read) only for the rows
-// the pass reached, and only once it has succeeded, so an unrelated or failing pass changes no gradient.
-let work = new Float64Array(cap);
+// A pass accumulates in `grad` (what intermediate handles read), so an unrelated pass changes no
+// gradient; a failing pass puts back what it overwrote: the rows from the floor up, copied here before
+// the pass (one block copy), and the rows below it that it reached (few), listed as (row, gradient) pairs.
+let saved = new Float64Array(cap);
+const savedBelow: number[] = [];
 // reach[row] === stamp marks the rows the pass in flight reaches (a new stamp per pass: nothing to clear).
 let reach = new Int32Array(cap);
 let stamp = 0;
@@ -75,23 +79,19 @@ export const scalarLane: { length: number } = { length: 0 };
 
 function grow(): void {
   const n = cap * 2;
-  const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-    const b = make(n);
+  const grown = <T extends Uint8Array | Int32Array | Float64Array>(a: T, make: (n: number) => T, per = 1): T => {
+    const b = make(n * per);
     b.set(a);
     return b;
   };
   code = grown(code, (k) => new Uint8Array(k));
-  inA = grown(inA, (k) => new Int32Array(k));
-  inB = grown(inB, (k) => new Int32Array(k));
-  partialA = grown(partialA, (k) => new Float64Array(k));
-  partialB = grown(partialB, (k) => new Float64Array(k));
+  ins = grown(ins, (k) => new Int32Array(k), 2);
+  nums = grown(nums, (k) => new Float64Array(k), 4);
   grad = grown(grad, (k) => new Float64Array(k));
-  rowData = grown(rowData, (k) => new Float64Array(k));
-  constArg = grown(constArg, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   lastSeen = grown(lastSeen, (k) => new Int32Array(k));
   reach = new Int32Array(n);
-  work = new Float64Array(n);
+  saved = new Float64Array(n);
   for (let i = cap; i < n; i++) {
     refs.push(undefined);
     rowOp.push(undefined);
@@ -122,7 +122,12 @@ function newRow(c: number, out: Value): number {
 function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
   const s = v.slot - base;
-  if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen && code[s]! < STALE && (s >= floor || !v.isLeaf)) return s;
+  if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen) {
+    // An op row while it is not released; a leaf's row while it is above the floor. (LEAF sorts above
+    // the released kinds: a test of `code < STALE` here once sent every use of a parameter to a new row.)
+    const c = code[s];
+    if (c === OP || (c === LEAF && s >= floor)) return s;
+  }
   return registerRow(v);
 }
 
@@ -133,8 +138,8 @@ function rowOf(v: Value): number {
  */
 function registerRow(v: Value): number {
   const row = newRow(v.isLeaf ? LEAF : FREED, v);
-  inA[row] = -1;
-  inB[row] = -1;
+  ins[2 * row] = -1;
+  ins[2 * row + 1] = -1;
   refs[row] = v.isLeaf ? v : undefined;
   return row;
 }
@@ -172,7 +177,6 @@ let rowB = -1;
  * @internal
  */
 export function isRecorded(a: Value | number, b: Value | number): boolean {
-  if (state.tracer !== null) state.tracer.onScalarOperands(a, b);
   if (!state.isRecording) return false;
   rowA = typeof a === 'number' ? -1 : rowOf(a);
   rowB = typeof b === 'number' ? -1 : rowOf(b);
@@ -187,12 +191,15 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
 export function pushOpRow(pa: number, pb: number, out: Value, op: RowOp, a: number, b: number, y: number): Value {
   const row = newRow(OP, out);
   rowOp[row] = op;
-  inA[row] = rowA;
-  inB[row] = rowB;
-  partialA[row] = rowA < 0 ? 0 : pa;
-  partialB[row] = rowB < 0 ? 0 : pb;
-  rowData[row] = y;
-  constArg[row] = rowA < 0 ? a : b;
+  const i = 2 * row;
+  ins[i] = rowA;
+  ins[i + 1] = rowB;
+  const f = 4 * row;
+  const ns = nums;
+  ns[f + PA] = rowA < 0 ? 0 : pa;
+  ns[f + PB] = rowB < 0 ? 0 : pb;
+  ns[f + DATA] = y;
+  ns[f + CONST] = rowA < 0 ? a : b;
   return out;
 }
 
@@ -223,73 +230,113 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     }
     throw new GradError(isLive(root) && code[s] === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
   }
-  // One loop from the root down: mark the rows that lead to the root and accumulate their gradients
-  // in the lane's own array. Nothing the user sees changes until the loop has finished, so a released
-  // row met on the way throws with every `.grad` untouched. The loop stops once no reached row is left
-  // below, so rows of other graphs under this one cost nothing.
-  // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
-  const codes = code;
-  const as = inA;
-  const bs = inB;
-  const pas = partialA;
-  const pbs = partialB;
-  const marks = reach;
-  const g = work;
-  const kept = grad;
+  // The two loops are functions of their own: a loop V8 compiles on the fly (on-stack replacement) while
+  // the code after it has never run would leave that code without type feedback, and the cached
+  // compiled loop would then bail out at it on every pass (measured: two deoptimizations per backward).
   stamp = (stamp + 1) | 0;
   if (stamp === 0) {
-    marks.fill(0);
+    reach.fill(0);
     stamp = 1;
   }
-  const st = stamp;
+  const low = accumulate(s, seed, stamp);
+  const pass = ++passes;
+  handOut(low, s, stamp, pass, !retainGraph);
+  if (!retainGraph) dropReleasedTop();
+  if (pass % SWEEP_EVERY === 0) sweep();
+  floor = scalarLane.length;
+}
+
+/**
+ * One loop from the root's row `s` down: marks the rows that lead to the root with `st` and
+ * accumulates their gradients in `grad`. A released row met on the way throws, after putting back every
+ * gradient the pass overwrote, so nothing the user sees has changed. Returns the lowest row reached.
+ *
+ * Rows from the floor up were recorded since the last pass, and the graph being backpropagated is
+ * most of them (a training step's): they are cleared up front (two fills) and walked without asking
+ * whether an input was reached before, a branch as good as random. Rows below the floor belong to older
+ * graphs: an input down there is counted when first reached, and the walk stops once none is left, so
+ * the rows of other graphs cost nothing.
+ */
+function accumulate(s: number, seed: number, st: number): number {
+  // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
+  const codes = code;
+  const io = ins;
+  const ns = nums;
+  const marks = reach;
+  const g = grad;
+  const fl = Math.min(floor, s);
+  saved.set(g.subarray(fl, s + 1), fl);
+  savedBelow.length = 0;
+  marks.fill(0, fl, s + 1);
+  g.fill(0, fl, s + 1);
   marks[s] = st;
   g[s] = seed;
-  let pending = 1;
+  let pending = 0;
   let low = s;
-  for (let i = s; i >= 0 && pending > 0; i--) {
+  for (let i = s; i >= 0; i--) {
+    if (i < fl && pending === 0) break;
     if (marks[i] !== st) continue;
-    pending--;
+    if (i < fl) pending--;
     low = i;
     const c = codes[i]!;
     if (c === LEAF) continue;
-    if (c >= STALE) throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
+    if (c >= STALE) {
+      restoreGrads(fl, s);
+      throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
+    }
     const gi = g[i]!;
-    const a = as[i]!;
-    const b = bs[i]!;
-    // A row's gradient starts at 0 when the pass first reaches it (rows it does not reach keep theirs).
-    if (a >= 0 && marks[a] !== st) {
+    const a = io[2 * i]!;
+    const b = io[2 * i + 1]!;
+    // A row below the floor starts at gradient 0 when the pass first reaches it (rows it does not
+    // reach keep theirs).
+    if (a >= fl) marks[a] = st;
+    else if (a >= 0 && marks[a] !== st) {
       marks[a] = st;
+      savedBelow.push(a, g[a]!);
       g[a] = 0;
       pending++;
     }
-    if (b >= 0 && marks[b] !== st) {
+    if (b >= fl) marks[b] = st;
+    else if (b >= 0 && marks[b] !== st) {
       marks[b] = st;
+      savedBelow.push(b, g[b]!);
       g[b] = 0;
       pending++;
     }
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
     if (gi === 0) continue;
-    if (a >= 0) g[a] = g[a]! + gi * pas[i]!;
-    if (b >= 0) g[b] = g[b]! + gi * pbs[i]!;
+    if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
+    if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
   }
-  // Then hand the gradients to the handles that keep them (leaves and retained values) and, unless
-  // the graph is kept, mark the reached op rows released, in the same pass.
-  const isReleasing = !retainGraph;
-  const pass = ++passes;
+  return low;
+}
+
+/** Puts back the gradients a failing pass overwrote (see {@link saved}). */
+function restoreGrads(fl: number, s: number): void {
+  grad.set(saved.subarray(fl, s + 1), fl);
+  for (let k = 0; k < savedBelow.length; k += 2) grad[savedBelow[k]!] = savedBelow[k + 1]!;
+}
+
+/**
+ * The loop up over the rows {@link accumulate} marked, once it has succeeded: hands the gradients to the
+ * handles that keep them (leaves and retained values) and, when releasing, marks the reached op rows
+ * released.
+ */
+function handOut(low: number, s: number, st: number, pass: number, isReleasing: boolean): void {
+  const codes = code;
+  const marks = reach;
+  const g = grad;
   const seen = lastSeen;
+  const handles = refs;
   for (let i = low; i <= s; i++) {
     if (marks[i] !== st) continue;
-    const gi = g[i]!;
-    kept[i] = gi;
-    seen[i] = pass;
-    const ref = refs[i];
-    if (ref !== undefined) ref.accGrad = ref.accGrad! + gi;
-    if (isReleasing && codes[i] !== LEAF) codes[i] = FREED;
+    const ref = handles[i];
+    if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+    // A released row is never swept, so only a kept graph's rows need the pass that reached them.
+    if (!isReleasing) seen[i] = pass;
+    else if (codes[i] !== LEAF) codes[i] = FREED;
   }
-  if (isReleasing) dropReleasedTop();
-  if (pass % SWEEP_EVERY === 0) sweep();
-  floor = scalarLane.length;
 }
 
 /**
@@ -319,22 +366,24 @@ function trimPrefix(): void {
   for (let i = 0; i < n; i++) {
     if (codes[i] !== OP) continue;
     need = Math.min(need, i);
-    const a = inA[i]!;
-    const b = inB[i]!;
+    const a = ins[2 * i]!;
+    const b = ins[2 * i + 1]!;
     if (a >= 0 && a < need) need = a;
     if (b >= 0 && b < need) need = b;
   }
   const cut = need;
   if (cut < n / 4) return;
-  for (const arr of [code, inA, inB, partialA, partialB, grad, rowGen, lastSeen, rowData, constArg]) arr.copyWithin(0, cut, n);
+  for (const arr of [code, grad, rowGen, lastSeen]) arr.copyWithin(0, cut, n);
+  ins.copyWithin(0, 2 * cut, 2 * n);
+  nums.copyWithin(0, 4 * cut, 4 * n);
   rowOp.copyWithin(0, cut, n);
   const m = n - cut;
-  for (let i = 0; i < m; i++) {
-    const a = inA[i]!;
-    const b = inB[i]!;
+  for (let i = 0; i < 2 * m; i++) {
     // Only rows that are not live can point below the cut; they are never walked.
-    if (a >= 0) inA[i] = a >= cut ? a - cut : -1;
-    if (b >= 0) inB[i] = b >= cut ? b - cut : -1;
+    const a = ins[i]!;
+    if (a >= 0) ins[i] = a >= cut ? a - cut : -1;
+  }
+  for (let i = 0; i < m; i++) {
     refs[i] = refs[i + cut];
   }
   for (let i = m; i < n; i++) refs[i] = undefined;
@@ -407,7 +456,7 @@ export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
     const i = stack.pop()!;
     if (code[i] === FREED || code[i] === STALE) throw new GradError(`${what}: the graph behind this value was released by backward(); draw it before backward() or pass { retainGraph: true }`);
     if (code[i] === LEAF) continue;
-    for (const j of [inA[i]!, inB[i]!]) {
+    for (const j of [ins[2 * i]!, ins[2 * i + 1]!]) {
       if (j >= 0 && !seen.has(j)) {
         seen.add(j);
         stack.push(j);
@@ -420,10 +469,10 @@ export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
       row: base + i,
       gen: rowGen[i]!,
       op: code[i] === LEAF ? null : rowOp[i] ?? null,
-      inputs: [inA[i]! < 0 ? -1 : base + inA[i]!, inB[i]! < 0 ? -1 : base + inB[i]!] as const,
-      partials: [partialA[i]!, partialB[i]!] as const,
-      constant: constArg[i]!,
-      data: code[i] === LEAF && handle !== undefined ? handle.data : rowData[i]!,
+      inputs: [ins[2 * i]! < 0 ? -1 : base + ins[2 * i]!, ins[2 * i + 1]! < 0 ? -1 : base + ins[2 * i + 1]!] as const,
+      partials: [nums[4 * i + PA]!, nums[4 * i + PB]!] as const,
+      constant: nums[4 * i + CONST]!,
+      data: code[i] === LEAF && handle !== undefined ? handle.data : nums[4 * i + DATA]!,
       grad: handle !== undefined ? handle.grad : grad[i]!,
       handle,
     };

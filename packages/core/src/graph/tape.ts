@@ -83,22 +83,17 @@ export interface TraceHooks {
   onScalarGradWrite(v: Value, g: number): void;
 }
 
-const gradMode = sharedGradMode();
-
 /** Global recording state shared by the scalar and tensor lanes. @internal */
-export const state: { isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null; tracer: TraceHooks | null } = {
-  // Shared with every other copy of the library in the process (see base/brand.ts).
-  get isRecording(): boolean {
-    return gradMode.isRecording;
-  },
-  set isRecording(on: boolean) {
-    gradMode.isRecording = on;
-  },
+export const state: { readonly isRecording: boolean; isAnomalyMode: boolean; nextId: number; scope: Scope | null; tracer: TraceHooks | null } = {
+  // Written only through `setRecording`, which also writes every other copy of the library in the process
+  // (see base/brand.ts); a plain field, since every recorded op reads it.
+  isRecording: true,
   isAnomalyMode: false,
   nextId: 1,
   scope: null,
   tracer: null,
 };
+const setRecording = sharedGradMode(state as { isRecording: boolean });
 
 /**
  * The tensor lane holds no global list of nodes: each tensor points to the node that made it, and a
@@ -241,7 +236,7 @@ function asyncError(op: string, got: string): ArgumentError {
  */
 export function noGrad<T>(fn: () => T): T {
   const prev = state.isRecording;
-  return runSync('noGrad', fn, () => void (state.isRecording = false), () => void (state.isRecording = prev));
+  return runSync('noGrad', fn, () => setRecording(false), () => setRecording(prev));
 }
 
 /**
@@ -260,17 +255,17 @@ export function noGrad<T>(fn: () => T): T {
  */
 export function enableGrad<T>(fn: () => T): T {
   const prev = state.isRecording;
-  return runSync('enableGrad', fn, () => void (state.isRecording = true), () => void (state.isRecording = prev));
+  return runSync('enableGrad', fn, () => setRecording(true), () => setRecording(prev));
 }
 
 /** Runs `fn` with recording set to `on`, restoring the previous setting afterwards. @internal */
 export function withRecording<T>(on: boolean, fn: () => T): T {
   const prev = state.isRecording;
-  state.isRecording = on;
+  setRecording(on);
   try {
     return fn();
   } finally {
-    state.isRecording = prev;
+    setRecording(prev);
   }
 }
 

@@ -108,102 +108,142 @@ export class Value {
   // one op and V8 inlines them; a shared helper taking the op would see all of them and call through.
   /** this + b */
   add(b: Value | number): Value {
-    const r = numberRule(ops.add.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.add.op);
+    if (state.tracer !== null) return applyScalar(ops.add.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
-    const r = numberRule(ops.sub.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.sub.op);
+    if (state.tracer !== null) return applyScalar(ops.sub.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
-    const r = numberRule(ops.mul.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.mul.op);
+    if (state.tracer !== null) return applyScalar(ops.mul.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
-    const r = numberRule(ops.div.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.div.op);
+    if (state.tracer !== null) return applyScalar(ops.div.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
-    const r = numberRule(ops.pow.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.pow.op);
+    if (state.tracer !== null) return applyScalar(ops.pow.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
-    const r = numberRule(ops.maximum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.maximum.op);
+    if (state.tracer !== null) return applyScalar(ops.maximum.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
-    const r = numberRule(ops.minimum.op), x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const r = numberRule(ops.minimum.op);
+    if (state.tracer !== null) return applyScalar(ops.minimum.op, this, b);
+    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
   }
   /** −this */
   neg(): Value {
-    const r = numberRule(ops.neg.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.neg.op);
+    if (state.tracer !== null) return applyScalar(ops.neg.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** eˣ */
   exp(): Value {
-    const r = numberRule(ops.exp.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.exp.op);
+    if (state.tracer !== null) return applyScalar(ops.exp.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln x */
   log(): Value {
-    const r = numberRule(ops.log.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.log.op);
+    if (state.tracer !== null) return applyScalar(ops.log.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + x) */
   log1p(): Value {
-    const r = numberRule(ops.log1p.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.log1p.op);
+    if (state.tracer !== null) return applyScalar(ops.log1p.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** √x */
   sqrt(): Value {
-    const r = numberRule(ops.sqrt.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.sqrt.op);
+    if (state.tracer !== null) return applyScalar(ops.sqrt.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** |x| (subgradient 0 at 0) */
   abs(): Value {
-    const r = numberRule(ops.abs.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.abs.op);
+    if (state.tracer !== null) return applyScalar(ops.abs.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** x² */
   square(): Value {
-    const r = numberRule(ops.square.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.square.op);
+    if (state.tracer !== null) return applyScalar(ops.square.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** 1 / (1 + e⁻ˣ) */
   sigmoid(): Value {
-    const r = numberRule(ops.sigmoid.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.sigmoid.op);
+    if (state.tracer !== null) return applyScalar(ops.sigmoid.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** tanh x */
   tanh(): Value {
-    const r = numberRule(ops.tanh.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.tanh.op);
+    if (state.tracer !== null) return applyScalar(ops.tanh.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** max(x, 0) (subgradient 0 at 0) */
   relu(): Value {
-    const r = numberRule(ops.relu.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.relu.op);
+    if (state.tracer !== null) return applyScalar(ops.relu.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + eˣ) */
   softplus(): Value {
-    const r = numberRule(ops.softplus.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.softplus.op);
+    if (state.tracer !== null) return applyScalar(ops.softplus.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** sin x */
   sin(): Value {
-    const r = numberRule(ops.sin.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.sin.op);
+    if (state.tracer !== null) return applyScalar(ops.sin.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
   /** cos x */
   cos(): Value {
-    const r = numberRule(ops.cos.op), x = this.data, y = r.forward(x, 0);
+    const r = numberRule(ops.cos.op);
+    if (state.tracer !== null) return applyScalar(ops.cos.op, this, 0);
+    const x = this.data, y = r.forward(x, 0);
     return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
   }
 
@@ -261,7 +301,6 @@ interface NumberRule {
 
 /** The number view of an elementwise op (a type-level cast: derivatives written over `Num` return numbers for numbers). */
 function numberRule(op: ElementwiseOp): NumberRule {
-  if (state.tracer !== null) state.tracer.onScalarOp(op);
   return op as unknown as NumberRule;
 }
 
@@ -273,12 +312,20 @@ function badOperand(r: NumberRule, b: unknown): never {
   throw new ArgumentError(`${r.name}: b must be a Value or a number, got ${got}`);
 }
 
-/** Applies an elementwise op to scalar operands (the free functions' path), recording it on the scalar lane. @internal */
+/**
+ * Applies an elementwise op to scalar operands, recording it on the scalar lane: the free functions' path,
+ * and the methods' path while `compile` traces (it tells the tracer the op, its operands and its output,
+ * in that order; the methods' own path tests for a tracer once and calls no hook).
+ * @internal
+ */
 export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | number): Value {
+  const tracer = state.tracer;
+  if (tracer !== null) tracer.onScalarOp(op);
   const r = numberRule(op);
   const x = typeof a === 'number' ? a : a.data;
   const z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b);
   const y = r.forward(x, z);
+  if (tracer !== null) tracer.onScalarOperands(a, b);
   if (!isRecorded(a, b)) return new Value(y, false, false);
   return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), r, x, z, y);
 }
