@@ -11,7 +11,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { mutate, noGrad, tensor, type Tensor } from '@tapegrad/core';
-import { fastStep, MLP } from '@tapegrad/nn';
+import { fastGrad, MLP } from '@tapegrad/nn';
 import { loadConfig, makeW1Data, median, type W1Data } from '@tapegrad/bench';
 import { setGemmThreads } from '../packages/core/src/kernels/gemm.ts';
 
@@ -66,9 +66,9 @@ function fast(data: W1Data, dtype: Dtype): () => number {
   const x = tensor(data.x, { shape: [batch, data.size.in], dtype });
   const y = tensor(data.y, { shape: [batch, 1], dtype });
   return () => {
-    const pass = fastStep(net, x, y);
+    const loss = fastGrad(net, x, y);
     sgd(params, lr);
-    return pass.loss;
+    return loss;
   };
 }
 

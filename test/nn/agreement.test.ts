@@ -1,5 +1,5 @@
 import { binaryCrossEntropy, matmul, randn, Rng, sigmoid, tensor, type Tensor } from '@tapegrad/core';
-import { compareGradients, fastStep, MLP, outputLoss, type ActivationName, type OutputName } from '@tapegrad/nn';
+import { compareGradients, fastGrad, fastStep, MLP, outputLoss, type ActivationName, type OutputName } from '@tapegrad/nn';
 import { describe, expect, test } from 'vitest';
 
 /** Rows-as-examples `[m, k]` from the fast path's columns `[k, m]`. */
@@ -51,6 +51,30 @@ describe('fast path vs autograd vs finite differences, random networks in float6
       expect(p.isFastWithinTolerance, `${p.name} fast vs finite differences`).toBe(true);
     }
     expect(r.isWithinTolerance).toBe(true);
+  });
+});
+
+describe('fastGrad: the step of fastStep without the pass', () => {
+  const grads = (model: MLP): number[][] => model.parameters().map((p) => Array.from(p.grad!.data));
+  test.each(cases.flatMap((c, i) => (['float64', 'float32'] as const).map((dtype) => ({ ...c, dtype, seed: 3000 + i }))))('$name, $dtype', (c) => {
+    const { model, X, T } = build(c, c.seed);
+    const { sizes } = model;
+    const net = new MLP({ sizes, activation: c.activation, output: c.output, dtype: c.dtype, seed: c.seed });
+    const twin = new MLP({ sizes, activation: c.activation, output: c.output, dtype: c.dtype, seed: c.seed });
+    // Twice each: the first call creates .grad, the second adds into it.
+    const passes = [fastStep(net, X, T), fastStep(net, X, T)];
+    const losses = [fastGrad(twin, X, T), fastGrad(twin, X, T)];
+    expect(losses).toEqual(passes.map((p) => p.loss));
+    expect(grads(twin)).toEqual(grads(net));
+    expect(twin.parameters()[0]!.grad!.dtype).toBe(c.dtype);
+  });
+
+  test('leaves a pass that fastStep returned as it was', () => {
+    const model = new MLP({ sizes: [3, 4, 2], output: 'softmax', seed: 1 });
+    const pass = fastStep(model, tensor([[0.5, -1, 2]]), tensor([1]));
+    const kept = pass.dZ.map((a) => Array.from(a));
+    fastGrad(model, tensor([[4, 4, 4]]), tensor([0]));
+    expect(pass.dZ.map((a) => Array.from(a))).toEqual(kept);
   });
 });
 

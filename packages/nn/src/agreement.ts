@@ -1,5 +1,5 @@
 import { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, mutate, noGrad, type Tensor } from '@tapegrad/core';
-import { fastStep } from './fast-path.ts';
+import { fastGrad } from './fast-path.ts';
 import type { MLP } from './mlp.ts';
 
 /**
@@ -116,7 +116,7 @@ export function compareGradients(model: MLP, X: Tensor, T: Tensor, opts: Compare
     loss.backward();
     const autograd = copy();
     model.zeroGrad();
-    fastStep(model, X, T);
+    fastGrad(model, X, T);
     const fast = copy();
     const numeric = opts.numeric === false ? null : finiteDifferences(model, X, T, opts.eps ?? DEFAULT_EPS);
     const atol = opts.atol ?? DEFAULT_ATOL;

@@ -1,6 +1,6 @@
 import { ArgumentError, compile, noGrad, type Tensor } from '@tapegrad/core';
 import { accuracy, DataLoader } from './data.ts';
-import { fastForward, fastLoss, fastStep } from './fast-path.ts';
+import { fastForward, fastLoss, fastStepShared } from './fast-path.ts';
 import { classesOf, MLP, outputLoss } from './mlp.ts';
 import type { Module } from './module.ts';
 import { Adam, AdamW, Optimizer, SGD } from './optim.ts';
@@ -50,7 +50,9 @@ export function fastTrainStep(model: MLP): TrainStep {
   const k = model.sizes[model.sizes.length - 1]!;
   const isClassifier = model.output !== 'identity';
   return (x, y) => {
-    const pass = fastStep(model, x, y);
+    // The workspace's Ŷ, read before anything else runs on the model: fastStep's copies of every
+    // intermediate would be allocated and dropped each step.
+    const pass = fastStepShared(model, x, y);
     return { loss: pass.loss, predicted: isClassifier ? classesOfColumns(pass.Yhat, x.shape[0]!, k) : new Int32Array(0) };
   };
 }

@@ -22,7 +22,7 @@ export {
   type Batch, type CsvOptions, type CsvTable, type DataLoaderOptions, type Dataset, type DatasetName, type Split, type SplitOptions,
   type Standardizer,
 } from './data.ts';
-export { fastForward, fastLoss, fastStep, type FastPass } from './fast-path.ts';
+export { fastForward, fastGrad, fastLoss, fastStep, type FastPass } from './fast-path.ts';
 export { AGREEMENT_TOLERANCE, compareGradients, type CompareOptions, type Difference, type GradientAgreement, type ParameterAgreement } from './agreement.ts';
 export {
   autogradTrainStep, compiledTrainStep, evaluate, fastTrainStep, fit, type Engine, type EpochInfo, type FitData, type FitHistory, type FitOptions, type StepResult,

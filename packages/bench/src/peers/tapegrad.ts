@@ -171,9 +171,10 @@ export function tapegradCompiledW1(dtype: Dtype, data: W1Data): Workload {
 }
 
 /**
- * W1 on the hand-derived fast path of `@tapegrad/nn` (`fastStep` writes
- * `.grad` of the `MLP`'s parameters without recording), loaded with the
- * shared initial weights, then the same in-place SGD.
+ * W1 on the hand-derived fast path of `@tapegrad/nn` (`fastGrad` writes
+ * `.grad` of the `MLP`'s parameters without recording, as `fastStep` does
+ * without copying the intermediates out), loaded with the shared initial
+ * weights, then the same in-place SGD.
  *
  * @param dtype - float64 or float32
  * @param data - W1's inputs
@@ -211,9 +212,9 @@ export function tapegradFastW1(dtype: Dtype, data: W1Data): Workload {
     },
     step: () => {
       if (!nn || !model || !x || !y) throw new BenchError('tapegrad fast path W1: step before setup');
-      const pass = nn.fastStep(model, x, y);
+      const loss = nn.fastGrad(model, x, y);
       sgdInPlace(params, lr);
-      return pass.loss;
+      return loss;
     },
   };
 }
