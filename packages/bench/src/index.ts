@@ -5,6 +5,7 @@
  */
 export type { W1Size, W1SizeName, WorkloadsConfig } from './config.js';
 export { loadConfig } from './config.js';
+export { cpuProbeMs, describeProbe } from './cpu-probe.js';
 export type {
   Dtype,
   LayerParams,

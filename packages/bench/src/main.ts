@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { cpuProbeMs } from './cpu-probe.js';
 import { loadConfig } from './config.js';
 import { findTorch } from './peers/torch.js';
 import type { WorkloadKind } from './harness.js';
@@ -34,6 +35,7 @@ function parseOnly(text: string | undefined): ReadonlySet<WorkloadKind> | undefi
 async function environment(
   only: ReadonlySet<WorkloadKind> | undefined,
   loadAtStart: number,
+  probeAtStart: number,
 ): Promise<Environment> {
   const notes: string[] = [];
   const usesTf = !only || only.has('W1') || only.has('W2') || only.has('W5') || only.has('W6');
@@ -81,6 +83,7 @@ async function environment(
     cpu: cpuList[0]?.model.trim() ?? 'unknown CPU',
     cores: cpuList.length,
     loadAverage: [loadAtStart, loadavg()[0] ?? 0],
+    cpuProbeMs: [probeAtStart, cpuProbeMs()],
     notes,
   };
 }
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const t0 = performance.now();
   const loadAtStart = loadavg()[0] ?? 0;
+  const probeAtStart = cpuProbeMs();
   const results = await runBenchmarks({
     config,
     implementations: IMPLEMENTATIONS,
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
     isolateW3: values['w3-in-process'] !== true,
     log: (message) => process.stderr.write(`[bench] ${message}\n`),
   });
-  const env = await environment(only, loadAtStart);
+  const env = await environment(only, loadAtStart, probeAtStart);
   process.stderr.write(`[bench] done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   const out =
     values.json === true ? JSON.stringify(toJson(results, env, isQuick), null, 2) : formatReport(results, env);

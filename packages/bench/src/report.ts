@@ -2,6 +2,7 @@
  * Turns benchmark results into text tables (one per case) or JSON, with the
  * speed-up of every row over every other row of the same case.
  */
+import { describeProbe } from './cpu-probe.js';
 import type { CaseResult, RowResult } from './run.js';
 
 /** Facts about the machine and runtimes, printed with the results. */
@@ -11,6 +12,8 @@ export interface Environment {
   readonly cores: number;
   /** 1-minute load average at the start and at the end; above the core count, timings are inflated. */
   readonly loadAverage: readonly [number, number];
+  /** The CPU probe's milliseconds at the start and at the end (see cpu-probe.ts). */
+  readonly cpuProbeMs?: readonly [number, number];
   readonly notes: readonly string[];
 }
 
@@ -113,8 +116,9 @@ export function formatReport(results: readonly CaseResult[], env: Environment): 
   const load = `load average ${before.toFixed(1)} at start, ${after.toFixed(1)} at end`;
   const busy = Math.max(before, after) > env.cores ? ' (busy machine: timings inflated)' : '';
   const head = `Node ${env.node}, ${env.cpu} × ${env.cores}, ${load}${busy}`;
+  const probe = env.cpuProbeMs === undefined ? [] : [describeProbe(env.cpuProbeMs[0], env.cpuProbeMs[1])];
   const notes = env.notes.map((n) => `- ${n}`);
-  return [head, '', ...results.map((r) => `${formatCase(r)}\n`), 'Notes:', ...notes].join('\n');
+  return [head, ...probe, '', ...results.map((r) => `${formatCase(r)}\n`), 'Notes:', ...notes].join('\n');
 }
 
 /**

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { W1SizeName, WorkloadsConfig } from './config.js';
+import { cpuProbeMs } from './cpu-probe.js';
 import type { Dtype, TimingOptions, W1Data, W3Data, Workload, WorkloadKind } from './harness.js';
 import {
   BenchError,
@@ -306,9 +307,13 @@ async function runW3(opts: RunOptions): Promise<CaseResult[]> {
   // Engines that cannot count their recorded ops run the same program, so they get the oracle's count.
   const oracleOps = oracle.opsPerStep?.();
   const rows: RowResult[] = [];
+  // The machine's own speed just before each row (see cpu-probe.ts): the rows run in separate processes
+  // at different times, and a slow phase of the machine would otherwise pass for an engine's speed.
+  const probes: { name: string; ms: number }[] = [];
   for (const impl of opts.implementations) {
     if (!impl.w3) continue;
     opts.log(`W3: ${impl.name}`);
+    probes.push({ name: impl.name, ms: cpuProbeMs() });
     // The JavaScript engines each get a fresh process; the PyTorch rows already run in their own.
     const isolated = impl.group === 'peer' || opts.isolateW3 === false ? undefined : measureW3Isolated(impl, opts, want);
     const row = isolated ?? (await measureW3Row(impl, data, config, isQuick, want));
@@ -319,7 +324,15 @@ async function runW3(opts: RunOptions): Promise<CaseResult[]> {
         : { ...row, opsPerStep: oracleOps, opsPerSecond: oracleOps / (row.medianMs / 1000) },
     );
   }
-  return [{ id: 'W3', workload: 'W3', unit: 'ms/step', isHigherBetter: false, rows }];
+  return [{ id: 'W3', workload: 'W3', unit: 'ms/step', isHigherBetter: false, rows, notes: [probeNote(probes)] }];
+}
+
+/** The W3 note on the CPU probe taken before each row, naming rows timed while the machine ran slower. */
+function probeNote(probes: readonly { name: string; ms: number }[]): string {
+  const fastest = Math.min(...probes.map((p) => p.ms));
+  const slow = probes.filter((p) => p.ms > 1.4 * fastest).map((p) => `${p.name} (${(p.ms / fastest).toFixed(2)}×)`);
+  return `CPU probe just before each row, ms: ${probes.map((p) => `${p.name} ${p.ms.toFixed(2)}`).join(', ')}` +
+    (slow.length === 0 ? '; the machine ran at one speed.' : `; timed while the machine ran slower: ${slow.join(', ')}.`);
 }
 
 /** dy/dx of the W4 chain within the precision's accumulated rounding. */
