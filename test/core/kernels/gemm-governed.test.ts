@@ -33,6 +33,23 @@ describe('the default thread count times each large shape on the pool and on one
     }
   });
 
+  it('keeps a record for each transpose and for accumulating products, apart from the plain product', async () => {
+    setGemmThreads(0);
+    await wasmWarmUp();
+    const until = Date.now() + 20_000;
+    const c = new Float64Array(N * N);
+    while (wasmPoolPreferred(N, N, N) === undefined && Date.now() < until) product();
+    if (availableParallelism() < 2) return;
+    // The plain product is timed both ways; the others are not timed at all yet.
+    expect(typeof wasmPoolPreferred(N, N, N)).toBe('boolean');
+    expect(wasmPoolPreferred(N, N, N, false, true, false)).toBeUndefined();
+    expect(wasmPoolPreferred(N, N, N, false, false, true)).toBeUndefined();
+    expect(wasmPoolPreferred(N, N, N, false, false, false, true)).toBeUndefined();
+    while (wasmPoolPreferred(N, N, N, false, true, false) === undefined && Date.now() < until) gemm(a, b, c, N, N, N, true, false);
+    expect(typeof wasmPoolPreferred(N, N, N, false, true, false)).toBe('boolean');
+    expect(wasmPoolPreferred(N, N, N, false, false, true)).toBeUndefined();
+  });
+
   it('obeys an explicit thread count instead', () => {
     setGemmThreads(2);
     product();

@@ -306,17 +306,26 @@ export function setWasmThreads(threads: number): void {
 }
 
 /**
- * With the default thread count, whether large products of this shape run on the worker pool now
- * (true), on one thread because the pool measured slower (false), or undefined before products of
- * this shape have been timed both ways, or when the thread count was set explicitly. For tests.
+ * With the default thread count, whether large products of this shape (and these transposes, and
+ * accumulating or not) run on the worker pool now (true), on one thread because the pool measured
+ * slower (false), or undefined before such products have been timed both ways, or when the thread
+ * count was set explicitly. For tests.
  * @internal
  */
-export function wasmPoolPreferred(m: number, n: number, k: number, isF32 = false): boolean | undefined {
-  return requestedThreads === 0 ? governor.prefersPool(shapeKey(m, n, k, isF32)) : undefined;
+export function wasmPoolPreferred(
+  m: number, n: number, k: number, isF32 = false, transA = false, transB = false, accumulate = false,
+): boolean | undefined {
+  return requestedThreads === 0 ? governor.prefersPool(shapeKey(m, n, k, isF32, transA, transB, accumulate)) : undefined;
 }
 
-function shapeKey(m: number, n: number, k: number, isF32: boolean): string {
-  return `${m}x${n}x${k}${isF32 ? 'f' : 'd'}`;
+/**
+ * The governor's record of a product. Products of one size that differ in their transposes or in
+ * accumulating cost differently, and one record for all of them misled the governor: W1 big's three
+ * 256³ products (one of them 2× the others, writing into a fresh gradient) ran on one thread 64 % of
+ * the time though the pool was 1.8× faster for each, 8-20 % slower steps; one record each: 3-6 %.
+ */
+function shapeKey(m: number, n: number, k: number, isF32: boolean, transA: boolean, transB: boolean, accumulate: boolean): string {
+  return `${m}x${n}x${k}${isF32 ? 'f' : 'd'}${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}${accumulate ? '+' : ''}`;
 }
 
 /**
@@ -421,7 +430,7 @@ export function wasmGemm(
   // An explicit thread count is obeyed; the default one asks the governor, which needs the pool's
   // and one thread's recent times of this shape (so only where workers exist at all).
   const isGoverned = isLarge && requestedThreads === 0 && e.isShared && wantedWorkers() > 0;
-  const key = isGoverned ? shapeKey(m, n, k, isF32) : '';
+  const key = isGoverned ? shapeKey(m, n, k, isF32, transA, transB, accumulate) : '';
   const workers = isLarge && (!isGoverned || governor.usePool(key)) ? usableWorkers(e) : 0;
   const threads = 1 + workers;
   const t0 = isGoverned ? now() : 0;
