@@ -205,6 +205,40 @@ describe('the tape', () => {
     }
   });
 
+  test('a failing pass puts back what it overwrote, above the floor and below it, and the lane stays right', () => {
+    const x = value(3);
+    const y = x.mul(x);
+    y.backward({ retainGraph: true });
+    expect([y.grad, x.grad]).toEqual([1, 6]);
+    const w = value(2);
+    const u = w.mul(w);
+    u.backward(); // releases u's graph
+    const bad = u.mul(y); // y's row is below the floor now; u's graph is gone
+    expect(() => bad.backward()).toThrow(GradError);
+    expect([y.grad, x.grad, w.grad]).toEqual([1, 6, 4]);
+    // The retained graph still runs, from a root below the floor, and new graphs start from 0.
+    x.grad = 0;
+    y.backward({ grad: 2 });
+    expect([y.grad, x.grad]).toEqual([2, 12]);
+    const z = x.mul(x).mul(x).add(1);
+    x.grad = 0;
+    z.backward();
+    expect(x.grad).toBe(27);
+  });
+
+  test('a failing pass through rows recorded since the last pass leaves their gradients at 0', () => {
+    const w = value(2);
+    const u = w.mul(w);
+    u.backward(); // releases u's graph
+    const x = value(3);
+    const h = x.mul(2);
+    const bad = h.mul(u);
+    expect(() => bad.backward()).toThrow(GradError);
+    expect([h.grad, bad.grad, x.grad]).toEqual([0, 0, 0]);
+    h.backward();
+    expect([h.grad, x.grad]).toEqual([1, 2]);
+  });
+
   test('noGrad records nothing and its results need no grad', () => {
     const x = value(3);
     const before = scalarLane.length;
