@@ -247,15 +247,15 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
 }
 
 /**
- * One loop from the root's row `s` down: marks the rows that lead to the root with `st` and
+ * Walks from the root's row `s` down: marks the rows that lead to the root with `st` and
  * accumulates their gradients in `grad`. A released row met on the way throws, after putting back every
  * gradient the pass overwrote, so nothing the user sees has changed. Returns the lowest row reached.
  *
  * Rows from the floor up were recorded since the last pass, and the graph being backpropagated is
  * most of them (a training step's): they are cleared up front (two fills) and walked without asking
  * whether an input was reached before, a branch as good as random. Rows below the floor belong to older
- * graphs: an input down there is counted when first reached, and the walk stops once none is left, so
- * the rows of other graphs cost nothing.
+ * graphs: an input down there is counted when first reached ({@link reachBelow}), and the second loop
+ * stops once none is left, so the rows of other graphs cost nothing.
  */
 function accumulate(s: number, seed: number, st: number): number {
   // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
@@ -273,10 +273,10 @@ function accumulate(s: number, seed: number, st: number): number {
   g[s] = seed;
   let pending = 0;
   let low = s;
-  for (let i = s; i >= 0; i--) {
-    if (i < fl && pending === 0) break;
+  // Two loops, the rows from the floor up and then the rows below, so that neither tests on every row
+  // which side it is on.
+  for (let i = s; i >= fl; i--) {
     if (marks[i] !== st) continue;
-    if (i < fl) pending--;
     low = i;
     const c = codes[i]!;
     if (c === LEAF) continue;
@@ -287,29 +287,48 @@ function accumulate(s: number, seed: number, st: number): number {
     const gi = g[i]!;
     const a = io[2 * i]!;
     const b = io[2 * i + 1]!;
-    // A row below the floor starts at gradient 0 when the pass first reaches it (rows it does not
-    // reach keep theirs).
     if (a >= fl) marks[a] = st;
-    else if (a >= 0 && marks[a] !== st) {
-      marks[a] = st;
-      savedBelow.push(a, g[a]!);
-      g[a] = 0;
-      pending++;
-    }
+    else if (a >= 0) pending += reachBelow(a, st);
     if (b >= fl) marks[b] = st;
-    else if (b >= 0 && marks[b] !== st) {
-      marks[b] = st;
-      savedBelow.push(b, g[b]!);
-      g[b] = 0;
-      pending++;
-    }
+    else if (b >= 0) pending += reachBelow(b, st);
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
     if (gi === 0) continue;
     if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
     if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
   }
+  for (let i = fl - 1; i >= 0 && pending > 0; i--) {
+    if (marks[i] !== st) continue;
+    pending--;
+    low = i;
+    const c = codes[i]!;
+    if (c === LEAF) continue;
+    if (c >= STALE) {
+      restoreGrads(fl, s);
+      throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
+    }
+    const gi = g[i]!;
+    const a = io[2 * i]!;
+    const b = io[2 * i + 1]!;
+    if (a >= 0) pending += reachBelow(a, st);
+    if (b >= 0) pending += reachBelow(b, st);
+    if (gi === 0) continue;
+    if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
+    if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
+  }
   return low;
+}
+
+/**
+ * Marks a row below the floor as reached by the pass in flight; on its first reach its gradient is
+ * listed (for a failing pass to put back) and starts at 0. Returns 1 on the first reach, else 0.
+ */
+function reachBelow(r: number, st: number): number {
+  if (reach[r] === st) return 0;
+  reach[r] = st;
+  savedBelow.push(r, grad[r]!);
+  grad[r] = 0;
+  return 1;
 }
 
 /** Puts back the gradients a failing pass overwrote (see {@link saved}). */
@@ -329,13 +348,22 @@ function handOut(low: number, s: number, st: number, pass: number, isReleasing: 
   const g = grad;
   const seen = lastSeen;
   const handles = refs;
-  for (let i = low; i <= s; i++) {
-    if (marks[i] !== st) continue;
-    const ref = handles[i];
-    if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+  // Two loops rather than a test per row (measured: the test cost a third of this loop's time).
+  if (isReleasing) {
+    for (let i = low; i <= s; i++) {
+      if (marks[i] !== st) continue;
+      const ref = handles[i];
+      if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+      if (codes[i] !== LEAF) codes[i] = FREED;
+    }
+  } else {
     // A released row is never swept, so only a kept graph's rows need the pass that reached them.
-    if (!isReleasing) seen[i] = pass;
-    else if (codes[i] !== LEAF) codes[i] = FREED;
+    for (let i = low; i <= s; i++) {
+      if (marks[i] !== st) continue;
+      const ref = handles[i];
+      if (ref !== undefined) ref.accGrad = ref.accGrad! + g[i]!;
+      seen[i] = pass;
+    }
   }
 }
 
