@@ -254,8 +254,8 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
  * Rows from the floor up were recorded since the last pass, and the graph being backpropagated is
  * most of them (a training step's): they are cleared up front (two fills) and walked without asking
  * whether an input was reached before, a branch as good as random. Rows below the floor belong to older
- * graphs: an input down there is counted when first reached ({@link reachBelow}), and the second loop
- * stops once none is left, so the rows of other graphs cost nothing.
+ * graphs: an input down there is counted when first reached ({@link reachBelow}), and the walk stops
+ * once none is left, so the rows of other graphs cost nothing.
  */
 function accumulate(s: number, seed: number, st: number): number {
   // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
@@ -273,10 +273,10 @@ function accumulate(s: number, seed: number, st: number): number {
   g[s] = seed;
   let pending = 0;
   let low = s;
-  // Two loops, the rows from the floor up and then the rows below, so that neither tests on every row
-  // which side it is on.
-  for (let i = s; i >= fl; i--) {
+  for (let i = s; i >= 0; i--) {
+    if (i < fl && pending === 0) break;
     if (marks[i] !== st) continue;
+    if (i < fl) pending--;
     low = i;
     const c = codes[i]!;
     if (c === LEAF) continue;
@@ -293,25 +293,6 @@ function accumulate(s: number, seed: number, st: number): number {
     else if (b >= 0) pending += reachBelow(b, st);
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
-    if (gi === 0) continue;
-    if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
-    if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
-  }
-  for (let i = fl - 1; i >= 0 && pending > 0; i--) {
-    if (marks[i] !== st) continue;
-    pending--;
-    low = i;
-    const c = codes[i]!;
-    if (c === LEAF) continue;
-    if (c >= STALE) {
-      restoreGrads(fl, s);
-      throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
-    }
-    const gi = g[i]!;
-    const a = io[2 * i]!;
-    const b = io[2 * i + 1]!;
-    if (a >= 0) pending += reachBelow(a, st);
-    if (b >= 0) pending += reachBelow(b, st);
     if (gi === 0) continue;
     if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
     if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
