@@ -72,12 +72,21 @@ export function describeForeign(kind: keyof typeof BRANDS, other: CopyInfo): str
  */
 export function sharedGradMode(mine: { isRecording: boolean }): (on: boolean) => void {
   const key = Symbol.for('tapegrad.core.gradMode.v2');
-  const g = globalThis as Record<symbol, { isRecording: boolean; copies: { isRecording: boolean }[] } | undefined>;
+  type Shared = { isRecording: boolean; copies: WeakRef<{ isRecording: boolean }>[] };
+  const g = globalThis as Record<symbol, Shared | undefined>;
   const shared = (g[key] ??= { isRecording: true, copies: [] });
-  shared.copies.push(mine);
+  // Held weakly, so a copy that is unloaded (a dev server reloading modules) is dropped, not kept.
+  shared.copies.push(new WeakRef(mine));
   mine.isRecording = shared.isRecording;
   return (on) => {
     shared.isRecording = on;
-    for (const c of shared.copies) c.isRecording = on;
+    let kept = 0;
+    for (const ref of shared.copies) {
+      const copy = ref.deref();
+      if (copy === undefined) continue;
+      copy.isRecording = on;
+      shared.copies[kept++] = ref;
+    }
+    shared.copies.length = kept;
   };
 }
