@@ -63,7 +63,7 @@ test('a compiled MLP step (with its SGD update) for 10,000 steps: no allocation 
   expect(Number.isFinite(last)).toBe(true);
 });
 
-test('a compiled Value program for 10,000 steps: flat heap, one trace', () => {
+test('a compiled Value program for 20,000 steps: flat heap, one trace', () => {
   const rng = new Rng(3);
   const w = Array.from({ length: 4 }, () => new Value(rng.range(-1, 1)));
   const xs = Array.from({ length: 4 }, () => rng.normal());
@@ -75,17 +75,21 @@ test('a compiled Value program for 10,000 steps: flat heap, one trace', () => {
     loss.backward();
     return loss;
   });
+  // A step here takes ~10 µs, so twice the steps of the MLP's soak. The engine grows once on its own (optimized
+  // code: 32 KiB in a standalone run, arriving between steps 10,000 and 20,000, then flat to step 80,000); under
+  // the full suite's load the 10,000-step version once measured 130 KiB against a 128 KiB bound. A leak of 16
+  // bytes per step adds 288 KiB over these 18,000 steps.
   let heap1k = 0;
   const late: number[] = [];
   const first = step().data;
   let last = first;
-  for (let s = 2; s <= 10_000; s++) {
+  for (let s = 2; s <= 20_000; s++) {
     last = step().data;
     for (const p of w) p.data -= 0.05 * p.grad;
-    if (s === 1000) heap1k = heap();
-    if (LATE.has(s)) late.push(heap() - heap1k);
+    if (s === 2000) heap1k = heap();
+    if (s === 16_000 || s === 18_000 || s === 20_000) late.push(heap() - heap1k);
   }
-  expect(Math.min(...late)).toBeLessThan(128 * KiB);
+  expect(Math.min(...late)).toBeLessThan(192 * KiB);
   expect(step.stats().traces).toBe(1);
   expect(last).toBeLessThan(first);
 });

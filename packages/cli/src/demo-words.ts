@@ -9,7 +9,7 @@ import type { DemoOptions } from './demo.ts';
 import type { Io } from './io.ts';
 import { ProgressBar } from './progress.ts';
 import { WordsTransformer } from './words-transformer.ts';
-import { autogradVsNumeric, compileSupport, evaluateClassifier, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
+import { autogradVsNumeric, eagerVsCompiledEpoch, evaluateClassifier, median, outFiles, printNumericAgreement, rows, trainClassifier, writeJson, type NumericAgreement } from './train-loop.ts';
 
 /** Minibatches per epoch of the words demo (an epoch is a fixed number of steps, not a pass over 600k windows). */
 export const WORDS_STEPS_PER_EPOCH = 100;
@@ -72,8 +72,10 @@ export interface WordsDemoReport {
   readonly samples: readonly string[];
   /** How many of the samples are in the training or validation list. */
   readonly samplesInList: number;
-  /** Whether `compile` replays the model's step: `'compiles'`, or why not (the op it refuses). */
+  /** Whether `compile` replays the model's step (so it trained compiled): `'compiles'`, or why not (the op it refuses). */
   readonly compile: string;
+  /** Median training ms per epoch as it trained; then one epoch of the same batches eagerly and compiled, side by side (absent when compile refused). */
+  readonly msPerEpoch: { readonly trained: number; readonly eager?: number; readonly compiled?: number };
   /** Per-epoch history (test = the validation subset). */
   readonly history: readonly EpochInfo[];
   /** Paths of the written files. */
@@ -126,10 +128,11 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const steps = opts.epochs * WORDS_STEPS_PER_EPOCH;
   const optimizer = new Adam(model.parameters(), { lr: opts.lr });
   const schedule = new CosineAnnealingLR(optimizer, { tMax: steps, etaMin: opts.lr / 10 });
-  say(`Training ${opts.epochs} epochs of ${WORDS_STEPS_PER_EPOCH} random minibatches of ${opts.batchSize} (Adam, lr ${opts.lr} with cosine decay to ${opts.lr / 10}, autograd):\n`);
+  say(`Training ${opts.epochs} epochs of ${WORDS_STEPS_PER_EPOCH} random minibatches of ${opts.batchSize} (Adam, lr ${opts.lr} with cosine decay to ${opts.lr / 10}, autograd, compiled):\n`);
   say('  (loss: training batches; test: 4000 validation examples; acc: next character guessed right)\n');
   const bar = new ProgressBar(quiet, kind);
-  const history = trainClassifier({
+  const { history, compile: compiled } = trainClassifier({
+    compile: true,
     model,
     optimizer,
     epochs: opts.epochs,
@@ -155,8 +158,17 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
   const samplesInList = samples.filter((w) => known.has(w)).length;
   say(`  sampled words: ${samples.join(', ')}\n`);
   say(`  (${samplesInList} of ${samples.length} are in the word list; the rest are new)\n`);
-  const compiled = compileSupport(() => crossEntropy(model.forward(probe), probeY), model.parameters());
-  say(`  compile (fit({ compile: true })): ${compiled === 'compiles' ? `the ${kind} step compiles` : `the ${kind} step is ${compiled}, so it trains eagerly`}\n`);
+  const msTrained = median(history.map((e) => e.ms));
+  let sideBySide: { eager: number; compiled: number } | undefined;
+  if (compiled === 'compiles') {
+    // One more epoch of minibatches each way, from the trained weights (put back after each).
+    const epoch = Array.from({ length: WORDS_STEPS_PER_EPOCH }, () => {
+      const idx = Array.from({ length: opts.batchSize }, () => rng.int(nTrain));
+      return { x: rows(train.x, idx), y: rows(train.y, idx) };
+    });
+    sideBySide = eagerVsCompiledEpoch(model, optimizer, epoch);
+    say(`  median time per epoch ${msTrained.toFixed(1)} ms (compiled); one epoch of the same batches: eager ${sideBySide.eager.toFixed(1)} ms, compiled ${sideBySide.compiled.toFixed(1)} ms (${(sideBySide.eager / sideBySide.compiled).toFixed(2)}× faster compiled)\n`);
+  } else say(`  median time per epoch ${msTrained.toFixed(1)} ms; compile (fit({ compile: true })): the ${kind} step is ${compiled}, so it trained eagerly\n`);
 
   const files = outFiles(opts.outDir, `words-${kind}`);
   writeFileSync(files.lossSvg, lossCurve(
@@ -179,6 +191,7 @@ export function runWordsDemo(opts: DemoOptions, io: Io): WordsDemoReport {
     samples,
     samplesInList,
     compile: compiled,
+    msPerEpoch: { trained: msTrained, ...sideBySide },
     history,
     files,
   };

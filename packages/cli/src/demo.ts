@@ -9,6 +9,7 @@ import { ArgumentError, tensor, type Tensor } from '@tapegrad/core';
 import { lossCurve } from '@tapegrad/viz';
 import { writeFileAtomic } from './files.ts';
 import type { Io } from './io.ts';
+import { median } from './train-loop.ts';
 import { ProgressBar } from './progress.ts';
 
 /** Options of the demo, as the command line sets them. */
@@ -189,12 +190,6 @@ function printConfusion(io: Io, m: number[][], classes: readonly string[]): void
   io.out(`Confusion matrix (rows: true class, columns: predicted):\n`);
   io.out(`  ${''.padEnd(w)}${classes.map((c) => c.padStart(w)).join('')}\n`);
   m.forEach((row, i) => io.out(`  ${(classes[i] ?? String(i)).padEnd(w)}${row.map((v) => String(v).padStart(w)).join('')}\n`));
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /** The first `rows` rows of a tensor (the agreement batch). */

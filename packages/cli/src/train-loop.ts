@@ -4,6 +4,13 @@ import { compile, CompileError, crossEntropy, mutate, noGrad, Tensor } from '@ta
 import type { EpochInfo, Module, Optimizer } from '@tapegrad/nn';
 import type { Io } from './io.ts';
 
+/** The median of some timings (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
 /** Rows `idx` of a tensor, as a new tensor. */
 export function rows(t: Tensor, idx: ArrayLike<number>): Tensor {
   const width = t.size / t.shape[0]!;
@@ -57,18 +64,61 @@ export interface TrainSpec {
   /** Called after the optimizer step (a learning-rate schedule, say). */
   readonly afterStep?: () => void;
   readonly onEpoch?: (info: EpochInfo) => void;
+  /** Compile the forward, loss and backward with core's `compile` (default false: eager autograd). */
+  readonly compile?: boolean;
 }
+
+/** One training step on a minibatch: the loss before the update, and the predicted classes. */
+type ClassifierStep = (x: Tensor, y: Tensor) => { readonly loss: number; readonly predicted: Int32Array };
+
+/** Forward, cross-entropy and backward on the tape, then the optimizer. */
+function eagerStep(model: Module, optimizer: Optimizer): ClassifierStep {
+  return (x, y) => {
+    optimizer.zeroGrad();
+    const z = model.forward(x);
+    const loss = crossEntropy(z, y);
+    loss.backward();
+    optimizer.step();
+    return { loss: loss.item(), predicted: argmaxRows(z) };
+  };
+}
+
+/** The same step with the forward, loss and backward compiled (traced once per batch shape); the optimizer runs after it. */
+function compiledStep(model: Module, optimizer: Optimizer): ClassifierStep {
+  const run = compile((x: Tensor, y: Tensor) => {
+    const z = model.forward(x);
+    const loss = crossEntropy(z, y);
+    loss.backward();
+    return { loss, z };
+  });
+  return (x, y) => {
+    optimizer.zeroGrad();
+    const { loss, z } = run(x, y);
+    // Read before the next call, which overwrites the replay's outputs.
+    const out = { loss: loss.item(), predicted: argmaxRows(z) };
+    optimizer.step();
+    return out;
+  };
+}
+
+/** How {@link trainClassifier} trained: `'compiles'` (the compiled step), `'eager'` (not asked), or why compile refused. */
+export type CompileStatus = string;
 
 /**
  * Trains a classifier with cross-entropy on minibatches (autograd, then the optimizer), reporting the same
  * per-epoch metrics as `fit`: loss and accuracy over the epoch's batches (before each update), held-out loss and
- * accuracy after the epoch, and the training time.
+ * accuracy after the epoch, and the training time. With `compile`, the step is compiled; a model whose step
+ * `compile` refuses trains eagerly from the same start (its state is put back after the refused trace), and
+ * the status says why.
  * @param spec The model, optimizer, batches and evaluation.
- * @returns The per-epoch metrics.
+ * @returns The per-epoch metrics and how the step ran.
  */
-export function trainClassifier(spec: TrainSpec): EpochInfo[] {
+export function trainClassifier(spec: TrainSpec): { readonly history: EpochInfo[]; readonly compile: CompileStatus } {
   const { model, optimizer, epochs } = spec;
   const history: EpochInfo[] = [];
+  let step = spec.compile === true ? compiledStep(model, optimizer) : eagerStep(model, optimizer);
+  let status: CompileStatus = spec.compile === true ? 'compiles' : 'eager';
+  let isFirst = spec.compile === true;
   let elapsedMs = 0;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     model.train();
@@ -77,16 +127,26 @@ export function trainClassifier(spec: TrainSpec): EpochInfo[] {
     let hits = 0;
     let count = 0;
     for (const { x, y } of spec.batches(epoch)) {
-      optimizer.zeroGrad();
-      const z = model.forward(x);
-      const loss = crossEntropy(z, y);
-      loss.backward();
-      optimizer.step();
+      let r: ReturnType<ClassifierStep>;
+      if (isFirst) {
+        isFirst = false;
+        const saved = model.stateDict();
+        try {
+          r = step(x, y);
+        } catch (e) {
+          if (!(e instanceof CompileError)) throw e;
+          // The refused trace ran a training forward and backward: put the weights and statistics back.
+          model.loadStateDict(saved);
+          optimizer.zeroGrad();
+          status = `not compiled: ${e.message.replace(/^compile: /, '').split(';')[0]}`;
+          step = eagerStep(model, optimizer);
+          r = step(x, y);
+        }
+      } else r = step(x, y);
       spec.afterStep?.();
       const m = x.shape[0]!;
-      lossSum += loss.item() * m;
-      const p = argmaxRows(z);
-      for (let i = 0; i < m; i++) if (p[i] === y.data[i]) hits++;
+      lossSum += r.loss * m;
+      for (let i = 0; i < m; i++) if (r.predicted[i] === y.data[i]) hits++;
       count += m;
     }
     const ms = performance.now() - start;
@@ -97,7 +157,42 @@ export function trainClassifier(spec: TrainSpec): EpochInfo[] {
     spec.onEpoch?.(info);
   }
   model.eval();
-  return history;
+  return { history, compile: status };
+}
+
+/**
+ * Times one epoch of the eager step and one of the compiled step on the same minibatches, from the model's
+ * current state (put back after each, so the trained model is unchanged; the optimizer's moments move).
+ * The compiled epoch is timed after a first untimed call of each batch shape, as its trained epochs are.
+ * @param model The trained model.
+ * @param optimizer Its optimizer.
+ * @param batches One epoch's minibatches.
+ * @returns Milliseconds of each epoch.
+ */
+export function eagerVsCompiledEpoch(model: Module, optimizer: Optimizer, batches: readonly { x: Tensor; y: Tensor }[]): { readonly eager: number; readonly compiled: number } {
+  const saved = model.stateDict();
+  const time = (step: ClassifierStep): number => {
+    model.train();
+    const t0 = performance.now();
+    for (const { x, y } of batches) step(x, y);
+    const ms = performance.now() - t0;
+    model.loadStateDict(saved);
+    return ms;
+  };
+  const compiled = compiledStep(model, optimizer);
+  const shapes = new Set<string>();
+  for (const { x, y } of batches) {
+    const key = x.shape.join('x');
+    if (shapes.has(key)) continue;
+    shapes.add(key);
+    compiled(x, y);
+  }
+  model.loadStateDict(saved);
+  const eager = time(eagerStep(model, optimizer));
+  const ms = time(compiled);
+  optimizer.zeroGrad();
+  model.eval();
+  return { eager, compiled: ms };
 }
 
 /** One parameter tensor's autograd gradient against central differences. */
@@ -174,23 +269,3 @@ export function writeJson(path: string, value: unknown): void {
   writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-/**
- * Whether `compile` can replay this model's training step: traces `lossOf` once (an eager forward and
- * backward, so run it after training: it updates batch-norm statistics as a training forward does) and
- * clears the gradients it left. Returns `'compiles'`, or why not (the CompileError naming the op).
- */
-export function compileSupport(lossOf: () => Tensor, params: readonly Tensor[]): string {
-  try {
-    compile(() => {
-      const l = lossOf();
-      l.backward();
-      return l;
-    })();
-    return 'compiles';
-  } catch (e) {
-    if (e instanceof CompileError) return `not compiled: ${e.message.replace(/^compile: /, '').split(';')[0]}`;
-    throw e;
-  } finally {
-    for (const p of params) p.grad = null;
-  }
-}

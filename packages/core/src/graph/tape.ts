@@ -4,6 +4,7 @@ import { sharedGradMode } from '../base/brand.ts';
 import type { FloatArray } from '../base/dtype.ts';
 import { ArgumentError } from '../base/errors.ts';
 import type { Tensor } from './tensor.ts';
+import type { Shape } from '../base/shape.ts';
 
 /**
  * One recorded tensor operation: a row of the Wengert list.
@@ -424,4 +425,19 @@ export interface OpDef<A = unknown> {
   readonly backward?: BackwardRule<A>;
   /** Optional raw-kernel form of the same VJP, used when `createGraph` is off. */
   readonly rawBackward?: BackwardRule<A>;
+  /** The forward again, for `compile`'s replay of a traced call (ops without one are refused by `compile`). */
+  readonly replay?: ReplayRule<A>;
 }
+
+/**
+ * An op's forward computed again from what was recorded: its inputs, its attributes (an attribute tensor
+ * holds its current value, such as labels passed as an argument) and the output shape the trace saw.
+ * An op whose backward reads tensors its forward made (an argmax, a dropout mask, a spread index)
+ * returns those attributes too; the replay writes them into the storage the traced backward reads.
+ * @category Autograd
+ */
+export type ReplayRule<A = unknown> = (
+  inputs: readonly Tensor[],
+  attrs: A,
+  outShape: Shape,
+) => Tensor | { readonly output: Tensor; readonly attrs: unknown };

@@ -29,6 +29,10 @@ interface BatchNormAttrs {
   readonly channel: readonly number[];
   readonly hasWeight: boolean;
   readonly hasBias: boolean;
+  /** The running statistics the forward updated (a replay updates them again, in place). */
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  readonly momentum: number;
 }
 
 const op = defineOp<BatchNormAttrs>({
@@ -47,6 +51,8 @@ const op = defineOp<BatchNormAttrs>({
     if (hasBias) grads.push(inputs[inputs.length - 1]!.requiresGrad ? reshape(dy.sum(axes), [channel[1]!]) : null);
     return grads;
   },
+  replay: ([x, ...rest], { eps, hasWeight, hasBias, runningMean, runningVar, momentum }) =>
+    batchNorm(x!, runningMean, runningVar, hasWeight ? rest[0] : null, hasBias ? rest[rest.length - 1] : null, { training: true, momentum, eps }),
 });
 
 function checkChannel(name: string, t: Tensor | null | undefined, c: number, x: Tensor): void {
@@ -147,5 +153,6 @@ export function batchNorm(
   if (weight) inputs.push(weight);
   if (bias) inputs.push(bias);
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  return record(op, inputs, Tensor.fromData(out, x.shape, x.dtype), { axes, eps, channel, hasWeight: !!weight, hasBias: !!bias });
+  const attrs = { axes, eps, channel, hasWeight: !!weight, hasBias: !!bias, runningMean, runningVar, momentum };
+  return record(op, inputs, Tensor.fromData(out, x.shape, x.dtype), attrs);
 }

@@ -45,6 +45,7 @@ const op = defineOp<Conv2dAttrs>({
     if (hasBias) grads.push(inputs[2]!.requiresGrad ? sum(dy, [0, 2, 3]) : null);
     return grads;
   },
+  replay: ([x, w, b], { opts, groups, hasBias }) => conv2d(x!, w!, hasBias ? b : null, { ...opts, groups }),
 });
 
 /**

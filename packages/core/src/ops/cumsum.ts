@@ -13,6 +13,7 @@ const op = defineOp<CumsumAttrs>({
   name: 'cumsum',
   rule: 'yᵢ = Σ_{j ≤ i} xⱼ along the axis, ∂yᵢ/∂xⱼ = [j ≤ i] ⇒ dxⱼ = Σ_{i ≥ j} dyᵢ = flip(cumsum(flip(dy)))',
   backward: ({ dy, attrs: { axis } }) => [flip(cumsum(flip(dy, axis), axis), axis)],
+  replay: ([x], { axis }) => cumsum(x!, axis),
 });
 
 /**

@@ -18,12 +18,17 @@ export interface DropoutOptions {
 interface DropoutAttrs {
   /** 0 where dropped, 1/(1 − p) where kept. */
   readonly scale: Tensor;
+  readonly p: number;
+  /** Where the mask came from: a seed (the same mask every call) or a generator (a new mask per call). */
+  readonly seed: number | Rng;
 }
 
 const op = defineOp<DropoutAttrs>({
   name: 'dropout',
   rule: 'y = x·m/(1 − p) with a fixed 0/1 mask m ⇒ dx = dy·m/(1 − p)',
   backward: ({ dy, attrs: { scale } }) => [mul(dy, scale)],
+  // A replay draws its mask as the eager call would: the seed's mask again, or the generator's next one.
+  replay: ([x], { p, seed }) => masked(x!, p, seed),
 });
 
 /**
@@ -48,6 +53,11 @@ export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
   const seed = opts.seed ?? 0;
   if (!(seed instanceof Rng) && !Number.isInteger(seed)) throw new ArgumentError(`dropout: seed must be an integer or an Rng, got ${String(seed)}`);
   if (!(opts.training ?? true) || p === 0) return x;
+  const { output, attrs } = masked(x, p, seed);
+  return record(op, [x], output, attrs);
+}
+
+function masked(x: Tensor, p: number, seed: number | Rng): { readonly output: Tensor; readonly attrs: DropoutAttrs } {
   const rng = seed instanceof Rng ? seed : new Rng(seed);
   const keep = p === 1 ? 0 : 1 / (1 - p);
   const scale = alloc(x.dtype, x.size);
@@ -58,5 +68,5 @@ export function dropout(x: Tensor, opts: DropoutOptions = {}): Tensor {
     scale[i] = s;
     out[i] = xd[i]! * s;
   }
-  return record(op, [x], Tensor.fromData(out, x.shape, x.dtype), { scale: Tensor.fromData(scale, x.shape, x.dtype) });
+  return { output: Tensor.fromData(out, x.shape, x.dtype), attrs: { scale: Tensor.fromData(scale, x.shape, x.dtype), p, seed } };
 }

@@ -22,6 +22,7 @@ const op = defineOp<EluAttrs>({
   // For x ≤ 0, α·eˣ = y + α reuses the output; at x = 0 the negative branch's α is used, as PyTorch.
   rule: 'y = x > 0 ? x : α(eˣ − 1), dy/dx = [x > 0] + [x ≤ 0]·α·eˣ = [x > 0] + [x ≤ 0]·(y + α) ⇒ dx = where(x > 0, dy, dy·(y + α))',
   backward: ({ inputs: [x], output: y, dy, attrs: { alpha } }) => [where(gt(x!, 0), dy, mul(dy, add(y, alpha)))],
+  replay: ([x], { alpha }) => elu(x!, { alpha }),
 });
 
 /**

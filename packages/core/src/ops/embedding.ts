@@ -22,6 +22,9 @@ interface EmbeddingAttrs {
   readonly spread: Tensor;
   /** [n, 1]: 0 for lookups of the padding row, else 1; null without one. */
   readonly keep: Tensor | null;
+  /** The indices as given (a replay reads a tensor's current values) and the padding row. */
+  readonly indices: Tensor | readonly number[];
+  readonly paddingIdx: number | undefined;
 }
 
 const op = defineOp<EmbeddingAttrs>({
@@ -35,6 +38,7 @@ const op = defineOp<EmbeddingAttrs>({
   // checks and maps each of the n·dim index entries again. W6's [32, 16] lookups into [28, 64]: rule
   // 1.2–1.7 ms, this 0.06–0.10 ms (float64; float32 1.3–2.9 vs 0.09–0.14 ms; op.backward vs op.rawBackward
   // on one context, median of 31, load 11).
+  replay: ([w], { indices, paddingIdx }) => lookup(indices, w!, paddingIdx),
   rawBackward: ({ inputs: [w], dy, attrs: { spread, keep } }) => {
     const [num, dim] = w!.shape as [number, number];
     const dw = scratchLike(dy.data, num * dim).fill(0);
@@ -69,18 +73,24 @@ const op = defineOp<EmbeddingAttrs>({
 export function embedding(indices: Tensor | readonly number[], weight: Tensor, opts: EmbeddingOptions = {}): Tensor {
   asTensor('embedding', 'weight', weight);
   if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be 2-D [num, dim], got weight ${fmt(weight.shape)}`);
-  const [num, dim] = weight.shape as [number, number];
-  const { values, shape } = readIndex('embedding', 'indices', indices, num);
+  const num = weight.shape[0]!;
   let pad = opts.paddingIdx;
   if (pad !== undefined) {
     if (!Number.isInteger(pad) || pad < -num || pad >= num) throw new ArgumentError(`embedding: paddingIdx must be an integer in [${-num}, ${num - 1}], got ${pad}`);
     if (pad < 0) pad += num;
   }
+  const { output, attrs } = lookup(indices, weight, pad);
+  return record(op, [weight], output, attrs);
+}
+
+function lookup(indices: Tensor | readonly number[], weight: Tensor, pad: number | undefined): { readonly output: Tensor; readonly attrs: EmbeddingAttrs } {
+  const [num, dim] = weight.shape as [number, number];
+  const { values, shape } = readIndex('embedding', 'indices', indices, num);
   const { y } = selectAlong(weight, 0, values);
   const n = values.length;
   const spread = new Float64Array(n * dim);
   values.forEach((k, i) => spread.fill(k, i * dim, (i + 1) * dim));
   const keep = pad === undefined ? null : Tensor.fromData(Float64Array.from(values, (k) => (k === pad ? 0 : 1)), [n, 1], 'float64');
-  const attrs = { spread: Tensor.fromData(spread, [n, dim], 'float64'), keep: keep === null ? null : keep.astype(weight.dtype) };
-  return record(op, [weight], Tensor.fromData(y.data, [...shape, dim], weight.dtype), attrs);
+  const attrs = { spread: Tensor.fromData(spread, [n, dim], 'float64'), keep: keep === null ? null : keep.astype(weight.dtype), indices, paddingIdx: pad };
+  return { output: Tensor.fromData(y.data, [...shape, dim], weight.dtype), attrs };
 }

@@ -12,6 +12,7 @@ const op = defineOp<FlipAttrs>({
   name: 'flip',
   rule: 'y = x reversed along the axes, a permutation of elements (its own inverse) ⇒ dx = flip(dy, axes)',
   backward: ({ dy, attrs: { axes } }) => [flip(dy, axes)],
+  replay: ([x], { axes }) => flip(x!, axes),
 });
 
 /**

@@ -14,6 +14,7 @@ const op = defineOp<FoldAttrs>({
   name: 'fold',
   rule: 'y = Σ of the columns placed back at their windows, linear, the adjoint of unfold ⇒ dx = unfold(dy)',
   backward: ({ dy, attrs: { kernelSize, opts } }) => [unfold(dy, kernelSize, opts)],
+  replay: ([cols], { kernelSize, opts }, shape) => fold(cols!, [shape[2]!, shape[3]!], kernelSize, opts),
 });
 
 /**

@@ -65,6 +65,7 @@ const op = defineOp<GatherAttrs>({
   name: 'gather',
   rule: 'y[…i…] = x[…index[…i…]…] along the axis, each yⱼ is one xₖ ⇒ dx = scatterAdd(0, axis, index, dy) (repeated indices add up)',
   backward: ({ inputs: [x], dy, attrs: { axis, index } }) => [scatterAdd(zeros(x!.shape, { dtype: dy.dtype }), axis, index, dy)],
+  replay: ([x], { axis, index }) => gather(x!, axis, index),
 });
 
 /**

@@ -11,12 +11,18 @@ interface IndexSelectAttrs {
   readonly axis: number;
   /** The index spread over the output's shape, for scatterAdd. */
   readonly spread: Tensor;
+  /** The index as given: a replay reads a tensor's current values. */
+  readonly index: Tensor | readonly number[];
 }
 
 const op = defineOp<IndexSelectAttrs>({
   name: 'indexSelect',
   rule: 'y = x[…, index[j], …] along the axis, each yⱼ is one xₖ ⇒ dx = scatterAdd(0, axis, index spread over dy’s shape, dy) (repeats add up)',
   backward: ({ inputs: [x], dy, attrs: { axis, spread } }) => [scatterAdd(zeros(x!.shape, { dtype: dy.dtype }), axis, spread, dy)],
+  replay: ([x], { axis, index }) => {
+    const { y, spread } = selectAlong(x!, axis, readIndex('indexSelect', 'index', index, x!.shape[axis]!).values);
+    return { output: y, attrs: { axis, spread, index } };
+  },
 });
 
 /** Copies the slices `index[j]` of x along `axis` (outer × n × inner layout); also returns the index spread over the result. @internal */
@@ -63,5 +69,5 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor | readonly nu
   if (index instanceof Tensor && index.rank !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got index ${fmt(index.shape)}`);
   const { values } = readIndex('indexSelect', 'index', index, x.shape[ax]!);
   const { y, spread } = selectAlong(x, ax, values);
-  return record(op, [x], y, { axis: ax, spread });
+  return record(op, [x], y, { axis: ax, spread, index });
 }

@@ -49,6 +49,8 @@ const op = defineOp<LayerNormAttrs>({
     if (hasBias) grads.push(inputs[inputs.length - 1]!.requiresGrad ? dy : null);
     return grads;
   },
+  replay: ([x, ...rest], { axes, eps, hasWeight, hasBias }) =>
+    layerNorm(x!, x!.shape.slice(axes[0]), hasWeight ? rest[0] : null, hasBias ? rest[rest.length - 1] : null, { eps }),
   // The same formulas in one pass per row. The rule above runs ~20 ops over [rows, N] buffers (x̂ is
   // recomputed, each mean broadcast back): on W6's [32, 16, 64] with weight and bias it takes 1.3 ms
   // (float64) and 1.3 ms (float32), this 0.32 ms and 0.78 ms (op.backward vs op.rawBackward on one

@@ -21,6 +21,7 @@ const op = defineOp<LeakyReluAttrs>({
   // Subgradient at x = 0: the slope, as PyTorch (its rule tests x > 0).
   rule: 'y = x > 0 ? x : s·x, dy/dx = [x > 0] + s·[x ≤ 0] ⇒ dx = where(x > 0, dy, s·dy)',
   backward: ({ inputs: [x], dy, attrs: { slope } }) => [where(gt(x!, 0), dy, mul(dy, slope))],
+  replay: ([x], { slope }) => leakyRelu(x!, { negativeSlope: slope }),
 });
 
 /**

@@ -16,6 +16,7 @@ export interface MaxPool2dOptions extends WindowOptions {
 interface MaxPoolAttrs {
   /** [N·C, L]: the position in its H·W plane of each window's max. */
   readonly argmax: Tensor;
+  readonly opts: MaxPool2dOptions;
 }
 
 const op = defineOp<MaxPoolAttrs>({
@@ -27,6 +28,8 @@ const op = defineOp<MaxPoolAttrs>({
     const flat = scatterAdd(zeros([n * c, h * w], { dtype: dy.dtype }), 1, argmax, reshape(dy, argmax.shape));
     return [reshape(flat, x!.shape)];
   },
+  // The argmax is made again with the output: the traced backward reads the new one.
+  replay: ([x], { opts }) => pooled(x!, opts),
 });
 
 /**
@@ -45,6 +48,11 @@ const op = defineOp<MaxPoolAttrs>({
  * @category nn
  */
 export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
+  const { output, attrs } = pooled(x, opts);
+  return record(op, [x], output, attrs);
+}
+
+function pooled(x: Tensor, opts: MaxPool2dOptions): { readonly output: Tensor; readonly attrs: MaxPoolAttrs } {
   checkNchw('maxPool2d', 'x', x);
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const kernel = pair('maxPool2d', 'kernelSize', opts?.kernelSize, 0, 1);
@@ -78,5 +86,5 @@ export function maxPool2d(x: Tensor, opts: MaxPool2dOptions): Tensor {
       }
     }
   }
-  return record(op, [x], Tensor.fromData(out, [n, c, g.oh, g.ow], x.dtype), { argmax: Tensor.fromData(arg, [n * c, l], 'float64') });
+  return { output: Tensor.fromData(out, [n, c, g.oh, g.ow], x.dtype), attrs: { argmax: Tensor.fromData(arg, [n * c, l], 'float64'), opts } };
 }

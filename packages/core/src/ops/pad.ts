@@ -15,6 +15,8 @@ interface PadAttrs {
   /** Per axis: elements added before and after. */
   readonly before: readonly number[];
   readonly after: readonly number[];
+  /** The fill value. */
+  readonly value: number;
 }
 
 const op = defineOp<PadAttrs>({
@@ -27,6 +29,8 @@ const op = defineOp<PadAttrs>({
     });
     return [g];
   },
+  // pads again from the per-axis counts: (before, after) pairs from the last axis back.
+  replay: ([x], { before, after, value }) => pad(x!, before.flatMap((_, k) => [before[before.length - 1 - k]!, after[after.length - 1 - k]!]), { value }),
 });
 
 /**
@@ -73,5 +77,5 @@ export function pad(x: Tensor, pads: readonly number[], opts: PadOptions = {}): 
       coord[d] = 0;
     }
   }
-  return record(op, [x], Tensor.fromData(out, shape, x.dtype), { before, after });
+  return record(op, [x], Tensor.fromData(out, shape, x.dtype), { before, after, value });
 }

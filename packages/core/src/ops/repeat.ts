@@ -19,6 +19,7 @@ const op = defineOp<RepeatAttrs>({
     const pairs = sizes.flatMap((s, i) => [s, dims[i]!]);
     return [reshape(sum(reshape(dy, pairs), sizes.map((_, i) => 2 * i)), x!.shape)];
   },
+  replay: ([x], { sizes }) => repeat(x!, sizes),
 });
 
 /** Validates the repetition counts of repeat or tile. @internal */

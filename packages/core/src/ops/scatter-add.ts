@@ -14,6 +14,7 @@ const op = defineOp<ScatterAddAttrs>({
   name: 'scatterAdd',
   rule: 'y = x, then y[…index[…i…]…] += src[…i…] along the axis; y is linear in both ⇒ dx = dy, dsrc = gather(dy, axis, index)',
   backward: ({ inputs: [x, src], dy, attrs: { axis, index } }) => [x!.requiresGrad ? dy : null, src!.requiresGrad ? gather(dy, axis, index) : null],
+  replay: ([x, src], { axis, index }) => scatterAdd(x!, axis, index, src!),
 });
 
 /**

@@ -104,6 +104,7 @@ const op = defineOp<UnfoldAttrs>({
   name: 'unfold',
   rule: 'y = the windows of x as columns, each y element is one x element or 0 ⇒ dx = fold(dy): each column added back where it came from',
   backward: ({ inputs: [x], dy, attrs: { kernelSize, opts } }) => [fold(dy, [x!.shape[2]!, x!.shape[3]!], kernelSize, opts)],
+  replay: ([x], { kernelSize, opts }) => unfold(x!, kernelSize, opts),
 });
 
 /** Checks a 4-D NCHW input. @internal */

@@ -664,12 +664,28 @@ function kernelCall(
       return (xs) => clamp(xs[0]!, a.lo as number, a.hi as number).data;
     case 'where':
       return (xs) => where(xs[0]!, xs[1]!, xs[2]!).data;
-    default:
-      throw new CompileError(
-        `compile: op '${op.name}' (inputs ${inV.map((v) => fmt(v.shape)).join(', ')}, output ${fmt(outV.shape)}) cannot be replayed yet; ` +
-          'run this function eagerly (compile(fn, { static: false }))',
-      );
+    default: {
+      const replay = op.replay;
+      if (replay === undefined) break;
+      return (xs, at) => {
+        const r = replay(xs, Object.keys(at).length === 0 ? attrs : { ...a, ...at }, outV.shape);
+        if (r instanceof Tensor) return r.data;
+        // Tensors the forward made that the traced backward reads (an argmax, a mask): written where it reads them.
+        const fresh = r.attrs as Record<string, unknown>;
+        for (const [key, t] of Object.entries(at)) {
+          const f = fresh[key];
+          if (!(f instanceof Tensor) || f.data === t.data) continue;
+          if (f.size !== t.size) throw new CompileError(`compile: replaying '${op.name}' made its '${key}' with ${f.size} elements, the trace ${t.size}`);
+          t.data.set(f.data);
+        }
+        return r.output.data;
+      };
+    }
   }
+  throw new CompileError(
+    `compile: op '${op.name}' (inputs ${inV.map((v) => fmt(v.shape)).join(', ')}, output ${fmt(outV.shape)}) cannot be replayed yet; ` +
+      'run this function eagerly (compile(fn, { static: false }))',
+  );
 }
 
 function inPlaceStep(node: Extract<IrNode, { kind: 'inplace' }>, values: readonly IrValue[], storage: readonly number[]): Step {
