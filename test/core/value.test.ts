@@ -239,6 +239,19 @@ describe('the tape', () => {
     expect([h.grad, x.grad]).toEqual([1, 2]);
   });
 
+  test('rows recorded since the last pass read a gradient of 0, before and after a pass that does not reach them', () => {
+    const x = value(2);
+    x.mul(3).mul(4).backward(); // leaves gradients in rows that the next ops reuse
+    const g2 = x.mul(5).add(1);
+    const g1 = x.mul(7).add(2); // above g2's root: g2's pass does not walk it
+    expect([g2.grad, g1.grad]).toEqual([0, 0]);
+    g2.backward({ retainGraph: true });
+    expect([g2.grad, g1.grad]).toEqual([1, 0]);
+    x.grad = 0;
+    g1.backward();
+    expect([g1.grad, x.grad]).toEqual([1, 7]);
+  });
+
   test('noGrad records nothing and its results need no grad', () => {
     const x = value(3);
     const before = scalarLane.length;

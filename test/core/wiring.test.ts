@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { TapegradError } from '../../packages/core/src/base/errors.ts';
 import { isBound } from '../../packages/core/src/graph/bindings.ts';
 import { tensor } from '../../packages/core/src/graph/creation.ts';
+import { value } from '../../packages/core/src/graph/value.ts';
 
 // This file must not import '@tapegrad/core' statically: the first tests run before the wiring.
 describe('wiring', () => {
@@ -15,11 +16,20 @@ describe('wiring', () => {
     expect(() => x.backward(tensor([1, 1]))).toThrow(/^backward: .*import the package/);
   });
 
+  test('an unwired Value method throws the same TapegradError', () => {
+    expect(isBound()).toBe(false);
+    expect(() => value(2).mul(3)).toThrow(TapegradError);
+    expect(() => value(2).tanh()).toThrow("tanh: tensor and value methods are wired by '@tapegrad/core'");
+  });
+
   test('importing the package wires methods and backward', async () => {
     await import('@tapegrad/core');
     expect(isBound()).toBe(true);
     const x = tensor([1, 2], { requiresGrad: true });
     x.mul(x).sum().backward();
     expect(x.grad!.toArray()).toEqual([2, 4]);
+    const v = value(3);
+    v.mul(v).tanh().backward();
+    expect(v.grad).toBeCloseTo(6 * (1 - Math.tanh(9) ** 2), 15);
   });
 });

@@ -1,4 +1,5 @@
-import { explain, GradError, tensor, value, valueGraph, type Value } from '@tapegrad/core';
+import * as core from '@tapegrad/core';
+import { defineUnary, exp, explain, GradError, mul, tensor, value, valueGraph, type Value } from '@tapegrad/core';
 import { graphOf, toDot, toMermaid, toSvg } from '@tapegrad/viz';
 import { main, memoryIo } from '@tapegrad/cli';
 import { describe, expect, test } from 'vitest';
@@ -43,6 +44,37 @@ describe('valueGraph', () => {
     c.backward();
     expect(a.grad).toBe(-4);
     expect(() => valueGraph(c)).toThrow(GradError);
+  });
+
+  test('every Value method names its own op; constants on either side, outputs and partials are read back', () => {
+    type Method = (this: Value, b?: Value | number) => Value;
+    const call = (v: Value, name: string, b?: Value | number): Value => (v as unknown as Record<string, Method>)[name]!.call(v, b);
+    for (const name of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']) {
+      const x = value(1.5);
+      const y = call(x, name, 2.5);
+      expect(valueGraph(y).nodes.map((n) => `${n.kind}:${n.op ?? ''}:${n.data}:${n.partials.join()}`)).toEqual([
+        'leaf::1.5:', 'const::2.5:', `op:${name}:${y.data}:${valueGraph(y).nodes[2]!.partials[0]},0`,
+      ]);
+      // The constant as the first operand (a Value that does not require grad).
+      const z = call(value(2.5, false), name, x);
+      const g = valueGraph(z);
+      expect(g.nodes.map((n) => `${n.kind}:${n.op ?? ''}:${n.data}`)).toEqual(['leaf::1.5', 'const::2.5', `op:${name}:${z.data}`]);
+      expect(g.nodes[2]!.inputs).toEqual([g.nodes[1]!.id, g.idOf(x)]);
+      expect(g.nodes[2]!.partials[0]).toBe(0);
+    }
+    for (const name of ['neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sigmoid', 'tanh', 'relu', 'softplus', 'sin', 'cos']) {
+      const y = call(value(0.7), name);
+      const nodes = valueGraph(y).nodes;
+      expect(nodes.map((n) => `${n.kind}:${n.op ?? ''}:${n.data}`)).toEqual(['leaf::0.7', `op:${name}:${y.data}`]);
+      expect(nodes[1]!.rule).toBe((core as unknown as Record<string, { op: { rule: string } }>)[name]!.op.rule);
+    }
+    // An op applied as a free function, and one defined by the user, are read back by name too.
+    const cube = defineUnary({ name: 'cube', rule: 'y = x³, dy/dx = 3x²', forward: (x) => x ** 3, derivative: (x) => mul(3, mul(x, x)) });
+    const x = value(2);
+    const y = cube(exp(x) as Value) as Value;
+    expect(valueGraph(y).nodes.map((n) => `${n.op ?? n.kind}:${n.data}:${n.partials.join()}`)).toEqual([
+      'leaf:2:', `exp:${Math.exp(2)}:${Math.exp(2)}`, `cube:${Math.exp(2) ** 3}:${3 * (Math.exp(2) * Math.exp(2))}`,
+    ]);
   });
 
   test('a leaf alone is a one-node graph', () => {

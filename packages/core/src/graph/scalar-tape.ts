@@ -1,21 +1,34 @@
 // The scalar lane of the tape: Value ops as rows of parallel typed arrays, and its two-loop backward.
 import { GradError } from '../base/errors.ts';
+import type { ElementwiseOp } from '../ops/define.ts';
+import { laneOps } from './bindings.ts';
 import { state } from './tape.ts';
 import type { Value } from './value.ts';
 
 /**
  * The scalar lane of the tape: parallel typed arrays, one row per recorded `Value` op.
  *
- * A row holds its kind (OP, LEAF or FREED), the rows of its inputs (-1 for a constant), the local partials ∂y/∂a and
- * ∂y/∂b that the op's rule gives when the row is recorded (the inputs and the output are at hand then,
- * so backward needs no call per row), the gradient slot used during backward, and a generation number that tells
- * a `Value` handle whether the row is still its own. Leaves are referenced from `refs[row]` so backward
- * can accumulate into their `.grad`. Recording allocates nothing but the `Value` itself (the arrays grow
- * by doubling and are reused from step to step).
+ * A row holds its kind (an op's lane id, OTHER, LEAF, FREED or STALE), the rows of its inputs (-1 for a
+ * constant), the local partials ∂y/∂a and ∂y/∂b that the op's rule gives when the row is recorded (the
+ * inputs and the output are at hand then, so backward needs no call per row), its output, the gradient
+ * slot used during backward, and a generation number that tells a `Value` handle whether the row is
+ * still its own. Leaves are referenced from `refs[row]` so backward can accumulate into their `.grad`.
+ * Recording allocates nothing but the `Value` itself (the arrays grow by doubling and are reused from
+ * step to step), and writes seven numbers per row: the kind, the generation, two inputs, two partials and
+ * the output. What the features beyond backward need (the op and the constant operand for `valueGraph`
+ * and `explain`, the pass that last saw a row for `sweep`, a zero gradient until a pass runs) is kept
+ * in those or written in bulk by the backward pass; each comment below gives the measurement.
  * @internal
  */
-/** Row kind of a recorded op. @internal */
-export const OP = 0;
+/**
+ * Row kind of an op row whose op is in `rowOp[row]`. The kinds below it are lane ids (see `LANE_OPS` in
+ * graph/bindings.ts): a `Value` method records its op's id in the kind byte that recording writes anyway,
+ * a constant at its call site (a JS array of op objects, one store per row, cost 2-4 % of micrograd's
+ * step); `valueGraph` and `explain` map the id back to the op. An op recorded through a free function
+ * (`exp(v)`, or any op made with `defineUnary`/`defineBinary`) is an OTHER row.
+ * @internal
+ */
+export const OTHER = 252;
 /** Row kind of a leaf `Value` (a parameter or input) registered on first use. @internal */
 export const LEAF = 255;
 /** Row kind of a row whose graph was released by a backward pass. @internal */
@@ -36,32 +49,42 @@ const SWEEP_EVERY = 16;
 const TRIM_MIN = 1024;
 
 let cap = 1024;
+// An op row's lane id (see LANE_OPS) or OTHER; LEAF, FREED or STALE otherwise. An op row is live iff its
+// kind is below STALE.
 let code = new Uint8Array(cap);
 // The rows of a row's inputs a and b, side by side: ins[2·row], ins[2·row + 1].
 let ins = new Int32Array(2 * cap);
-// Four numbers per row, side by side (one array to write when recording, one to read when walking):
-// the local partials ∂y/∂a and ∂y/∂b, evaluated by the op's rule when the row is recorded (the inputs and
-// the output are at hand then, so the backward loop is plain multiply-adds); then what the graph drawer and
-// `explain` read back: the row's output, and the operand of a binary op that was a constant (a number,
-// or a value that does not require grad), which has no row of its own.
-let nums = new Float64Array(4 * cap);
+// The local partials ∂y/∂a and ∂y/∂b of each row side by side (one array to write when recording, one to
+// read when walking), evaluated by the op's rule when the row is recorded (the inputs and the output are
+// at hand then, so the backward loop is plain multiply-adds). The partial of a constant operand (a number,
+// or a value that does not require grad) is 0 by definition and never read by the walk, so its slot holds
+// the constant itself, for the graph drawer and `explain`: no store of its own.
+let nums = new Float64Array(2 * cap);
 const PA = 0;
 const PB = 1;
-const DATA = 2;
-const CONST = 3;
+// Each row's output, for the graph drawer and `explain`; apart from `nums`, so the walk reads 16 bytes per
+// row, not 24.
+let outs = new Float64Array(cap);
+// The gradients of the most recent pass that reached each row. The rows from `floor` up were recorded since
+// the last pass and have none yet: they read as 0 (see `gradAt`) and the next pass clears them in one fill
+// before it accumulates, so recording writes nothing here.
 let grad = new Float64Array(cap);
+// The op of an OTHER row (undefined on every other row).
 let rowOp: (RowOp | undefined)[] = new Array<RowOp | undefined>(cap).fill(undefined);
 // A pass accumulates in `grad` (what intermediate handles read), so an unrelated pass changes no
-// gradient; a failing pass puts back what it overwrote: the rows from the floor up, copied here before
-// the pass (one block copy), and the rows below it that it reached (few), listed as (row, gradient) pairs.
-let saved = new Float64Array(cap);
+// gradient; a failing pass puts back what it overwrote below the floor (the rows from the floor up read
+// as 0 until a pass succeeds): the rows it reached there (few), listed as (row, gradient) pairs.
 const savedBelow: number[] = [];
-// reach[row] === stamp marks the rows the pass in flight reaches (a new stamp per pass: nothing to clear).
-let reach = new Int32Array(cap);
+// reach[row] === stamp marks the rows the pass in flight reaches: a new stamp per pass, so nothing to
+// clear but once every 255 passes. Bytes, not 32-bit stamps: the walk touches a quarter of the memory.
+let reach = new Uint8Array(cap);
 let stamp = 0;
 let rowGen = new Int32Array(cap);
 let nextGen = 1;
-// The backward pass count when each row was recorded or last reached.
+// The backward pass count when each row was recorded or last reached by a pass that kept it. The rows
+// recorded since the last pass (from `floor` up) were all recorded at the same count, so a pass writes
+// theirs in one fill when it starts instead of recording writing one per row (which cost ~2 % of
+// micrograd's step); read only by `sweep`.
 let lastSeen = new Int32Array(cap);
 let passes = 0;
 // Handles hold `base + row`: cutting off a released prefix shifts the rows without touching any handle.
@@ -86,12 +109,12 @@ function grow(): void {
   };
   code = grown(code, (k) => new Uint8Array(k));
   ins = grown(ins, (k) => new Int32Array(k), 2);
-  nums = grown(nums, (k) => new Float64Array(k), 4);
+  nums = grown(nums, (k) => new Float64Array(k), 2);
+  outs = grown(outs, (k) => new Float64Array(k));
   grad = grown(grad, (k) => new Float64Array(k));
   rowGen = grown(rowGen, (k) => new Int32Array(k));
   lastSeen = grown(lastSeen, (k) => new Int32Array(k));
-  reach = new Int32Array(n);
-  saved = new Float64Array(n);
+  reach = new Uint8Array(n);
   for (let i = cap; i < n; i++) {
     refs.push(undefined);
     rowOp.push(undefined);
@@ -105,11 +128,9 @@ function newRow(c: number, out: Value): number {
   if (row === cap) grow();
   scalarLane.length = row + 1;
   code[row] = c;
-  grad[row] = 0;
   const gen = nextGen;
   nextGen = (gen + 1) | 0;
   rowGen[row] = gen;
-  lastSeen[row] = passes;
   out.slot = base + row;
   out.gen = gen;
   return row;
@@ -123,10 +144,11 @@ function rowOf(v: Value): number {
   if (!v.requiresGrad) return -1;
   const s = v.slot - base;
   if (s >= 0 && s < scalarLane.length && rowGen[s] === v.gen) {
-    // An op row while it is not released; a leaf's row while it is above the floor. (LEAF sorts above
-    // the released kinds: a test of `code < STALE` here once sent every use of a parameter to a new row.)
-    const c = code[s];
-    if (c === OP || (c === LEAF && s >= floor)) return s;
+    // An op row while it is not released (a kind below STALE); a leaf's row while it is above the floor.
+    // (LEAF sorts above the released kinds: a test of `code < STALE` alone once sent every use of a
+    // parameter to a new row.)
+    const c = code[s]!;
+    if (c < STALE || (c === LEAF && s >= floor)) return s;
   }
   return registerRow(v);
 }
@@ -157,7 +179,12 @@ function isLive(v: Value): boolean {
  */
 export function rowGrad(v: Value): number {
   const s = v.slot - base;
-  return s >= 0 && s < cap && rowGen[s] === v.gen ? grad[s]! : 0;
+  return s >= 0 && s < cap && rowGen[s] === v.gen ? gradAt(s) : 0;
+}
+
+/** A row's gradient from the most recent pass that reached it: 0 for a row recorded since the last pass. */
+function gradAt(s: number): number {
+  return s >= floor && s < scalarLane.length ? 0 : grad[s]!;
 }
 
 /** Makes the lane write this non-leaf's gradient back into the handle, as for leaves. @internal */
@@ -184,22 +211,27 @@ export function isRecorded(a: Value | number, b: Value | number): boolean {
 }
 
 /**
- * Records `out` as the op whose inputs {@link isRecorded} just saw, with its local partials. An op's
- * row needs no handle in `refs` (rows are reused only after release has cleared theirs).
+ * Records `out` as the op (lane id `id`, see `LANE_OPS`) whose inputs {@link isRecorded} just saw, with
+ * its operands `a`, `b`, output `y` and local partials `pa`, `pb`. An op's row needs no handle in `refs`
+ * (rows are reused only after release has cleared theirs).
  * @internal
  */
-export function pushOpRow(pa: number, pb: number, out: Value, op: RowOp, a: number, b: number, y: number): Value {
-  const row = newRow(OP, out);
-  rowOp[row] = op;
+export function pushOpRow(id: number, pa: number, pb: number, out: Value, a: number, b: number, y: number): Value {
+  const row = newRow(id, out);
   const i = 2 * row;
   ins[i] = rowA;
   ins[i + 1] = rowB;
-  const f = 4 * row;
   const ns = nums;
-  ns[f + PA] = rowA < 0 ? 0 : pa;
-  ns[f + PB] = rowB < 0 ? 0 : pb;
-  ns[f + DATA] = y;
-  ns[f + CONST] = rowA < 0 ? a : b;
+  ns[i + PA] = rowA < 0 ? a : pa;
+  ns[i + PB] = rowB < 0 ? b : pb;
+  outs[row] = y;
+  return out;
+}
+
+/** {@link pushOpRow} for an op that is not in `LANE_OPS` (an OTHER row): the row keeps the op itself. @internal */
+export function pushOtherRow(op: ElementwiseOp, pa: number, pb: number, out: Value, a: number, b: number, y: number): Value {
+  pushOpRow(OTHER, pa, pb, out, a, b, y);
+  rowOp[out.slot - base] = op;
   return out;
 }
 
@@ -223,6 +255,7 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
     throw new GradError('backward: the value does not require grad (it is a constant, detached, or made under noGrad)');
   }
   const s = root.slot - base;
+  lastSeen.fill(passes, floor, scalarLane.length);
   if (!isLive(root) || code[s]! >= STALE) {
     if (root.isLeaf) {
       root.grad += seed;
@@ -233,7 +266,7 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
   // The two loops are functions of their own: a loop V8 compiles on the fly (on-stack replacement) while
   // the code after it has never run would leave that code without type feedback, and the cached
   // compiled loop would then bail out at it on every pass (measured: two deoptimizations per backward).
-  stamp = (stamp + 1) | 0;
+  stamp = (stamp + 1) & 255;
   if (stamp === 0) {
     reach.fill(0);
     stamp = 1;
@@ -252,10 +285,13 @@ export function scalarBackward(root: Value, seed: number, retainGraph: boolean):
  * gradient the pass overwrote, so nothing the user sees has changed. Returns the lowest row reached.
  *
  * Rows from the floor up were recorded since the last pass, and the graph being backpropagated is
- * most of them (a training step's): they are cleared up front (two fills) and walked without asking
+ * most of them (a training step's): their gradients are cleared up front (one fill) and they are walked without asking
  * whether an input was reached before, a branch as good as random. Rows below the floor belong to older
  * graphs: an input down there is counted when first reached ({@link reachBelow}), and the walk stops
- * once none is left, so the rows of other graphs cost nothing.
+ * once none is left, so the rows of other graphs cost nothing. Nothing is cleared or copied per row but
+ * the gradients from the floor up: marks are per-pass stamps, and a failing pass has only the rows below
+ * the floor to put back (a copy of the gradients and a fill of 32-bit marks before every pass made
+ * micrograd's backward ~5 % slower).
  */
 function accumulate(s: number, seed: number, st: number): number {
   // Locals, not the module's reassignable bindings, so the loop runs on fixed arrays.
@@ -265,10 +301,10 @@ function accumulate(s: number, seed: number, st: number): number {
   const marks = reach;
   const g = grad;
   const fl = Math.min(floor, s);
-  saved.set(g.subarray(fl, s + 1), fl);
   savedBelow.length = 0;
-  marks.fill(0, fl, s + 1);
-  g.fill(0, fl, s + 1);
+  g.fill(0, floor, scalarLane.length);
+  // A root below the floor (a kept graph run again) holds a gradient a handle may read.
+  if (s < floor) savedBelow.push(s, g[s]!);
   marks[s] = st;
   g[s] = seed;
   let pending = 0;
@@ -281,7 +317,7 @@ function accumulate(s: number, seed: number, st: number): number {
     const c = codes[i]!;
     if (c === LEAF) continue;
     if (c >= STALE) {
-      restoreGrads(fl, s);
+      restoreGrads();
       throw new GradError(c === STALE ? STALE_MESSAGE : RELEASED_MESSAGE);
     }
     const gi = g[i]!;
@@ -294,8 +330,8 @@ function accumulate(s: number, seed: number, st: number): number {
     // A zero upstream gradient means no dependence: skipping it keeps 0·∞ (log at 0 behind a relu
     // or a where) from turning into NaN, as the tensor rules do.
     if (gi === 0) continue;
-    if (a >= 0) g[a] = g[a]! + gi * ns[4 * i + PA]!;
-    if (b >= 0) g[b] = g[b]! + gi * ns[4 * i + PB]!;
+    if (a >= 0) g[a] = g[a]! + gi * ns[2 * i + PA]!;
+    if (b >= 0) g[b] = g[b]! + gi * ns[2 * i + PB]!;
   }
   return low;
 }
@@ -312,9 +348,8 @@ function reachBelow(r: number, st: number): number {
   return 1;
 }
 
-/** Puts back the gradients a failing pass overwrote (see {@link saved}). */
-function restoreGrads(fl: number, s: number): void {
-  grad.set(saved.subarray(fl, s + 1), fl);
+/** Puts back the gradients a failing pass overwrote below the floor (see {@link savedBelow}). */
+function restoreGrads(): void {
   for (let k = 0; k < savedBelow.length; k += 2) grad[savedBelow[k]!] = savedBelow[k + 1]!;
 }
 
@@ -357,7 +392,7 @@ function sweep(): void {
   const codes = code;
   const seen = lastSeen;
   const n = scalarLane.length;
-  for (let i = 0; i < n; i++) if (codes[i] === OP && seen[i]! < limit) codes[i] = STALE;
+  for (let i = 0; i < n; i++) if (codes[i]! < STALE && seen[i]! < limit) codes[i] = STALE;
   dropReleasedTop();
   trimPrefix();
 }
@@ -373,7 +408,7 @@ function trimPrefix(): void {
   const codes = code;
   let need = n;
   for (let i = 0; i < n; i++) {
-    if (codes[i] !== OP) continue;
+    if (codes[i]! >= STALE) continue;
     need = Math.min(need, i);
     const a = ins[2 * i]!;
     const b = ins[2 * i + 1]!;
@@ -382,9 +417,9 @@ function trimPrefix(): void {
   }
   const cut = need;
   if (cut < n / 4) return;
-  for (const arr of [code, grad, rowGen, lastSeen]) arr.copyWithin(0, cut, n);
+  for (const arr of [code, outs, grad, rowGen, lastSeen]) arr.copyWithin(0, cut, n);
   ins.copyWithin(0, 2 * cut, 2 * n);
-  nums.copyWithin(0, 4 * cut, 4 * n);
+  nums.copyWithin(0, 2 * cut, 2 * n);
   rowOp.copyWithin(0, cut, n);
   const m = n - cut;
   for (let i = 0; i < 2 * m; i++) {
@@ -474,15 +509,20 @@ export function scalarRowsOf(root: Value, what: string): ScalarRow[] {
   }
   return [...seen].sort((p, q) => p - q).map((i) => {
     const handle = refs[i];
+    const c = code[i]!;
+    const a = ins[2 * i]!;
+    const b = ins[2 * i + 1]!;
+    const op = c === LEAF ? null : c === OTHER ? rowOp[i]! : laneOps[c]!;
     return {
       row: base + i,
       gen: rowGen[i]!,
-      op: code[i] === LEAF ? null : rowOp[i] ?? null,
-      inputs: [ins[2 * i]! < 0 ? -1 : base + ins[2 * i]!, ins[2 * i + 1]! < 0 ? -1 : base + ins[2 * i + 1]!] as const,
-      partials: [nums[4 * i + PA]!, nums[4 * i + PB]!] as const,
-      constant: nums[4 * i + CONST]!,
-      data: code[i] === LEAF && handle !== undefined ? handle.data : nums[4 * i + DATA]!,
-      grad: handle !== undefined ? handle.grad : grad[i]!,
+      op,
+      inputs: [a < 0 ? -1 : base + a, b < 0 ? -1 : base + b] as const,
+      partials: [a < 0 ? 0 : nums[2 * i + PA]!, b < 0 ? 0 : nums[2 * i + PB]!] as const,
+      // A unary op has no second operand: its slot holds 0.
+      constant: a < 0 && op !== null ? nums[2 * i + PA]! : b < 0 && op !== null && op.arity === 2 ? nums[2 * i + PB]! : 0,
+      data: c === LEAF && handle !== undefined ? handle.data : outs[i]!,
+      grad: handle !== undefined ? handle.grad : gradAt(i),
       handle,
     };
   });

@@ -2,9 +2,14 @@
 import { ArgumentError } from '../base/errors.ts';
 import type { ElementwiseOp } from '../ops/define.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
-import { isRecorded, pushOpRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
-import { ops } from './bindings.ts';
+import { isRecorded, pushOpRow, pushOtherRow, retainRow, rowGrad, scalarBackward } from './scalar-tape.ts';
+import { laneOps } from './bindings.ts';
 import { state } from './tape.ts';
+
+// The lane ids of the methods' ops: their indices in LANE_OPS (graph/bindings.ts); a test checks each method's recorded op.
+const ID_ADD = 0, ID_SUB = 1, ID_MUL = 2, ID_DIV = 3, ID_POW = 4, ID_MAXIMUM = 5, ID_MINIMUM = 6;
+const ID_NEG = 7, ID_EXP = 8, ID_LOG = 9, ID_LOG1P = 10, ID_SQRT = 11, ID_ABS = 12, ID_SQUARE = 13;
+const ID_SIGMOID = 14, ID_TANH = 15, ID_RELU = 16, ID_SOFTPLUS = 17, ID_SIN = 18, ID_COS = 19;
 
 /** Options of {@link Value.backward}. @category Autograd */
 export interface ScalarBackwardOptions {
@@ -108,143 +113,143 @@ export class Value {
   // one op and V8 inlines them; a shared helper taking the op would see all of them and call through.
   /** this + b */
   add(b: Value | number): Value {
-    const r = numberRule(ops.add.op);
-    if (state.tracer !== null) return applyScalar(ops.add.op, this, b);
+    const op = laneOps[ID_ADD]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_ADD, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
-    const r = numberRule(ops.sub.op);
-    if (state.tracer !== null) return applyScalar(ops.sub.op, this, b);
+    const op = laneOps[ID_SUB]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_SUB, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
-    const r = numberRule(ops.mul.op);
-    if (state.tracer !== null) return applyScalar(ops.mul.op, this, b);
+    const op = laneOps[ID_MUL]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_MUL, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
-    const r = numberRule(ops.div.op);
-    if (state.tracer !== null) return applyScalar(ops.div.op, this, b);
+    const op = laneOps[ID_DIV]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_DIV, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
-    const r = numberRule(ops.pow.op);
-    if (state.tracer !== null) return applyScalar(ops.pow.op, this, b);
+    const op = laneOps[ID_POW]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_POW, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
-    const r = numberRule(ops.maximum.op);
-    if (state.tracer !== null) return applyScalar(ops.maximum.op, this, b);
+    const op = laneOps[ID_MAXIMUM]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_MAXIMUM, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
-    const r = numberRule(ops.minimum.op);
-    if (state.tracer !== null) return applyScalar(ops.minimum.op, this, b);
+    const op = laneOps[ID_MINIMUM]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, b);
     const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
-    return isRecorded(this, b) ? pushOpRow(r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), r, x, z, y) : new Value(y, false, false);
+    return isRecorded(this, b) ? pushOpRow(ID_MINIMUM, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** −this */
   neg(): Value {
-    const r = numberRule(ops.neg.op);
-    if (state.tracer !== null) return applyScalar(ops.neg.op, this, 0);
+    const op = laneOps[ID_NEG]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_NEG, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** eˣ */
   exp(): Value {
-    const r = numberRule(ops.exp.op);
-    if (state.tracer !== null) return applyScalar(ops.exp.op, this, 0);
+    const op = laneOps[ID_EXP]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_EXP, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** ln x */
   log(): Value {
-    const r = numberRule(ops.log.op);
-    if (state.tracer !== null) return applyScalar(ops.log.op, this, 0);
+    const op = laneOps[ID_LOG]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_LOG, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + x) */
   log1p(): Value {
-    const r = numberRule(ops.log1p.op);
-    if (state.tracer !== null) return applyScalar(ops.log1p.op, this, 0);
+    const op = laneOps[ID_LOG1P]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_LOG1P, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** √x */
   sqrt(): Value {
-    const r = numberRule(ops.sqrt.op);
-    if (state.tracer !== null) return applyScalar(ops.sqrt.op, this, 0);
+    const op = laneOps[ID_SQRT]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_SQRT, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** |x| (subgradient 0 at 0) */
   abs(): Value {
-    const r = numberRule(ops.abs.op);
-    if (state.tracer !== null) return applyScalar(ops.abs.op, this, 0);
+    const op = laneOps[ID_ABS]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_ABS, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** x² */
   square(): Value {
-    const r = numberRule(ops.square.op);
-    if (state.tracer !== null) return applyScalar(ops.square.op, this, 0);
+    const op = laneOps[ID_SQUARE]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_SQUARE, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** 1 / (1 + e⁻ˣ) */
   sigmoid(): Value {
-    const r = numberRule(ops.sigmoid.op);
-    if (state.tracer !== null) return applyScalar(ops.sigmoid.op, this, 0);
+    const op = laneOps[ID_SIGMOID]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_SIGMOID, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** tanh x */
   tanh(): Value {
-    const r = numberRule(ops.tanh.op);
-    if (state.tracer !== null) return applyScalar(ops.tanh.op, this, 0);
+    const op = laneOps[ID_TANH]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_TANH, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** max(x, 0) (subgradient 0 at 0) */
   relu(): Value {
-    const r = numberRule(ops.relu.op);
-    if (state.tracer !== null) return applyScalar(ops.relu.op, this, 0);
+    const op = laneOps[ID_RELU]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_RELU, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** ln(1 + eˣ) */
   softplus(): Value {
-    const r = numberRule(ops.softplus.op);
-    if (state.tracer !== null) return applyScalar(ops.softplus.op, this, 0);
+    const op = laneOps[ID_SOFTPLUS]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_SOFTPLUS, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** sin x */
   sin(): Value {
-    const r = numberRule(ops.sin.op);
-    if (state.tracer !== null) return applyScalar(ops.sin.op, this, 0);
+    const op = laneOps[ID_SIN]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_SIN, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
   /** cos x */
   cos(): Value {
-    const r = numberRule(ops.cos.op);
-    if (state.tracer !== null) return applyScalar(ops.cos.op, this, 0);
+    const op = laneOps[ID_COS]!, r = numberRule(op);
+    if (state.tracer !== null) return applyScalar(op, this, 0);
     const x = this.data, y = r.forward(x, 0);
-    return isRecorded(this, 0) ? pushOpRow(r.da(x, 0, y), 0, new Value(y, true, false), r, x, 0, y) : new Value(y, false, false);
+    return isRecorded(this, 0) ? pushOpRow(ID_COS, r.da(x, 0, y), 0, new Value(y, true, false), x, 0, y) : new Value(y, false, false);
   }
 
   /**
@@ -327,5 +332,5 @@ export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | num
   const y = r.forward(x, z);
   if (tracer !== null) tracer.onScalarOperands(a, b);
   if (!isRecorded(a, b)) return new Value(y, false, false);
-  return pushOpRow(r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), r, x, z, y);
+  return pushOtherRow(op, r.da(x, z, y), op.arity === 1 ? 0 : r.db(x, z, y), new Value(y, true, false), x, z, y);
 }
