@@ -16,7 +16,7 @@ export { gemm } from './kernels/gemm.ts';
 export { sigmoidInto } from './kernels/sigmoid.ts';
 export { backendInfo, ready, setBackendDebug, type BackendInfo } from './kernels/backend.ts';
 export { defineBinary, defineOp, defineUnary } from './ops/define.ts';
-export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, ReplayRule, UnaryFn, UnarySpec } from './ops/define.ts';
+export type { BackwardContext, BackwardRule, BinaryFn, BinarySpec, ElementwiseOp, Num, OpDef, ReplayResult, ReplayRule, UnaryFn, UnarySpec } from './ops/define.ts';
 export * from './ops/index.ts';
 export { DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, gradcheck } from './transforms/gradcheck.ts';
 export type { GradCheckElement, GradCheckOptions, GradCheckReport, ScalarFn, TensorFn } from './transforms/gradcheck.ts';

@@ -440,4 +440,12 @@ export type ReplayRule<A = unknown> = (
   inputs: readonly Tensor[],
   attrs: A,
   outShape: Shape,
-) => Tensor | { readonly output: Tensor; readonly attrs: unknown };
+) => Tensor | ReplayResult;
+
+/** What a {@link ReplayRule} returns when its forward also made tensors the backward reads. @category Autograd */
+export interface ReplayResult {
+  /** The op's output. */
+  readonly output: Tensor;
+  /** The attributes made with it, in the shape the op records them (an argmax, a mask, …). */
+  readonly attrs: unknown;
+}

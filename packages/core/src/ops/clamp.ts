@@ -16,6 +16,7 @@ const op = defineOp<ClampAttrs>({
   name: 'clamp',
   rule: 'y = min(max(x, lo), hi), dy/dx = [lo ≤ x ≤ hi] (1 at the bounds, as PyTorch) ⇒ dx = where(lo ≤ x ≤ hi, dy, 0)',
   backward: ({ inputs: [x], dy, attrs: { lo, hi } }) => [where(mul(ge(x!, lo), le(x!, hi)), dy, 0)],
+  replay: ([x], { lo, hi }) => clamp(x!, lo, hi),
 });
 
 /**

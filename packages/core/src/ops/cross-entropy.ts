@@ -31,6 +31,8 @@ const op = defineOp<CrossEntropyAttrs>({
     }
     return [mul(reshape(dy, [m, 1]), sub(softmax(z!, 1), hot))];
   },
+  // Labels from a tensor are read again from its current storage; a plain array is a constant.
+  replay: ([z], { labels, source }) => crossEntropy(z!, source ?? Array.from(labels), { reduction: 'none' }),
 });
 
 /** Checks class labels: m integers in [0, c), from a tensor of any dtype or a plain array. */

@@ -5,7 +5,7 @@ import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { lentStorage, scratchFor } from '../graph/grad-pool.ts';
-import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type ReplayRule, type TapeNode } from '../graph/tape.ts';
+import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type ReplayResult, type ReplayRule, type TapeNode } from '../graph/tape.ts';
 import { ops } from '../graph/bindings.ts';
 import { Tensor } from '../graph/tensor.ts';
 import { scalarLike } from '../graph/creation.ts';
@@ -13,7 +13,7 @@ import type { DType, FloatArray } from '../base/dtype.ts';
 import { applyScalar, Value } from '../graph/value.ts';
 
 // The op types live with the tape node that holds them; op files import them from here.
-export type { BackwardContext, BackwardRule, OpDef, ReplayRule };
+export type { BackwardContext, BackwardRule, OpDef, ReplayResult, ReplayRule };
 
 /** A number or a tensor: what elementwise derivatives are written over, so one rule serves both lanes. @category Autograd */
 export type Num = number | Tensor;

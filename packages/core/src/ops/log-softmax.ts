@@ -15,6 +15,7 @@ const op = defineOp<LogSoftmaxAttrs>({
   name: 'logSoftmax',
   rule: 'yᵢ = xᵢ − ln Σⱼ e^{xⱼ}, ∂yᵢ/∂xⱼ = δᵢⱼ − softmax(x)ⱼ = δᵢⱼ − e^{yⱼ} ⇒ dx = dy − e^y·Σⱼ dyⱼ (reuses the output)',
   backward: ({ output: y, dy, attrs: { axis } }) => [sub(dy, mul(exp(y), sum(dy, axis, true)))],
+  replay: ([x], { axis }) => Tensor.fromData(softmaxKernel(x!, axis, true), x!.shape, x!.dtype),
 });
 
 /**

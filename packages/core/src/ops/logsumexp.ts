@@ -16,6 +16,7 @@ const op = defineOp<LogsumexpAttrs>({
   name: 'logsumexp',
   rule: 'y = ln Σᵢ e^{xᵢ}, ∂y/∂xᵢ = e^{xᵢ}/Σⱼ e^{xⱼ} = e^{xᵢ − y} = softmax(x)ᵢ ⇒ dx = dy·e^{x − y} (reuses the output)',
   backward: ({ inputs: [x], output: y, dy, attrs: { kept } }) => [mul(reshape(dy, kept), exp(sub(x!, reshape(y, kept))))],
+  replay: ([x], { kept }, shape) => Tensor.fromData(logsumexp(x!, kept.flatMap((d, i) => (d === 1 ? [i] : [])), true).data, shape, x!.dtype),
 });
 
 /**

@@ -24,6 +24,7 @@ function extremumOp(name: 'max' | 'min'): OpDef<ExtremumAttrs> {
       const mask = eq(x!, reshape(y, kept));
       return [mul(div(reshape(dy, kept), sum(mask, axes, true)), mask)];
     },
+    replay: ([x], { kept }, shape) => Tensor.fromData(extremumKernel(x!, kept, name === 'max'), shape, x!.dtype),
   });
 }
 

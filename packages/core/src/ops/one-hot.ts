@@ -11,7 +11,19 @@ export interface OneHotOptions {
   readonly dtype?: DType;
 }
 
-const op = defineOp({ name: 'oneHot', rule: 'integer labels to 0/1 rows: no gradient', isNondifferentiable: true });
+interface OneHotAttrs {
+  readonly classes: number;
+  readonly dtype: DType;
+  /** Labels given as a plain array (a tensor is the op's input). */
+  readonly constant: readonly number[] | null;
+}
+
+const op = defineOp<OneHotAttrs>({
+  name: 'oneHot',
+  rule: 'integer labels to 0/1 rows: no gradient',
+  isNondifferentiable: true,
+  replay: (inputs, { classes, dtype, constant }) => oneHot(inputs[0] ?? constant!, classes, { dtype }),
+});
 
 /**
  * One-hot encoding: `y[…, k] = [labels[…] = k]`. Labels are data, not a function of parameters, so
@@ -35,5 +47,5 @@ export function oneHot(labels: Tensor | readonly number[], classes: number, opts
   const out = alloc(dtype, values.length * classes);
   values.forEach((k, i) => (out[i * classes + k] = 1));
   const inputs = labels instanceof Tensor ? [labels] : [];
-  return record(op, inputs, Tensor.fromData(out, [...shape, classes], dtype), undefined);
+  return record(op, inputs, Tensor.fromData(out, [...shape, classes], dtype), { classes, dtype, constant: labels instanceof Tensor ? null : labels });
 }

@@ -16,6 +16,7 @@ const op = defineOp<SoftmaxAttrs>({
   name: 'softmax',
   rule: 'yᵢ = e^{xᵢ}/Σⱼ e^{xⱼ}, ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ − yⱼ) ⇒ dx = y·(dy − Σⱼ dyⱼ·yⱼ) (reuses the output)',
   backward: ({ output: y, dy, attrs: { axis } }) => [mul(y, sub(dy, sum(mul(dy, y), axis, true)))],
+  replay: ([x], { axis }) => Tensor.fromData(softmaxKernel(x!, axis, false), x!.shape, x!.dtype),
 });
 
 /** Checks x and its axis for softmax-like ops; returns the normalized axis. @internal */

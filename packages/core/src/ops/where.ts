@@ -13,6 +13,7 @@ const op = defineOp({
     a!.requiresGrad ? where(c!, dy, 0) : null,
     b!.requiresGrad ? where(c!, 0, dy) : null,
   ],
+  replay: ([c, a, b]) => where(c!, a!, b!),
 });
 
 /**

@@ -4,17 +4,10 @@ import { gemm, gemmAccumulatesOnce } from '../../kernels/gemm.ts';
 import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
 import { broadcastTo } from '../../ops/broadcast-to.ts';
 import { concat } from '../../ops/concat.ts';
-import { crossEntropy } from '../../ops/cross-entropy.ts';
-import { logsumexp } from '../../ops/logsumexp.ts';
-import { extremumKernel } from '../../ops/max.ts';
 import { slice } from '../../ops/slice.ts';
-import { softmaxKernel } from '../../ops/softmax.ts';
 import { stack } from '../../ops/stack.ts';
 import { sumKernel } from '../../ops/sum.ts';
 import { transpose } from '../../ops/transpose.ts';
-import { where } from '../../ops/where.ts';
-import { clamp } from '../../ops/clamp.ts';
-import { oneHot } from '../../ops/one-hot.ts';
 import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
 import { state, withRecording } from '../../graph/tape.ts';
 import type { DType, FloatArray } from '../../base/dtype.ts';
@@ -631,61 +624,36 @@ function gatherCall(name: string, xs: readonly Tensor[], attrs: unknown, outShap
   }
 }
 
-/** The ops replayed by calling their own kernel (fresh output storage each call). */
+/**
+ * An op replayed by its own replay rule (`OpDef.replay`, in the op's file), which returns fresh storage:
+ * one allocation per call. Attribute tensors hold their current storage (labels passed as an argument).
+ */
 function kernelCall(
   op: OpDef,
   attrs: unknown,
   inV: readonly IrValue[],
   outV: IrValue,
 ): (xs: readonly Tensor[], attrTensors: Readonly<Record<string, Tensor>>) => FloatArray {
-  const a = attrs as Record<string, unknown>;
-  switch (op.name) {
-    case 'max':
-    case 'min':
-      return (xs) => extremumKernel(xs[0]!, a.kept as number[], op.name === 'max');
-    case 'softmax':
-    case 'logSoftmax':
-      return (xs) => softmaxKernel(xs[0]!, a.axis as number, op.name === 'logSoftmax');
-    case 'logsumexp': {
-      const kept = a.kept as number[];
-      const axes = kept.flatMap((d, i) => (d === 1 ? [i] : []));
-      return (xs) => logsumexp(xs[0]!, axes, true).data;
-    }
-    case 'crossEntropy': {
-      // Labels from a tensor are read again from its current storage; a plain array is a constant.
-      const fixed = Array.from(a.labels as Int32Array);
-      return (xs, at) => crossEntropy(xs[0]!, at.source ?? fixed, { reduction: 'none' }).data;
-    }
-    case 'oneHot': {
-      const classes = outV.shape[outV.shape.length - 1]!;
-      return (xs) => oneHot(xs[0]!, classes, { dtype: outV.dtype }).data;
-    }
-    case 'clamp':
-      return (xs) => clamp(xs[0]!, a.lo as number, a.hi as number).data;
-    case 'where':
-      return (xs) => where(xs[0]!, xs[1]!, xs[2]!).data;
-    default: {
-      const replay = op.replay;
-      if (replay === undefined) break;
-      return (xs, at) => {
-        const r = replay(xs, Object.keys(at).length === 0 ? attrs : { ...a, ...at }, outV.shape);
-        if (r instanceof Tensor) return r.data;
-        // Tensors the forward made that the traced backward reads (an argmax, a mask): written where it reads them.
-        const fresh = r.attrs as Record<string, unknown>;
-        for (const [key, t] of Object.entries(at)) {
-          const f = fresh[key];
-          if (!(f instanceof Tensor) || f.data === t.data) continue;
-          if (f.size !== t.size) throw new CompileError(`compile: replaying '${op.name}' made its '${key}' with ${f.size} elements, the trace ${t.size}`);
-          t.data.set(f.data);
-        }
-        return r.output.data;
-      };
-    }
+  const replay = op.replay;
+  if (replay === undefined) {
+    throw new CompileError(
+      `compile: op '${op.name}' (inputs ${inV.map((v) => fmt(v.shape)).join(', ')}, output ${fmt(outV.shape)}) cannot be replayed yet; ` +
+        'run this function eagerly (compile(fn, { static: false }))',
+    );
   }
-  throw new CompileError(
-    `compile: op '${op.name}' (inputs ${inV.map((v) => fmt(v.shape)).join(', ')}, output ${fmt(outV.shape)}) cannot be replayed yet; ` +
-      'run this function eagerly (compile(fn, { static: false }))',
-  );
+  return (xs, at) => {
+    const r = replay(xs, Object.keys(at).length === 0 ? attrs : { ...(attrs as object), ...at }, outV.shape);
+    if (r instanceof Tensor) return r.data;
+    // Tensors the forward made that the traced backward reads (an argmax, a mask): written where it reads them.
+    const fresh = r.attrs as Record<string, unknown>;
+    for (const [key, t] of Object.entries(at)) {
+      const f = fresh[key];
+      if (!(f instanceof Tensor) || f.data === t.data) continue;
+      if (f.size !== t.size) throw new CompileError(`compile: replaying '${op.name}' made its '${key}' with ${f.size} elements, the trace ${t.size}`);
+      t.data.set(f.data);
+    }
+    return r.output.data;
+  };
 }
 
 function inPlaceStep(node: Extract<IrNode, { kind: 'inplace' }>, values: readonly IrValue[], storage: readonly number[]): Step {
