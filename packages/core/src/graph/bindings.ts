@@ -67,9 +67,10 @@ export const LANE_OPS = [
 /**
  * The op of each lane id, set when the table is wired; until then each one's forward throws the typed
  * error saying what to import. Read as an array element, not as `ops.<name>.op`: the op functions carry
- * `op` as a property of a function object, which V8 keeps in dictionary mode (tsx redefines every
- * function's `name`), so that read is a hash lookup through an inline-cache call on every `Value` op
- * (measured: 4-6 % of micrograd's step).
+ * `op` as a property of a function object, and under tsx (whose esbuild keeps names by redefining each
+ * function's `name`) V8 keeps such a function in dictionary mode, so that read was a hash lookup through
+ * an inline-cache call on every `Value` op (measured: 5-6 % of micrograd's step under tsx, as the bench
+ * and the tests run; a tsc build keeps the functions in fast mode).
  * @internal
  */
 export const laneOps: ElementwiseOp[] = LANE_OPS.map((name) => {
