@@ -1,4 +1,8 @@
-// Scratch: bytes copied into and out of WebAssembly memory per compiled W1 step, with and without resident buffers.
+/**
+ * Bytes the products of one compiled W1 step copy into and out of WebAssembly memory, with the plan's
+ * intermediates in ordinary memory and resident:
+ *     pnpm exec tsx --conditions=source scripts/copied-bytes.mts
+ */
 import { loadConfig, makeW1Data } from '../packages/bench/src/index.ts';
 import { tapegradCompiledW1 } from '../packages/bench/src/peers/tapegrad.ts';
 import { setPlanResidency } from '../packages/core/src/transforms/compile/plan.ts';

@@ -1,4 +1,8 @@
-// Scratch: W1 compiled step with the plan's buffers in Wasm memory (B) or not (A), interleaved in one process.
+/**
+ * The compiled W1 step with its intermediates in the GEMM's WebAssembly memory (resident) or in ordinary
+ * memory (copies), interleaved in one process; prints medians and resident/copies:
+ *     REPS=30 pnpm exec tsx --conditions=source scripts/resident-ab.mts [big|small] [float64|float32]
+ */
 import { loadavg } from 'node:os';
 import { loadConfig, makeW1Data, median } from '../packages/bench/src/index.ts';
 import { tapegradCompiledW1 } from '../packages/bench/src/peers/tapegrad.ts';
