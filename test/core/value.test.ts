@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fc, test as fcTest } from '@fast-check/vitest';
-import { GradError, gradcheck, noGrad, value, Value } from '@tapegrad/core';
+import { GradError, gradcheck, noGrad, tensor, value, Value } from '@tapegrad/core';
 import { describe, expect, test } from 'vitest';
 import { scalarLane } from '../../packages/core/src/graph/scalar-tape.ts';
 
@@ -299,6 +299,21 @@ describe('the tape', () => {
     expect(z.grad).toBeCloseTo(yhat.data - t, 14);
     value(1).mul(2).add(3); // newer ops reuse the tape's rows
     expect(z.grad).toBeCloseTo(yhat.data - t, 14);
+  });
+
+  test('an operand that is neither a Value nor a number is an ArgumentError that names it, and records nothing', () => {
+    const x = value(1);
+    const before = scalarLane.length;
+    const bad: unknown[] = [null, undefined, 'x', { data: 2 }, tensor([1])];
+    expect(bad.map((b) => {
+      try {
+        x.mul(b as Value);
+        return 'no error';
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    })).toEqual(['null', 'undefined', 'string', 'Object', 'Tensor'].map((got) => `ArgumentError: mul: b must be a Value or a number, got ${got}`));
+    expect(scalarLane.length).toBe(before);
   });
 
   test('a constant or a noGrad value cannot start backward', () => {

@@ -117,49 +117,49 @@ export class Value {
   add(b: Value | number): Value {
     const op = laneOps[ID_ADD]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_ADD, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this − b */
   sub(b: Value | number): Value {
     const op = laneOps[ID_SUB]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_SUB, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this · b */
   mul(b: Value | number): Value {
     const op = laneOps[ID_MUL]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_MUL, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** this / b */
   div(b: Value | number): Value {
     const op = laneOps[ID_DIV]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_DIV, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** thisᵇ */
   pow(b: Value | number): Value {
     const op = laneOps[ID_POW]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_POW, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** max(this, b); ties split the gradient evenly. */
   maximum(b: Value | number): Value {
     const op = laneOps[ID_MAXIMUM]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_MAXIMUM, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** min(this, b); ties split the gradient evenly. */
   minimum(b: Value | number): Value {
     const op = laneOps[ID_MINIMUM]!, r = numberRule(op);
     if (state.tracer !== null) return applyScalar(op, this, b);
-    const x = this.data, z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b), y = r.forward(x, z);
+    const x = this.data, z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b), y = r.forward(x, z);
     return isRecorded(this, b) ? pushOpRow(ID_MINIMUM, r.da(x, z, y), r.db(x, z, y), new Value(y, true, false), x, z, y) : new Value(y, false, false);
   }
   /** −this */
@@ -294,6 +294,21 @@ export function value(data: number, requiresGrad = true): Value {
   return new Value(data, requiresGrad);
 }
 
+/**
+ * Marks this copy's `Value` prototype, privately (another copy has its own symbol, so its values fail the
+ * test and `badOperand` names the copy). The methods test an operand with it instead of `instanceof`:
+ * inside the class, `b instanceof Value` compiles to a call of V8's generic InstanceOf builtin (the class
+ * binding is no constant to the optimizer), while a property the prototype holds compiles to a map check
+ * (measured: 15-20 % of micrograd's step).
+ */
+const IS_VALUE = Symbol('Value');
+Object.defineProperty(Value.prototype, IS_VALUE, { value: true });
+
+/** Whether `b` is a `Value` of this copy (see {@link IS_VALUE}). */
+function isValue(b: unknown): b is Value {
+  return (b as { readonly [IS_VALUE]?: true } | null | undefined)?.[IS_VALUE] === true;
+}
+
 /** An elementwise op's forward and partials seen over numbers (given numbers, they return numbers). */
 interface NumberRule {
   readonly name: string;
@@ -330,7 +345,7 @@ export function applyScalar(op: ElementwiseOp, a: Value | number, b: Value | num
   if (tracer !== null) tracer.onScalarOp(op);
   const r = numberRule(op);
   const x = typeof a === 'number' ? a : a.data;
-  const z = typeof b === 'number' ? b : b instanceof Value ? b.data : badOperand(r, b);
+  const z = typeof b === 'number' ? b : isValue(b) ? b.data : badOperand(r, b);
   const y = r.forward(x, z);
   if (tracer !== null) tracer.onScalarOperands(a, b);
   const isKept = isRecorded(a, b);
