@@ -6,8 +6,11 @@
  */
 import type { FloatArray } from '../base/dtype.ts';
 import {
-  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady, wasmSinglePassK,
+  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmArena, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady, wasmSinglePassK,
+  type WasmArena,
 } from './wasm/gemm-wasm.js';
+
+export type { WasmArena };
 
 
 /**
@@ -130,6 +133,17 @@ export function gemmWasm(
 }
 
 /**
+ * Storage in the WebAssembly kernel's memory, which {@link gemm} reads and writes in place (no copy in or
+ * out); undefined where products cannot use it (no shared memory, no WebAssembly). Its arrays are
+ * reclaimed when the arena object is garbage, so only the arena's owner may hold them.
+ * @returns An arena, or undefined.
+ * @internal
+ */
+export function gemmArena(): WasmArena | undefined {
+  return wasmArena();
+}
+
+/**
  * Whether the WebAssembly kernels are loaded (the generated module exists and the engine
  * compiled it). When false, {@link gemm} uses JavaScript only.
  *
@@ -189,7 +203,7 @@ export function setGemmFma(isAllowed: boolean): void {
  * ```
  * @internal
  */
-export function gemmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number } {
+export function gemmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number; copiedBytes: number } {
   return wasmPoolStats();
 }
 

@@ -104,6 +104,16 @@ interface Engine {
   readonly workers: (ThreadHandle | undefined)[];
   /** Whether the calling thread may block in Atomics.wait (a browser's main thread may not). */
   readonly canBlock: boolean;
+  /** Every buffer object linear memory has had (it gets a new one per growth): a view on one is resident. */
+  readonly buffers: WeakSet<object>;
+  /** Arena storage above the scratch area: its end (staging for products starts there), and freed blocks. */
+  readonly heap: { end: number; readonly free: Block[] };
+}
+
+/** Bytes of linear memory an arena holds. */
+interface Block {
+  readonly ptr: number;
+  readonly bytes: number;
 }
 
 /**
@@ -175,11 +185,15 @@ function createEngine(): Engine | undefined {
       }
       const buf = memory.buffer;
       const ctrl = new Int32Array(buf, 0, CTRL_BYTES / 4);
+      const scratchStride = tileBytes + packABytes;
+      const buffers = new WeakSet<object>();
+      buffers.add(buf);
       return {
         module, moduleFma, memory, ex, exFma, isShared, ctrl,
         f64: new Float64Array(buf), f32: new Float32Array(buf),
-        scratchStride: tileBytes + packABytes, tileBytes, workers: [],
+        scratchStride, tileBytes, workers: [],
         canBlock: isShared ? canBlock(ctrl) : false,
+        buffers, heap: { end: roundUp(CTRL_BYTES + (1 + MAX_WORKERS) * scratchStride, 64), free: [] },
       };
     } catch (e) {
       lastError = e;
@@ -211,9 +225,73 @@ function ensureMemory(e: Engine, bytes: number): boolean {
     return false;
   }
   const buf = e.memory.buffer;
+  e.buffers.add(buf);
   e.f64 = new Float64Array(buf);
   e.f32 = new Float32Array(buf);
   return true;
+}
+
+// ---- arenas: storage that lives in linear memory ------------------------------------------------
+
+/** Returns an arena's blocks to its engine's free list once the arena is garbage. */
+const arenaRegistry = typeof FinalizationRegistry === 'undefined'
+  ? undefined
+  : new FinalizationRegistry<{ readonly e: Engine; readonly blocks: Block[] }>(({ e, blocks }) => {
+    e.heap.free.push(...blocks);
+  });
+
+/** Typed arrays in the GEMM's linear memory, which products read and write in place. @internal */
+export interface WasmArena {
+  /** A zeroed array of n elements in linear memory, or undefined when memory cannot grow to hold it. */
+  alloc(isF32: boolean, n: number): FloatArray | undefined;
+}
+
+/**
+ * An arena of storage in the GEMM engine's linear memory: a product whose operands live there reads
+ * and writes them in place instead of copying them in and out. Its blocks return to the engine when
+ * the arena object is garbage, so only its owner may hold its arrays (a compiled plan, for its
+ * intermediates, never for what it returns). Undefined where memory is not shared (growth would detach
+ * the arrays) or WebAssembly or FinalizationRegistry is missing.
+ * @internal
+ */
+export function wasmArena(): WasmArena | undefined {
+  const e = getEngine();
+  if (e === undefined || !e.isShared || arenaRegistry === undefined) return undefined;
+  const blocks: Block[] = [];
+  const arena: WasmArena = {
+    alloc(isF32, n) {
+      if (engine !== e) return undefined; // the engine was retired: its memory is no longer the products'
+      const es = isF32 ? 4 : 8;
+      const bytes = roundUp(Math.max(1, n) * es, 64);
+      const k = e.heap.free.findIndex((b) => b.bytes >= bytes && b.bytes <= 2 * bytes);
+      let block: Block;
+      if (k >= 0) block = e.heap.free.splice(k, 1)[0]!;
+      else {
+        if (!ensureMemory(e, e.heap.end + bytes)) return undefined;
+        block = { ptr: e.heap.end, bytes };
+        e.heap.end += bytes;
+      }
+      blocks.push(block);
+      const view = isF32 ? new Float32Array(e.memory.buffer, block.ptr, n) : new Float64Array(e.memory.buffer, block.ptr, n);
+      return view.fill(0);
+    },
+  };
+  arenaRegistry.register(arena, { e, blocks });
+  return arena;
+}
+
+/**
+ * The arenas' share of linear memory, for tests: where staging starts, and the freed blocks waiting for reuse.
+ * @internal
+ */
+export function wasmArenaStats(): { readonly heapEnd: number; readonly freeBlocks: number } | undefined {
+  const e = engine === null ? undefined : engine;
+  return e === undefined ? undefined : { heapEnd: e.heap.end, freeBlocks: e.heap.free.length };
+}
+
+/** Where `x[offset]` lives in the engine's linear memory, or −1 when x is not a view on it. */
+function residentAt(e: Engine, x: FloatArray, offset: number): number {
+  return e.buffers.has(x.buffer) ? x.byteOffset + offset * x.BYTES_PER_ELEMENT : -1;
 }
 
 // ---- worker pool -----------------------------------------------------------------------
@@ -222,7 +300,7 @@ let requestedThreads = 0; // 0: automatic
 let isFmaAllowed = true;
 let seq = 0;
 /** Counters for tests and `backendInfo()`. */
-const stats = { joinedJobs: 0, failovers: 0, workersStarted: 0 };
+const stats = { joinedJobs: 0, failovers: 0, workersStarted: 0, copiedBytes: 0 };
 /**
  * With the default thread count, each large product shape runs on the pool or on one thread,
  * whichever its recent products measured faster (the pool loses when other programs keep the cores busy).
@@ -379,7 +457,7 @@ export function wasmThreads(): number {
  * thread after a worker stopped responding, and workers started. For tests.
  * @internal
  */
-export function wasmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number } {
+export function wasmPoolStats(): { joinedJobs: number; failovers: number; workersStarted: number; copiedBytes: number } {
   return { ...stats };
 }
 
@@ -437,10 +515,19 @@ export function wasmGemm(
 
   const align = (x: number): number => roundUp(x, 64);
   const scratch = CTRL_BYTES;
-  const aPtr = align(scratch + (1 + MAX_WORKERS) * e.scratchStride);
-  const bPtr = align(aPtr + m * k * es);
-  const cPtr = align(bPtr + k * n * es);
-  const packedB = align(cPtr + m * n * es);
+  // Operands in linear memory already (an arena's) are used in place; the rest are staged above the arenas.
+  // C is used in place only when the product overwrites it (a failed worker's partial accumulation could not be
+  // undone) and it overlaps neither A nor B (the kernel reads them while it writes C).
+  const ra = residentAt(e, a, aOffset);
+  const rb = residentAt(e, b, bOffset);
+  let rc = accumulate ? -1 : residentAt(e, c, cOffset);
+  const overlaps = (p: number, bytes: number): boolean => p >= 0 && p < rc + m * n * es && rc < p + bytes;
+  if (rc >= 0 && (overlaps(ra, m * k * es) || overlaps(rb, k * n * es))) rc = -1;
+  const stage = align(e.heap.end);
+  const aPtr = ra >= 0 ? ra : stage;
+  const bPtr = rb >= 0 ? rb : align(stage + m * k * es);
+  const cPtr = rc >= 0 ? rc : align(stage + m * k * es + k * n * es + 64);
+  const packedB = align(stage + m * k * es + k * n * es + m * n * es + 128);
   const end = packedB + k * roundUp(n, nr) * es;
   if (!ensureMemory(e, end)) return false;
 
@@ -451,10 +538,11 @@ export function wasmGemm(
   const tA = transA ? 1 : 0;
   const tB = transB ? 1 : 0;
   const copyA = (): void => {
-    view.set(a.subarray(aOffset, aOffset + m * k), aPtr / es);
+    if (ra < 0) view.set(a.subarray(aOffset, aOffset + m * k), aPtr / es);
     if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
   };
-  view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
+  if (rb < 0) view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
+  stats.copiedBytes += es * ((ra < 0 ? m * k : 0) + (rb < 0 ? k * n : 0) + (rc < 0 ? m * n : 0) + (accumulate ? m * n : 0));
 
   /** How the product ran, for the governor: 'pool' only if a worker joined; undefined: not timed. */
   let ran: 'pool' | 'alone' | undefined = 'alone';
@@ -497,7 +585,7 @@ export function wasmGemm(
     }
   }
   // Re-read the view: a worker never grows memory, but keep this robust to future changes.
-  c.set((isF32 ? e.f32 : e.f64).subarray(cPtr / es, cPtr / es + m * n), cOffset);
+  if (rc < 0) c.set((isF32 ? e.f32 : e.f64).subarray(cPtr / es, cPtr / es + m * n), cOffset);
   if (isGoverned && ran !== undefined) governor.record(key, ran === 'pool', now() - t0);
   return true;
 }

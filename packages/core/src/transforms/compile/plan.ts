@@ -1,6 +1,6 @@
 // compile's planner and executor: turns a trace into steps over buffers allocated once (reused by
 // liveness), with runs of elementwise ops fused into one generated loop.
-import { gemm, gemmAccumulatesOnce } from '../../kernels/gemm.ts';
+import { gemm, gemmAccumulatesOnce, gemmArena } from '../../kernels/gemm.ts';
 import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
 import { broadcastTo } from '../../ops/broadcast-to.ts';
 import { concat } from '../../ops/concat.ts';
@@ -32,6 +32,11 @@ export interface PlanStats {
   readonly bufferElements: number;
   /** Buffers allocated during the most recent replay (ops without a planned kernel allocate their output). */
   readonly allocationsLastCall: number;
+  /**
+   * Of the plan's buffers, those in the GEMM's WebAssembly memory, which products read and write in place
+   * (intermediates only: what the function returns stays in ordinary memory). 0 where memory is not shared.
+   */
+  readonly wasmResidentBuffers: number;
 }
 
 /** One replay step: reads and writes `bufs` (storage by storage id). */
@@ -42,6 +47,8 @@ export interface Plan {
   /** Runs the plan on new arguments and returns the traced function's result. */
   run(args: readonly (Tensor | Value)[]): unknown;
   stats(): PlanStats;
+  /** What must live as long as the plan: the arena its WebAssembly-resident buffers belong to. */
+  readonly owns?: unknown;
 }
 
 const RESHAPES = new Set(['reshape', 'squeeze', 'unsqueeze']);
@@ -64,6 +71,17 @@ function hasKernel(op: ElementwiseOp, n: number): boolean {
 
 function alloc(dtype: DType, n: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** Whether plans keep their intermediates in the GEMM's WebAssembly memory (off: for A/B measurements and tests). */
+let isResidencyAllowed = true;
+
+/**
+ * Turns the plans' WebAssembly-resident buffers on or off for plans built after the call.
+ * @internal
+ */
+export function setPlanResidency(isAllowed: boolean): void {
+  isResidencyAllowed = isAllowed;
 }
 
 /** Runs internal ops of the planner untraced and unrecorded. */
@@ -188,12 +206,21 @@ export function buildPlan(trace: Trace): Plan {
   const free: FloatArray[] = [];
   const owned = new Set<FloatArray>();
   let bufferElements = 0;
+  // Intermediates live in the GEMM's WebAssembly memory where it is shared: products then read and write them
+  // in place (W1 big, float32: 8 % of a step was copies in and out). What the function returns never does: the
+  // arena's memory goes back to the engine when the plan is garbage, and a caller may keep a result longer.
+  const arena = isResidencyAllowed ? gemmArena() : undefined;
+  const resident = new Set<FloatArray>();
   const take = (s: number, dtype: DType, n: number): void => {
-    const k = free.findIndex((b) => b.length === n && (b instanceof Float32Array) === (dtype === 'float32'));
+    const isF32 = dtype === 'float32';
+    const isReturned = pinned.has(s);
+    const k = free.findIndex((b) => b.length === n && (b instanceof Float32Array) === isF32 && !(isReturned && resident.has(b)));
     let b: FloatArray;
     if (k >= 0) b = free.splice(k, 1)[0]!;
     else {
-      b = alloc(dtype, n);
+      const inWasm = isReturned ? undefined : arena?.alloc(isF32, n);
+      if (inWasm !== undefined) resident.add(inWasm);
+      b = inWasm ?? alloc(dtype, n);
       buffers.push(b);
       bufferElements += n;
     }
@@ -287,6 +314,7 @@ export function buildPlan(trace: Trace): Plan {
   };
 
   return {
+    owns: arena,
     run(all) {
       const args = all as readonly Tensor[];
       allocations = 0;
@@ -297,7 +325,7 @@ export function buildPlan(trace: Trace): Plan {
     },
     stats: () => ({
       steps: steps.length, elementwiseOps, fusedSteps, gemmEpilogues: epilogues.bias.size, buffers: buffers.length, bufferElements,
-      allocationsLastCall: allocations,
+      allocationsLastCall: allocations, wasmResidentBuffers: resident.size,
     }),
   };
 }
