@@ -1,17 +1,18 @@
 // The demos' training loop: compiled when compile replays the step, eager from the same start when it refuses.
 import { crossEntropy, customOp, randn, tensor, type Tensor } from '@tapegrad/core';
-import { Adam, Linear, Module } from '@tapegrad/nn';
+import { Adam, BatchNorm1d, Linear, Module } from '@tapegrad/nn';
 import { describe, expect, test } from 'vitest';
 import { eagerVsCompiledEpoch, trainClassifier } from '../../packages/cli/src/train-loop.ts';
 
 /** A one-layer classifier; `odd` puts a custom op (which compile refuses) in its forward. */
 class Net extends Module {
   readonly fc = this.registerModule('fc', new Linear(4, 3, { seed: 1 }));
+  readonly bn = this.registerModule('bn', new BatchNorm1d(3));
   constructor(private readonly odd: boolean) {
     super();
   }
   forward(x: Tensor): Tensor {
-    const z = this.fc.forward(x);
+    const z = this.bn.forward(this.fc.forward(x));
     return this.odd ? halve(z) : z;
   }
 }
@@ -45,9 +46,11 @@ describe('trainClassifier', () => {
     const eager = train(true, false);
     const fallback = train(true, true);
     expect(fallback.compile).toMatch(/^not compiled: op 'halve' .* cannot be replayed yet$/);
-    // The refused trace's forward and backward left no trace in the weights: the same trajectory, bit for bit.
+    // The refused trace ran a training forward (batch norm's statistics moved) and a backward; they were put back:
+    // the same trajectory and statistics, bit for bit.
     expect(fallback.history.map((e) => e.loss)).toEqual(eager.history.map((e) => e.loss));
     expect(Array.from(fallback.model.fc.weight.data)).toEqual(Array.from(eager.model.fc.weight.data));
+    expect(Array.from(fallback.model.bn.runningMean.data)).toEqual(Array.from(eager.model.bn.runningMean.data));
   });
 
   test('eagerVsCompiledEpoch times both ways and leaves the trained weights as they were', () => {

@@ -252,6 +252,25 @@ describe('compile: signatures, guards and refusals', () => {
     expect(traced.stats().replays).toBe(3);
   });
 
+  test("a replay's in-place update bumps the tensor's version, as eager does: a graph that saved it refuses to backpropagate", () => {
+    const v = tensor([1, 2], { requiresGrad: true });
+    const step = compile((x: Tensor) => {
+      const loss = x.mul(v).sum();
+      loss.backward();
+      noGrad(() => subInPlace(v, v.grad!.mul(0.1)));
+      v.grad = null;
+      return loss;
+    });
+    step(tensor([1, 1]));
+    step(tensor([1, 1]));
+    const saved = v.mul(v).sum(); // records v's current version
+    const before = v.version;
+    step(tensor([1, 1])); // replayed: changes v in place
+    expect(v.version).toBeGreaterThan(before);
+    expect(() => saved.backward()).toThrow(GradError);
+    expect(step.stats().replays).toBe(2);
+  });
+
   test('hooks and detectAnomaly inside are refused with a clear error; noGrad and detach behave as eager', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const hooked = compile((x: Tensor) => {

@@ -8,7 +8,7 @@ import { slice } from '../../ops/slice.ts';
 import { stack } from '../../ops/stack.ts';
 import { sumKernel } from '../../ops/sum.ts';
 import { transpose } from '../../ops/transpose.ts';
-import { broadcastIndex, fmt, sizeOf, type Shape } from '../../base/shape.ts';
+import { broadcastIndex, fmt, sameShape, sizeOf, type Shape } from '../../base/shape.ts';
 import { state, withRecording } from '../../graph/tape.ts';
 import type { DType, FloatArray } from '../../base/dtype.ts';
 import { Tensor } from '../../graph/tensor.ts';
@@ -207,8 +207,9 @@ export function buildPlan(trace: Trace): Plan {
   const owned = new Set<FloatArray>();
   let bufferElements = 0;
   // Intermediates live in the GEMM's WebAssembly memory where it is shared: products then read and write them
-  // in place (W1 big, float32: 8 % of a step was copies in and out). What the function returns never does: the
-  // arena's memory goes back to the engine when the plan is garbage, and a caller may keep a result longer.
+  // in place, which halves the bytes W1's products copy (scripts/copied-bytes.mts; removing every copy bounds the
+  // gain at 5–9 % of the step). What the function returns never does: the arena's memory goes back to the engine
+  // when the plan is garbage, and a caller may keep a result longer.
   const arena = isResidencyAllowed ? gemmArena() : undefined;
   const resident = new Set<FloatArray>();
   const take = (s: number, dtype: DType, n: number): void => {
@@ -624,11 +625,17 @@ function opStep(
   }
   // The rest run their own kernel, which returns fresh storage: one allocation per call.
   const kernel = kernelCall(op, node.attrs, inV, outV);
-  const attrV = node.attrTensors.map(([key, id]) => [key, values[id]!, storage[id]!] as const);
-  return (bufs) => {
+  // An attribute tensor from outside (labels passed as an argument, a batch-norm running statistic) is handed
+  // over itself, so what the replay writes into it bumps its version as eager does; the rest are wrapped.
+  const attrV = node.attrTensors.map(([key, id]) => {
+    const v = values[id]!;
+    const owner = ownerOf(values, id);
+    return [key, v, storage[id]!, owner !== null && sameShape(owner.shape, v.shape) ? owner : null] as const;
+  });
+  return (bufs, args) => {
     const ts = inV.map((v, j) => Tensor.fromData(bufs[inS[j]!]!, v.shape, v.dtype));
     const current: Record<string, Tensor> = {};
-    for (const [key, v, s] of attrV) current[key] = Tensor.fromData(bufs[s]!, v.shape, v.dtype);
+    for (const [key, v, s, owner] of attrV) current[key] = owner !== null ? owner.tensor(args) : Tensor.fromData(bufs[s]!, v.shape, v.dtype);
     const out = quietly(() => kernel(ts, current));
     if (out.length !== outV.size) throw new CompileError(`compile: replaying '${name}' gave ${out.length} elements, expected ${outV.size} (${fmt(outV.shape)})`);
     countAllocation();
@@ -679,30 +686,50 @@ function kernelCall(
       if (!(f instanceof Tensor) || f.data === t.data) continue;
       if (f.size !== t.size) throw new CompileError(`compile: replaying '${op.name}' made its '${key}' with ${f.size} elements, the trace ${t.size}`);
       t.data.set(f.data);
+      t.bumpVersion();
     }
     return r.output.data;
   };
+}
+
+/**
+ * The tensor from outside the plan whose storage an IR value is (an argument, or a tensor the function read,
+ * through aliases), or null for the plan's own storage.
+ */
+function ownerOf(values: readonly IrValue[], id: number): { readonly shape: Shape; tensor(args: readonly Tensor[]): Tensor } | null {
+  let v = values[id]!;
+  while (v.source.kind === 'alias') v = values[v.source.of]!;
+  const source = v.source;
+  if (source.kind === 'external') return { shape: v.shape, tensor: () => source.tensor };
+  if (source.kind === 'arg') return { shape: v.shape, tensor: (args) => args[source.index]! };
+  return null;
 }
 
 function inPlaceStep(node: Extract<IrNode, { kind: 'inplace' }>, values: readonly IrValue[], storage: readonly number[]): Step {
   const t = values[node.target]!;
   const ts = storage[node.target]!;
   const f = node.f;
+  // A tensor from outside gets its version bumped, as the eager in-place op does: a graph recorded before the
+  // call that saved it then refuses to backpropagate through the changed values.
+  const owner = ownerOf(values, node.target);
+  const bump = owner === null ? () => {} : (args: readonly Tensor[]) => owner.tensor(args).bumpVersion();
   if (typeof node.operand !== 'number') {
     const c = node.operand.constant;
-    return (bufs) => {
+    return (bufs, args) => {
       const d = bufs[ts]!;
       for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, c);
+      bump(args);
     };
   }
   const o = values[node.operand]!;
   const os = storage[node.operand]!;
   const idx = o.size === t.size ? null : broadcastIndex(t.shape, o.shape);
-  return (bufs) => {
+  return (bufs, args) => {
     const d = bufs[ts]!;
     const s = bufs[os]!;
     if (idx === null) for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, s[i]!);
     else for (let i = 0; i < d.length; i++) d[i] = f(d[i]!, s[idx[i]!]!);
+    bump(args);
   };
 }
 
