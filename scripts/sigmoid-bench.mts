@@ -51,7 +51,7 @@ async function moduleBytes(spec: string): Promise<Uint8Array> {
   }
   const gen = (await import(pathToFileURL(join(dir, 'kernels/wasm/gen/sigmoid-wat.ts')).href)) as { sigmoidWat(): string };
   const wabt = await wabtInit();
-  const mod = wabt.parseWat('sigmoid.wat', gen.sigmoidWat(), { simd: true });
+  const mod = wabt.parseWat('sigmoid.wat', gen.sigmoidWat(), { simd: true, bulk_memory: true });
   try {
     mod.resolveNames();
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;

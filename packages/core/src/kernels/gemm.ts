@@ -5,12 +5,13 @@
  * @packageDocumentation
  */
 import type { FloatArray } from '../base/dtype.ts';
+import { sigmoidInto } from './sigmoid.ts';
 import {
-  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmArena, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady, wasmSinglePassK,
-  type WasmArena,
+  injectWasmWorkerFault, setWasmFma, setWasmThreads, wasmArena, wasmFmaActive, wasmGemm, wasmPoolStats, wasmReady,
+  type GemmEpilogue, type WasmArena,
 } from './wasm/gemm-wasm.js';
 
-export type { WasmArena };
+export type { GemmEpilogue, WasmArena };
 
 
 /**
@@ -75,27 +76,55 @@ export function gemm(
 }
 
 /**
- * Whether `gemm(…, accumulate = true)` computes C₀ + op(A)·op(B) with the bits of the product computed
- * alone and then added to C₀ (what an eager matmul followed by an add gives). In float64 that holds when
- * each element's finished sum is added to C once: always in the JavaScript kernel, and in the WebAssembly
- * kernel when k fits one block of it. In float32 the JavaScript kernel sums in float64 and rounds once
- * (C₀ + sum, not C₀ + round(sum)), so it holds only for products the WebAssembly kernel takes.
+ * C = σ(op(A)·op(B) + bias), with the bias add and the sigmoid each optional: a product with its
+ * epilogue. Each finished block of rows gets the epilogue inside the WebAssembly kernel while it is
+ * still in cache (in the worker threads too), so the layer costs one pass over C instead of three.
+ * The bits are those of {@link gemm} followed by an add of the bias row (in C's precision) and
+ * `sigmoidInto`, as eager `matmul`, `add` and `sigmoid` compute them, whatever k is; where the product
+ * runs in JavaScript, so does the epilogue, after it.
  *
- * @param m - Rows of op(A) and C.
- * @param n - Columns of op(B) and C.
- * @param k - The inner dimension.
- * @param isF32 - Float32 buffers.
- * @returns True when accumulating gives the unfused bits.
+ * @param a - See {@link gemm}.
+ * @param b - See {@link gemm}.
+ * @param c - Output, [m, n] row-major from index 0; overwritten (never accumulated into).
+ * @param m - See {@link gemm}.
+ * @param n - See {@link gemm}.
+ * @param k - See {@link gemm}.
+ * @param transA - See {@link gemm}.
+ * @param transB - See {@link gemm}.
+ * @param epilogue - The bias row (n values) to add, and whether to apply the sigmoid after it.
+ * @returns Nothing; C is written in place.
  * @example
  * ```ts
- * gemmAccumulatesOnce(512, 64, 30, false); // true
+ * const x = Float64Array.of(1, 2, 3, 4); // [[1, 2], [3, 4]]
+ * const c = new Float64Array(4);
+ * gemmFused(x, x, c, 2, 2, 2, false, true, { bias: Float64Array.of(-5, -11), sigmoid: true }); // σ(X·Xᵀ + b)
  * ```
  * @internal
  */
-export function gemmAccumulatesOnce(m: number, n: number, k: number, isF32: boolean): boolean {
-  if (k > wasmSinglePassK(isF32)) return false;
-  if (!isF32) return true;
-  return k > 0 && m * n * k >= WASM_MIN_WORK_F32 && !isVectorProduct(m, n) && wasmReady();
+export function gemmFused(
+  a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, epilogue: GemmEpilogue,
+): void {
+  if (m === 0 || n === 0) return;
+  const minWork = a instanceof Float32Array ? WASM_MIN_WORK_F32 : WASM_MIN_WORK_F64;
+  // The same choice of kernel as gemm(), so the product has gemm()'s bits.
+  if (k > 0 && m * n * k >= minWork && !isVectorProduct(m, n)
+    && wasmGemm(a, b, c, m, n, k, transA, transB, 0, 0, 0, false, epilogue)) return;
+  if (k === 0) c.fill(0, 0, m * n);
+  else gemmJs(a, b, c, m, n, k, transA, transB);
+  const bias = epilogue.bias;
+  if (bias !== undefined) {
+    const off = epilogue.biasOffset ?? 0;
+    // A store into a Float32Array rounds the float64 sum once: float32 addition's result.
+    for (let i = 0; i < m; i++) {
+      const row = i * n;
+      for (let j = 0; j < n; j++) c[row + j] = c[row + j]! + bias[off + j]!;
+    }
+  }
+  if (epilogue.sigmoid === true) {
+    const y = c.subarray(0, m * n);
+    sigmoidInto(y, y);
+  }
 }
 
 /**

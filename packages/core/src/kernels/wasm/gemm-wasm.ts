@@ -11,6 +11,7 @@ import type { FloatArray } from '../../base/dtype.ts';
 import {
   GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
 } from './gemm-wasm.generated.js';
+import { SIGMOID_WASM_BASE64, SIGMOID_WASM_SHARED_BASE64 } from './sigmoid-wasm.generated.js';
 import { canBlock, NO_SHARED_MEMORY, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
 import { ThreadGovernor } from './thread-governor.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
@@ -32,7 +33,30 @@ type PackB = (b: number, dst: number, k: number, n: number, transB: number, kcBl
 type RowKernel = (
   a: number, packedB: number, c: number, m: number, n: number, k: number, transA: number,
   i0: number, i1: number, accumulate: number, packedA: number, tile: number, kcBlk: number, mcBlk: number,
+  bias: number, flags: number,
 ) => void;
+
+/** Bits of the row kernel's `flags`: what its epilogue does to each finished block of rows. */
+const EPILOGUE = { bias: 1, sigmoid: 2 } as const;
+
+/**
+ * What a product does to C after its last multiply-add (C = σ(op(A)·op(B) + bias)), in the kernel while
+ * the rows are in cache. @internal
+ */
+export interface GemmEpilogue {
+  /** A row of n values added to every row of C (after the whole product, as an eager add does). */
+  readonly bias?: FloatArray;
+  /** Index of the bias's first element (default 0). */
+  readonly biasOffset?: number;
+  /** Then C = σ(C), with the bits of `sigmoidInto`. */
+  readonly sigmoid?: boolean;
+}
+
+/** The sigmoid module's exports the GEMM modules import (exact-length, see `sigmoid-wat.ts`). */
+interface SigmoidSpans {
+  span_f64(ptr: number, n: number, scratch: number): void;
+  span_f32(ptr: number, n: number, scratch: number): void;
+}
 
 // The workspace compiles against lib ES2022 without DOM, which has no WebAssembly types, so
 // this file declares the small part of the API it uses (and reads it off globalThis, which
@@ -61,12 +85,6 @@ const BLOCKING = {
   fma: { f64: { kc: 256, mc: 128 }, f32: { kc: 512, mc: 128 } },
 } as const;
 
-/** The largest k whose products are summed in one pass over k (then C += sum happens once per element). */
-export function wasmSinglePassK(isF32: boolean): number {
-  const t = isF32 ? 'f32' : 'f64';
-  return Math.min(BLOCKING.plain[t].kc, BLOCKING.fma[t].kc);
-}
-
 /** Most workers ever started; the speed-up is memory-bound beyond a few cores. */
 const MAX_WORKERS = 3;
 /** Work (m·n·k) below which waking a worker costs more than it saves. */
@@ -87,9 +105,12 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 interface Engine {
-  readonly module: object;
-  /** The fused multiply-add kernels on the same memory, when the engine has relaxed SIMD. */
-  readonly moduleFma: object | undefined;
+  /** The kernels' modules (float64, float32), each instantiated on `memory` with the sigmoid module's spans. */
+  readonly modules: readonly object[];
+  /** The fused multiply-add kernels' modules on the same memory, when the engine has relaxed SIMD. */
+  readonly modulesFma: readonly object[] | undefined;
+  /** The sigmoid module, on the same memory: the kernels' epilogue calls it. */
+  readonly sigmoidModule: object;
   readonly memory: WasmMemory;
   readonly ex: GemmExports;
   readonly exFma: GemmExports | undefined;
@@ -125,7 +146,7 @@ let relaxedSimd: boolean | undefined;
 function hasRelaxedSimd(api: WasmApi): boolean {
   if (relaxedSimd === undefined) {
     try {
-      relaxedSimd = api.validate(decodeBase64(GEMM_WASM_FMA_BASE64));
+      relaxedSimd = GEMM_WASM_FMA_BASE64.every((b64) => api.validate(decodeBase64(b64)));
     } catch {
       relaxedSimd = false;
     }
@@ -147,29 +168,31 @@ function createEngine(): Engine | undefined {
   const isFma = hasRelaxedSimd(api);
   // Prefer shared memory so worker threads can run on the same buffers; fall back to an
   // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
-  const attempts: [string, string, boolean, number][] = [
+  type Attempt = [readonly string[], readonly string[], string, boolean, number];
+  const attempts: Attempt[] = [
     ...(canShareMemory() ? [
-      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, true, 65536],
-      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, true, 16384],
-    ] as [string, string, boolean, number][] : []),
-    [GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, false, 65536],
+      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, SIGMOID_WASM_SHARED_BASE64, true, 65536],
+      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, SIGMOID_WASM_SHARED_BASE64, true, 16384],
+    ] as Attempt[] : []),
+    [GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, SIGMOID_WASM_BASE64, false, 65536],
   ];
   let lastError: unknown;
-  for (const [b64, fmaB64, isShared, maximum] of attempts) {
+  for (const [b64s, fmaB64s, sigmoidB64, isShared, maximum] of attempts) {
     try {
       // Synchronous compile keeps `gemm` synchronous; each module stays under the 4 KiB that
       // browsers allow on their main thread (the build step warns if it grows past that).
-      const module = new api.Module(decodeBase64(b64));
+      const modules = b64s.map((b64) => new api.Module(decodeBase64(b64)));
+      const sigmoidModule = new api.Module(decodeBase64(sigmoidB64));
       const memory = new api.Memory({ initial: 16, maximum, shared: isShared });
-      const ex = new api.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
-      let moduleFma: object | undefined;
+      const ex = instantiate(api, modules, sigmoidModule, memory);
+      let modulesFma: object[] | undefined;
       let exFma: GemmExports | undefined;
       if (isFma) {
         try {
-          moduleFma = new api.Module(decodeBase64(fmaB64));
-          exFma = new api.Instance(moduleFma, { env: { memory } }).exports as unknown as GemmExports;
+          modulesFma = fmaB64s.map((b64) => new api.Module(decodeBase64(b64)));
+          exFma = instantiate(api, modulesFma, sigmoidModule, memory);
         } catch {
-          moduleFma = undefined;
+          modulesFma = undefined;
           exFma = undefined;
         }
       }
@@ -189,7 +212,7 @@ function createEngine(): Engine | undefined {
       const buffers = new WeakSet<object>();
       buffers.add(buf);
       return {
-        module, moduleFma, memory, ex, exFma, isShared, ctrl,
+        modules, modulesFma, sigmoidModule, memory, ex, exFma, isShared, ctrl,
         f64: new Float64Array(buf), f32: new Float32Array(buf),
         scratchStride, tileBytes, workers: [],
         canBlock: isShared ? canBlock(ctrl) : false,
@@ -201,6 +224,17 @@ function createEngine(): Engine | undefined {
   }
   notice(`the WebAssembly GEMM kernels did not load (${String((lastError as Error)?.message ?? lastError)}); products run in JavaScript`);
   return undefined;
+}
+
+/**
+ * One instance per module on `memory`, their exports merged (each element type's module exports its own
+ * kernels); the modules import the exact-length sigmoid of one sigmoid instance on the same memory.
+ * The worker threads do the same (`worker-source.ts`).
+ */
+function instantiate(api: WasmApi, modules: readonly object[], sigmoidModule: object, memory: WasmMemory): GemmExports {
+  const spans = new api.Instance(sigmoidModule, { env: { memory } }).exports as SigmoidSpans;
+  const env = { memory, sigmoid_f64: spans.span_f64, sigmoid_f32: spans.span_f32 };
+  return Object.assign({}, ...modules.map((m) => new api.Instance(m, { env }).exports)) as GemmExports;
 }
 
 /** The engine, created on first use (null: not tried yet; undefined: unavailable). */
@@ -349,7 +383,7 @@ function usableWorkers(e: Engine): number {
       const index = i + 1;
       const handle = startThread(
         NODE_WORKER_SOURCE, WEB_WORKER_SOURCE,
-        { gemmModule: e.module, fmaModule: e.moduleFma, memory: e.memory, index },
+        { gemmModules: e.modules, fmaModules: e.modulesFma, sigmoidModule: e.sigmoidModule, memory: e.memory, index },
         (why) => {
           // Between jobs a dead worker is simply replaced by the next large product; one that died
           // in a job is caught by the watchdog in runParallel.
@@ -492,6 +526,7 @@ export function wasmReady(): boolean {
 export function wasmGemm(
   a: FloatArray, b: FloatArray, c: FloatArray, m: number, n: number, k: number,
   transA: boolean, transB: boolean, aOffset: number, bOffset: number, cOffset: number, accumulate: boolean,
+  epilogue?: GemmEpilogue,
 ): boolean {
   const e = getEngine();
   if (e === undefined) return false;
@@ -528,8 +563,13 @@ export function wasmGemm(
   const bPtr = rb >= 0 ? rb : align(stage + m * k * es);
   const cPtr = rc >= 0 ? rc : align(stage + m * k * es + k * n * es + 64);
   const packedB = align(stage + m * k * es + k * n * es + m * n * es + 128);
-  const end = packedB + k * roundUp(n, nr) * es;
+  const bias = epilogue?.bias;
+  const biasOffset = epilogue?.biasOffset ?? 0;
+  const rBias = bias === undefined ? -1 : residentAt(e, bias, biasOffset);
+  const biasPtr = rBias >= 0 ? rBias : align(packedB + k * roundUp(n, nr) * es);
+  const end = biasPtr + (bias === undefined || rBias >= 0 ? 0 : n * es);
   if (!ensureMemory(e, end)) return false;
+  const flags = (bias === undefined ? 0 : EPILOGUE.bias) | (epilogue?.sigmoid === true ? EPILOGUE.sigmoid : 0);
 
   const view = isF32 ? e.f32 : e.f64;
   const pack = isF32 ? ex.pack_b_f32 : ex.pack_b_f64;
@@ -542,14 +582,16 @@ export function wasmGemm(
     if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
   };
   if (rb < 0) view.set(b.subarray(bOffset, bOffset + k * n), bPtr / es);
-  stats.copiedBytes += es * ((ra < 0 ? m * k : 0) + (rb < 0 ? k * n : 0) + (rc < 0 ? m * n : 0) + (accumulate ? m * n : 0));
+  if (bias !== undefined && rBias < 0) view.set(bias.subarray(biasOffset, biasOffset + n), biasPtr / es);
+  stats.copiedBytes += es * ((ra < 0 ? m * k : 0) + (rb < 0 ? k * n : 0) + (rc < 0 ? m * n : 0) + (accumulate ? m * n : 0)
+    + (bias !== undefined && rBias < 0 ? n : 0));
 
   /** How the product ran, for the governor: 'pool' only if a worker joined; undefined: not timed. */
   let ran: 'pool' | 'alone' | undefined = 'alone';
   if (threads === 1) {
     copyA();
     pack(bPtr, packedB, k, n, tB, kc, 0, n);
-    run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
+    run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc, biasPtr, flags);
   } else {
     const mr = isF32 ? ex.mr_f32() : ex.mr_f64();
     // The last row blocks are 16 rows (fewer when m is small, so that every thread still gets
@@ -558,7 +600,7 @@ export function wasmGemm(
     const minRows = Math.max(mr, Math.min(16, roundUp(Math.ceil(m / (threads * 8)), mr)));
     const colsPerPack = Math.max(nr, roundUp(Math.ceil(n / (threads * 4)), nr));
     const outcome = runParallel(e, ex, workers, copyA, {
-      isF32, isFma, aPtr, bPtr, packedB, cPtr, m, n, k, tA, tB, acc, kc, mc, scratch,
+      isF32, isFma, aPtr, bPtr, packedB, cPtr, m, n, k, tA, tB, acc, kc, mc, scratch, biasPtr, flags,
       minRows, rowDivisor: 2 * threads, colsPerPack, packCount: Math.ceil(n / colsPerPack),
     });
     ran = outcome === 'ok' ? 'pool' : undefined;
@@ -571,7 +613,7 @@ export function wasmGemm(
       const saved = requestedThreads;
       requestedThreads = 1;
       try {
-        return wasmGemm(a, b, c, m, n, k, transA, transB, aOffset, bOffset, cOffset, accumulate);
+        return wasmGemm(a, b, c, m, n, k, transA, transB, aOffset, bOffset, cOffset, accumulate, epilogue);
       } finally {
         requestedThreads = saved;
       }
@@ -581,7 +623,7 @@ export function wasmGemm(
       notice('a GEMM worker\'s kernel failed; the product was redone on the calling thread');
       if (accumulate) view.set(c.subarray(cOffset, cOffset + m * n), cPtr / es);
       pack(bPtr, packedB, k, n, tB, kc, 0, n);
-      run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc);
+      run(aPtr, packedB, cPtr, m, n, k, tA, 0, m, acc, scratch + e.tileBytes, scratch, kc, mc, biasPtr, flags);
     }
   }
   // Re-read the view: a worker never grows memory, but keep this robust to future changes.
@@ -593,7 +635,7 @@ export function wasmGemm(
 interface Job {
   isF32: boolean; isFma: boolean; aPtr: number; bPtr: number; packedB: number; cPtr: number;
   m: number; n: number; k: number; tA: number; tB: number; acc: number; kc: number; mc: number; scratch: number;
-  minRows: number; rowDivisor: number; colsPerPack: number; packCount: number;
+  biasPtr: number; flags: number; minRows: number; rowDivisor: number; colsPerPack: number; packCount: number;
 }
 
 const now: () => number = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
@@ -655,6 +697,8 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => v
   ctrl[p + PARAM.scratchBase] = job.scratch;
   ctrl[p + PARAM.scratchStride] = e.scratchStride;
   ctrl[p + PARAM.tileBytes] = e.tileBytes;
+  ctrl[p + PARAM.bias] = job.biasPtr;
+  ctrl[p + PARAM.flags] = job.flags;
   seq = (seq + 1) & 0x7fffffff;
   Atomics.store(ctrl, CTRL.next, 0);
   Atomics.store(ctrl, CTRL.left, 0);
@@ -707,7 +751,7 @@ function runParallel(e: Engine, ex: GemmExports, workers: number, copyA: () => v
       }
       const t0 = now();
       run(job.aPtr, job.packedB, job.cPtr, job.m, job.n, job.k, job.tA, i0, i1,
-        job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc);
+        job.acc, job.scratch + e.tileBytes, job.scratch, job.kc, job.mc, job.biasPtr, job.flags);
       const ms = now() - t0;
       if (ms > 0) rate = Math.max(rate, ((i1 - i0) * job.n * job.k) / ms);
       i0 = Atomics.load(ctrl, CTRL.next);

@@ -74,6 +74,9 @@ export const PARAM = {
   /** Columns of op(B) per packing task (a multiple of NR), and the number of such tasks. */
   colsPerPack: 19,
   packCount: 20,
+  /** Where the bias row of the epilogue is, and the epilogue's flags (see `EPILOGUE` in gemm-wasm.ts). */
+  bias: 21,
+  flags: 22,
 } as const;
 
 /** Bytes reserved for the control block. @internal */
@@ -83,9 +86,10 @@ export const CTRL_BYTES = 256;
 export const FAULT = { pack: 1, rows: 2, hang: 3 } as const;
 
 /**
- * The worker's body, shared by both hosts: `run({ gemmModule, fmaModule, memory, index })`
- * (`fmaModule` undefined when the engine lacks relaxed SIMD); both modules run on the one shared
- * memory, and each job says which one to use. `index ≥ 1` selects the worker's private scratch
+ * The worker's body, shared by both hosts: `run({ gemmModules, fmaModules, sigmoidModule, memory, index })`
+ * (a module per element type; `fmaModules` undefined when the engine lacks relaxed SIMD); all run on the
+ * one shared memory, importing the sigmoid module's exact-length kernels for their epilogue, as the main
+ * thread's instances do, and each job says which kernels to use. `index ≥ 1` selects the worker's private scratch
  * (packed A block and edge tile). `die()` is defined by the host wrapper.
  * Exceptions are caught and flagged, and every claimed task is counted as done, so the main thread
  * never waits for a task that failed; a worker that dies is caught by the main thread's watchdog.
@@ -93,9 +97,12 @@ export const FAULT = { pack: 1, rows: 2, hang: 3 } as const;
  */
 const WORKER_CORE = `
 function run(data) {
-  const { gemmModule, fmaModule, memory, index } = data;
-  const ex = new WebAssembly.Instance(gemmModule, { env: { memory } }).exports;
-  const exFma = fmaModule === undefined ? ex : new WebAssembly.Instance(fmaModule, { env: { memory } }).exports;
+  const { gemmModules, fmaModules, sigmoidModule, memory, index } = data;
+  const spans = new WebAssembly.Instance(sigmoidModule, { env: { memory } }).exports;
+  const env = { memory, sigmoid_f64: spans.span_f64, sigmoid_f32: spans.span_f32 };
+  const load = (mods) => Object.assign({}, ...mods.map((m) => new WebAssembly.Instance(m, { env }).exports));
+  const ex = load(gemmModules);
+  const exFma = fmaModules === undefined ? ex : load(fmaModules);
   const ctrl = new Int32Array(memory.buffer, 0, ${CTRL_BYTES / 4});
   const P = ${CTRL.params};
   Atomics.add(ctrl, ${CTRL.up}, 1);
@@ -155,7 +162,7 @@ function run(data) {
           if (prev !== i0) { i0 = prev; continue; }
           run(p(${PARAM.a}), p(${PARAM.packedB}), p(${PARAM.c}), m, n, p(${PARAM.k}),
             p(${PARAM.transA}), i0, i1, p(${PARAM.accumulate}),
-            scratch + p(${PARAM.tileBytes}), scratch, p(${PARAM.kcBlk}), p(${PARAM.mcBlk}));
+            scratch + p(${PARAM.tileBytes}), scratch, p(${PARAM.kcBlk}), p(${PARAM.mcBlk}), p(${PARAM.bias}), p(${PARAM.flags}));
           Atomics.add(ctrl, ${CTRL.progress}, 1);
           i0 = Atomics.load(ctrl, ${CTRL.next});
         }

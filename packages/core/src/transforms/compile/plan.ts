@@ -1,6 +1,6 @@
 // compile's planner and executor: turns a trace into steps over buffers allocated once (reused by
 // liveness), with runs of elementwise ops fused into one generated loop.
-import { gemm, gemmAccumulatesOnce, gemmArena } from '../../kernels/gemm.ts';
+import { gemm, gemmArena, gemmFused } from '../../kernels/gemm.ts';
 import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
 import { broadcastTo } from '../../ops/broadcast-to.ts';
 import { concat } from '../../ops/concat.ts';
@@ -24,8 +24,10 @@ export interface PlanStats {
   readonly elementwiseOps: number;
   /** How many fused steps (one generated loop each) those elementwise ops became. */
   readonly fusedSteps: number;
-  /** Bias adds done by the GEMM of the matmul before them (its output starts as the bias rows). */
+  /** Products whose GEMM also does the bias add and/or the sigmoid after them (its epilogue). */
   readonly gemmEpilogues: number;
+  /** Of those, the sigmoids applied in the GEMM's epilogue. */
+  readonly fusedActivations: number;
   /** Buffers the plan owns (allocated once, when it was built). */
   readonly buffers: number;
   /** Elements in those buffers. */
@@ -159,9 +161,9 @@ export function buildPlan(trace: Trace): Plan {
     } else if (n.kind === 'setGrad') use(n.grad, i);
   });
 
-  // A bias add right after a 2-D matmul, reading nothing else of the product, becomes the GEMM's epilogue:
-  // the output starts as the bias rows and the GEMM adds the product into it.
-  const epilogues = findBiasEpilogues(nodes, values, storage, uses, pinned, writtenInPlace, root);
+  // A bias add and/or a sigmoid right after a 2-D matmul, each reading nothing but the op before it, become
+  // the GEMM's epilogue: one pass over the output instead of three.
+  const epilogues = findGemmEpilogues(nodes, values, storage, uses, pinned, writtenInPlace, root);
 
   // Group nodes into steps: runs of elementwise ops of one output shape and dtype fuse.
   interface Group { readonly start: number; readonly end: number } // node index range [start, end)
@@ -266,9 +268,10 @@ export function buildPlan(trace: Trace): Plan {
         fixedOutputs.add(storage[o]!);
       }
       steps.push(fusedStep(members, values, storage, new Set(written), planned));
-    } else if (first.kind === 'op' && epilogues.bias.has(g.start)) {
-      elementwiseOps++;
-      steps.push(biasGemmStep(first, epilogues.bias.get(g.start)!, values, storage, take, fixedOutputs));
+    } else if (first.kind === 'op' && epilogues.byMatmul.has(g.start)) {
+      const ep = epilogues.byMatmul.get(g.start)!;
+      elementwiseOps += (ep.bias === undefined ? 0 : 1) + (ep.isSigmoid ? 1 : 0);
+      steps.push(epilogueGemmStep(first, ep, values, storage, take, fixedOutputs));
     } else if (first.kind === 'op') {
       steps.push(opStep(first, values, storage, planned, take, fixedOutputs, copies, () => allocations++));
     } else if (first.kind === 'inplace') {
@@ -325,7 +328,8 @@ export function buildPlan(trace: Trace): Plan {
       return materialize(trace.result);
     },
     stats: () => ({
-      steps: steps.length, elementwiseOps, fusedSteps, gemmEpilogues: epilogues.bias.size, buffers: buffers.length, bufferElements,
+      steps: steps.length, elementwiseOps, fusedSteps, gemmEpilogues: epilogues.byMatmul.size,
+      fusedActivations: [...epilogues.byMatmul.values()].filter((e) => e.isSigmoid).length, buffers: buffers.length, bufferElements,
       allocationsLastCall: allocations, wasmResidentBuffers: resident.size,
     }),
   };
@@ -457,19 +461,21 @@ function interpretedRun(
   };
 }
 
-/** A matmul whose bias add the GEMM does: the add's output, and the bias (one row, broadcast over rows). */
-interface BiasEpilogue {
+/** What the GEMM of a matmul does after the product: the output it writes, the bias row it adds, the sigmoid. */
+interface GemmEpilogueSpec {
   readonly out: number;
-  readonly bias: number;
+  readonly bias: number | undefined;
+  readonly isSigmoid: boolean;
 }
 
 /**
- * Finds `y = matmul(a, b) + bias` where the product is 2-D, read by that add alone, and the bias is one row
- * (shape [n] or [1, n]) broadcast over the product's rows. Only where accumulating into the bias gives
- * eager's bits (see `gemmAccumulatesOnce`: k within one block of the kernel; float32 products only on the
- * WebAssembly kernel).
+ * Finds `sigmoid(matmul(a, b) + bias)`, `matmul(a, b) + bias` and `sigmoid(matmul(a, b))` where the product
+ * is 2-D, each op reads only the one before it and is that value's only reader (the backward of sigmoid reads
+ * its output, never its input), nothing in the chain but its end is returned or written in place, and the
+ * bias is one row (shape [n] or [1, n]) broadcast over the rows. `gemmFused` gives those ops' eager bits for
+ * any k: the bias is added to the finished product, and the sigmoid is the same kernel.
  */
-function findBiasEpilogues(
+function findGemmEpilogues(
   nodes: readonly IrNode[],
   values: readonly IrValue[],
   storage: readonly number[],
@@ -477,38 +483,55 @@ function findBiasEpilogues(
   pinned: ReadonlySet<number>,
   writtenInPlace: ReadonlySet<number>,
   root: (id: number) => number,
-): { bias: Map<number, BiasEpilogue>; absorbed: Set<number> } {
-  const bias = new Map<number, BiasEpilogue>();
+): { byMatmul: Map<number, GemmEpilogueSpec>; absorbed: Set<number> } {
+  const byMatmul = new Map<number, GemmEpilogueSpec>();
   const absorbed = new Set<number>();
+  /** Whether the value `id` (made by node i) may stay inside the GEMM: own storage, read by node i + 1 alone. */
+  const isInner = (id: number, i: number): boolean => {
+    const s = storage[id]!;
+    if (s !== id || pinned.has(s) || writtenInPlace.has(root(id))) return false;
+    const readers = uses.get(s) ?? [];
+    return readers.length === 1 && readers[0] === i + 1;
+  };
   for (let i = 0; i + 1 < nodes.length; i++) {
     const mm = nodes[i]!;
-    const ad = nodes[i + 1]!;
-    if (mm.kind !== 'op' || mm.op.name !== 'matmul' || ad.kind !== 'op' || ad.op.name !== 'add') continue;
+    if (mm.kind !== 'op' || mm.op.name !== 'matmul') continue;
     const [a, b] = mm.inputs.map((id) => values[id]!) as [IrValue, IrValue];
-    const y = values[mm.output]!;
     if (a.shape.length !== 2 || b.shape.length !== 2) continue;
-    const prodS = storage[mm.output]!;
-    if (prodS !== mm.output || pinned.has(prodS) || writtenInPlace.has(root(mm.output))) continue;
-    const readers = uses.get(prodS) ?? [];
-    if (readers.length !== 1 || readers[0] !== i + 1) continue;
-    const k = ad.inputs[0] === mm.output ? 1 : ad.inputs[1] === mm.output ? 0 : -1;
-    if (k < 0) continue;
-    const bv = values[ad.inputs[k]!]!;
-    const out = values[ad.output]!;
+    const y = values[mm.output]!;
     const [m, n] = y.shape as [number, number];
-    const isRow = bv.size === n && (bv.shape.length === 1 || (bv.shape.length === 2 && bv.shape[0] === 1));
-    const ka = a.shape[(mm.attrs as { transA: boolean }).transA ? 0 : 1]!;
-    if (!isRow || bv.dtype !== y.dtype || out.dtype !== y.dtype || out.shape.length !== 2 || out.shape[0] !== m || out.shape[1] !== n) continue;
-    if (storage[ad.output] !== ad.output || writtenInPlace.has(root(ad.output)) || !gemmAccumulatesOnce(m, n, ka, y.dtype === 'float32')) continue;
-    bias.set(i, { out: ad.output, bias: ad.inputs[k]! });
-    absorbed.add(i + 1);
+    const sameAsProduct = (v: IrValue): boolean => v.dtype === y.dtype && v.shape.length === 2 && v.shape[0] === m && v.shape[1] === n;
+    let at = i;
+    let cur = mm.output;
+    let bias: number | undefined;
+    let isSigmoid = false;
+    const ad = nodes[at + 1];
+    if (ad?.kind === 'op' && ad.op.name === 'add' && isInner(cur, at)) {
+      const k = ad.inputs[0] === cur ? 1 : ad.inputs[1] === cur ? 0 : -1;
+      const bv = k < 0 ? undefined : values[ad.inputs[k]!]!;
+      const isRow = bv !== undefined && bv.size === n && (bv.shape.length === 1 || (bv.shape.length === 2 && bv.shape[0] === 1));
+      if (isRow && bv.dtype === y.dtype && sameAsProduct(values[ad.output]!)) {
+        bias = ad.inputs[k]!;
+        cur = ad.output;
+        at++;
+      }
+    }
+    const sg = nodes[at + 1];
+    if (sg?.kind === 'op' && sg.op.name === 'sigmoid' && sg.inputs[0] === cur && isInner(cur, at) && sameAsProduct(values[sg.output]!)) {
+      isSigmoid = true;
+      cur = sg.output;
+      at++;
+    }
+    if (at === i || storage[cur] !== cur || writtenInPlace.has(root(cur))) continue;
+    byMatmul.set(i, { out: cur, bias, isSigmoid });
+    for (let j = i + 1; j <= at; j++) absorbed.add(j);
   }
-  return { bias, absorbed };
+  return { byMatmul, absorbed };
 }
 
-function biasGemmStep(
+function epilogueGemmStep(
   node: Extract<IrNode, { kind: 'op' }>,
-  epilogue: BiasEpilogue,
+  epilogue: GemmEpilogueSpec,
   values: readonly IrValue[],
   storage: readonly number[],
   take: (s: number, dtype: DType, n: number) => void,
@@ -521,15 +544,13 @@ function biasGemmStep(
   const n = b.shape[transB ? 0 : 1]!;
   const outV = values[epilogue.out]!;
   const outS = storage[epilogue.out]!;
-  const biasS = storage[epilogue.bias]!;
+  const biasS = epilogue.bias === undefined ? -1 : storage[epilogue.bias]!;
+  const isSigmoid = epilogue.isSigmoid;
   const [sa, sb] = node.inputs.map((id) => storage[id]!) as [number, number];
   take(outS, outV.dtype, outV.size);
   fixedOutputs.add(outS);
   return (bufs) => {
-    const out = bufs[outS]!;
-    const row = bufs[biasS]!;
-    for (let i = 0; i < m; i++) out.set(row, i * n);
-    gemm(bufs[sa]!, bufs[sb]!, out, m, n, k, transA, transB, 0, 0, 0, true);
+    gemmFused(bufs[sa]!, bufs[sb]!, bufs[outS]!, m, n, k, transA, transB, { bias: biasS < 0 ? undefined : bufs[biasS]!, sigmoid: isSigmoid });
   };
 }
 

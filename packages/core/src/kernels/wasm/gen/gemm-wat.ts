@@ -17,6 +17,10 @@
  *   micro-panels (L1 resident) against the packed A block (L2 resident).
  * - Accumulators start at zero and are added to C only at the end of each KC slice, so for
  *   k ≤ KC the summation order equals the reference triple loop (bit-for-bit results).
+ * - After the last KC slice of an MC block, an optional epilogue adds a bias row and applies the
+ *   sigmoid (imported from the sigmoid module on the same memory) to the block's finished rows, while
+ *   they are still in cache: what a compiled `sigmoid(matmul(a, b) + bias)` costs instead of two more
+ *   passes over C.
  *
  * @internal
  * @packageDocumentation
@@ -293,6 +297,39 @@ function edge(s: KernelShape): string {
       (br_if $lr (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows)))))`;
 }
 
+/**
+ * The epilogue of a finished block of `rows` full rows of C (contiguous, n elements each): with bit 1 of
+ * `flags`, C[i, j] += bias[j] (the product's final value plus the bias, as an eager add after the matmul
+ * computes it); then with bit 2, C = σ(C) by the sigmoid module's exact-length kernel (imported), which
+ * uses `tmp` for the tail of the block.
+ */
+function epilogue(s: KernelShape): string {
+  const { type: t } = s;
+  const es = bytesOf(t);
+  const vt = `${t}x${lanesOf(t)}`;
+  return `
+  (func $epilogue_${t} (param $c i32) (param $rows i32) (param $n i32) (param $bias i32) (param $flags i32) (param $tmp i32)
+    (local $r i32) (local $j i32) (local $rowBytes i32) (local $vecBytes i32)
+    (if (i32.and (local.get $flags) (i32.const 1)) (then
+      (local.set $rowBytes (i32.mul (local.get $n) (i32.const ${es})))
+      (local.set $vecBytes (i32.and (local.get $rowBytes) (i32.const -16)))
+      (loop $lr
+        (local.set $j (i32.const 0))
+        (if (local.get $vecBytes) (then (loop $lv
+          (v128.store align=1 (i32.add (local.get $c) (local.get $j))
+            (${vt}.add (v128.load align=1 (i32.add (local.get $c) (local.get $j))) (v128.load align=1 (i32.add (local.get $bias) (local.get $j)))))
+          (br_if $lv (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 16))) (local.get $vecBytes))))))
+        (if (i32.lt_u (local.get $j) (local.get $rowBytes)) (then (loop $ls
+          (${t}.store (i32.add (local.get $c) (local.get $j))
+            (${t}.add (${t}.load (i32.add (local.get $c) (local.get $j))) (${t}.load (i32.add (local.get $bias) (local.get $j)))))
+          (br_if $ls (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const ${es}))) (local.get $rowBytes))))))
+        (local.set $c (i32.add (local.get $c) (local.get $rowBytes)))
+        (br_if $lr (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $rows))))
+      (local.set $c (i32.sub (local.get $c) (i32.mul (local.get $rows) (local.get $rowBytes))))))
+    (if (i32.and (local.get $flags) (i32.const 2))
+      (then (call $sigmoid_${t} (local.get $c) (i32.mul (local.get $rows) (local.get $n)) (local.get $tmp)))))`;
+}
+
 /** Driver for the rows [i0, i1) of C against the fully packed B. */
 function rows(s: KernelShape): string {
   const { type: t, mr, nr } = s;
@@ -301,7 +338,7 @@ function rows(s: KernelShape): string {
   (func $gemm_rows_${t} (export "gemm_rows_${t}")
       (param $a i32) (param $pb i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
       (param $transA i32) (param $i0 i32) (param $i1 i32) (param $accumulate i32)
-      (param $pa i32) (param $tmp i32) (param $kcBlk i32) (param $mcBlk i32)
+      (param $pa i32) (param $tmp i32) (param $kcBlk i32) (param $mcBlk i32) (param $bias i32) (param $flags i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32)
     (local $first i32) (local $nPad i32) (local $panelB i32) (local $ldc i32) (local $cTile i32)
     (local $rowsLeft i32) (local $colsLeft i32)
@@ -342,6 +379,10 @@ function rows(s: KernelShape): string {
                   (local.get $first))))
             (br_if $lir (i32.lt_u (local.tee $ir (i32.add (local.get $ir) (i32.const ${mr}))) (local.get $mc))))
           (br_if $ljr (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const ${nr}))) (local.get $n))))
+        ;; The block's rows are final after the last KC slice: the epilogue runs on them while they are in cache.
+        (if (i32.and (i32.ne (local.get $flags) (i32.const 0)) (i32.ge_u (i32.add (local.get $pc) (local.get $kc)) (local.get $k)))
+          (then (call $epilogue_${t} (i32.add (local.get $c) (i32.mul (local.get $ic) (local.get $ldc)))
+            (local.get $mc) (local.get $n) (local.get $bias) (local.get $flags) (local.get $tmp))))
         (br_if $lic (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (local.get $mc))) (local.get $i1))))
       (br_if $lpc (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $kc))) (local.get $k)))))`;
 }
@@ -359,12 +400,14 @@ function rows(s: KernelShape): string {
  */
 export function gemmWat(isShared: boolean, shapes: readonly KernelShape[] = KERNEL_SHAPES): string {
   const memory = isShared ? '(memory 1 65536 shared)' : '(memory 1)';
-  const parts = shapes.map((s) => [microKernel(s), packB(s), packA(s), edge(s), rows(s)].join('\n'));
+  const parts = shapes.map((s) => [microKernel(s), packB(s), packA(s), edge(s), epilogue(s), rows(s)].join('\n'));
   const meta = shapes.map((s) => `
   (func (export "mr_${s.type}") (result i32) (i32.const ${s.mr}))
   (func (export "nr_${s.type}") (result i32) (i32.const ${s.nr}))`);
   return `(module
   (import "env" "memory" ${memory})
+  ;; The sigmoid module's exact-length kernel (span_f64 or span_f32), instantiated on the same memory.
+${shapes.map((s) => `  (import "env" "sigmoid_${s.type}" (func $sigmoid_${s.type} (param i32 i32 i32)))`).join('\n')}
 ${parts.join('\n')}
 ${meta.join('\n')}
 )

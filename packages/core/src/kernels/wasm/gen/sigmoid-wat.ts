@@ -124,7 +124,7 @@ function kernel(t: 'f64' | 'f32'): string {
   // bits stored twice) and nothing outside whole blocks is touched.
   const interleaved = bodies[0]!.flatMap((_, i) => bodies.map((b) => b[i]!));
   return `
-  (func (export "sigmoid_${t}") (param $p i32) (param $n i32)
+  (func $sigmoid_${t} (export "sigmoid_${t}") (param $p i32) (param $n i32)
     (local $end i32) (local $p2 i32)
     ${bodies.map((_, u) => names.map((x) => `(local $${x}_${u} v128)`).join(' ')).join('\n    ')}
     ${consts.map(([name]) => `(local $${name} v128)`).join(' ')}
@@ -139,19 +139,45 @@ function kernel(t: 'f64' | 'f32'): string {
 }
 
 /**
+ * `span_<t>(ptr, n, scratch)`: σ over exactly n elements at `ptr`, writing nothing past them (the GEMM's
+ * epilogue runs it on row blocks of C, whose neighbours another thread may be writing). Whole blocks run
+ * in place; the last n mod block elements are copied to `scratch` (a block's bytes, private to the
+ * calling thread), transformed there and copied back, so every element gets the kernel's bits.
+ */
+function span(t: 'f64' | 'f32'): string {
+  const es = t === 'f64' ? 8 : 4;
+  const perBlock = (16 * SIGMOID_UNROLL) / es;
+  return `
+  (func (export "span_${t}") (param $p i32) (param $n i32) (param $tmp i32)
+    (local $whole i32) (local $tail i32) (local $rest i32)
+    (local.set $whole (i32.and (local.get $n) (i32.const ${-perBlock})))
+    (call $sigmoid_${t} (local.get $p) (local.get $whole))
+    (local.set $rest (i32.shl (i32.sub (local.get $n) (local.get $whole)) (i32.const ${Math.log2(es)})))
+    (if (local.get $rest) (then
+      (local.set $tail (i32.add (local.get $p) (i32.shl (local.get $whole) (i32.const ${Math.log2(es)}))))
+      (memory.copy (local.get $tmp) (local.get $tail) (local.get $rest))
+      (call $sigmoid_${t} (local.get $tmp) (i32.sub (local.get $n) (local.get $whole)))
+      (memory.copy (local.get $tail) (local.get $tmp) (local.get $rest)))))`;
+}
+
+/**
  * Returns the complete WAT module text: `sigmoid_f64(ptr, n)` and `sigmoid_f32(ptr, n)`
  * overwrite n elements at byte offset `ptr` (16-byte aligned) of the imported memory with
  * σ of themselves, rounding n up to whole blocks of {@link SIGMOID_UNROLL} vectors (the
- * caller leaves room for that).
+ * caller leaves room for that); `span_f64` and `span_f32` do exactly n elements (see `span`).
  *
- * @returns WAT source text for `wabt`'s `parseWat` (feature: simd).
+ * @param isShared - Import a `shared` memory: the variant that runs on the GEMM engine's memory, whose
+ *   kernels call `span_*` as their epilogue (in worker threads too).
+ * @returns WAT source text for `wabt`'s `parseWat` (features: simd, bulk memory, threads when shared).
  * @internal
  */
-export function sigmoidWat(): string {
+export function sigmoidWat(isShared = false): string {
   return `(module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" ${isShared ? '(memory 1 65536 shared)' : '(memory 1)'})
 ${kernel('f64')}
 ${kernel('f32')}
+${span('f64')}
+${span('f32')}
 )
 `;
 }
