@@ -74,8 +74,9 @@ export const SIGMOID_F32: SigmoidConstants = {
 };
 
 /**
- * Vectors per loop iteration: the kernel handles whole blocks of 16·SIGMOID_UNROLL bytes (it
- * may read and write up to that many bytes past n elements, so callers leave room).
+ * Vectors per block: the kernel handles whole blocks of 16·SIGMOID_UNROLL bytes (it may read
+ * and write up to that many bytes past n elements, so callers leave room; a loop iteration
+ * does two blocks, or the first one twice when n ends in it).
  * @internal
  */
 export const SIGMOID_UNROLL = 2;
