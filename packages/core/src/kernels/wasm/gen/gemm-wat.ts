@@ -256,10 +256,10 @@ function transposedPanelRows(s: KernelShape): string {
  * whole vectors; otherwise its MR values sit $rs apart and are gathered with lane loads. The
  * ragged last panel goes through a scalar loop that writes zeros past mc. Loading MR rows of
  * S = 16/es values and transposing them with shuffles (as `transposedPanelRows` does for B)
- * measured the same for f64 and up to 15% faster f32 products (512×30×64: 54 against 63 µs),
- * but took the module to 4353 bytes, past the 4 KiB of synchronous compilation; the gather
- * adds 340. Against the former scalar loop (a transA and a bound test per element), the W1
- * small products ([512,30]·[64,30]ᵀ, [512,64]ᵀ·[512,30], …) take 7–30% less time.
+ * measured the same on the W1 shapes (within the ±5% noise, f64 and f32), with a kc mod S
+ * remainder loop and 135 (f64) or 235 (f32) more bytes of module. Against the former scalar
+ * loop (a transA and a bound test per element) the W1 small products ([512,30]·[64,30]ᵀ,
+ * [512,64]ᵀ·[512,30], [512,64]·[64,30], …) take 8–17% (f64) and 7–25% (f32) less time.
  */
 function packA(s: KernelShape): string {
   const { type: t, mr } = s;
