@@ -18,6 +18,7 @@ import { defineBinary, type BinaryFn } from './define.ts';
 export const add: BinaryFn = defineBinary({
   name: 'add',
   forward: (a, b) => a + b,
+  instruction: 'add',
   rule: 'y = a + b, ∂y/∂a = 1, ∂y/∂b = 1 ⇒ da = dy, db = dy',
   da: () => 1,
   db: () => 1,

@@ -3,6 +3,7 @@ import { captureStack, checkForward } from '../graph/anomaly.ts';
 import { ArgumentError, DTypeError, ShapeError } from '../base/errors.ts';
 import { describeForeign, foreignCopy } from '../base/brand.ts';
 import { planBinary, type BroadcastPlan } from '../kernels/elementwise.ts';
+import type { SimdInstruction } from '../kernels/wasm/elementwise-wasm.ts';
 import { broadcastIndex, broadcastShapes, fmt, sizeOf, type Shape } from '../base/shape.ts';
 import { lentStorage, scratchFor } from '../graph/grad-pool.ts';
 import { pushNode, state, type BackwardContext, type BackwardRule, type OpDef, type ReplayResult, type ReplayRule, type TapeNode } from '../graph/tape.ts';
@@ -32,6 +33,11 @@ export interface ElementwiseOp extends OpDef {
   readonly derivative?: (x: Num, y: Num) => Num;
   /** The unary op's whole-buffer forward (a SIMD kernel, as sigmoid's), when it has one. @internal */
   readonly kernel?: (x: FloatArray, y: FloatArray) => void;
+  /**
+   * The one IEEE-754 instruction the forward is, when it is one (add, sub, mul, div, neg): a compiled
+   * run of such ops becomes WebAssembly SIMD with the same bits. @internal
+   */
+  readonly instruction?: SimdInstruction;
 }
 
 /**
@@ -106,6 +112,8 @@ export interface UnarySpec {
    * float64 buffers (on float32 buffers it may compute in float32, within a few float32 ulps, as sigmoid's does).
    */
   readonly kernel?: (x: FloatArray, y: FloatArray) => void;
+  /** @internal The one IEEE-754 instruction `forward` is, if it is one (see `ElementwiseOp.instruction`). */
+  readonly instruction?: SimdInstruction;
   /**
    * Optional fused raw backward, dx = dy·f′(x, y) over whole arrays, used when `createGraph` is off; an
    * op carries one only where `scripts/raw-backward-bench.ts` shows it beats the differentiable rule (its
@@ -139,6 +147,8 @@ export interface BinarySpec {
   readonly isNondifferentiable?: boolean;
   /** @internal Optional forward loop under a broadcast plan; must equal `forward` element by element. */
   readonly kernel?: (a: FloatArray, b: FloatArray, out: FloatArray, p: BroadcastPlan) => void;
+  /** @internal The one IEEE-754 instruction `forward` is, if it is one (see `ElementwiseOp.instruction`). */
+  readonly instruction?: SimdInstruction;
   /**
    * @internal Optional raw loops for da and db, used when `createGraph` is off and the broadcast has a plan;
    * kept only where the benchmark shows they pay (as `rawBackward` of a unary op). Must agree with `da`, `db`.
@@ -180,6 +190,7 @@ export function defineUnary(spec: UnarySpec): UnaryFn {
     db: undefined,
     derivative,
     ...(spec.kernel === undefined ? {} : { kernel: spec.kernel }),
+    ...(spec.instruction === undefined ? {} : { instruction: spec.instruction }),
     backward: ({ inputs: [x], output: y, dy }) => [scaleBy(dy, derivative(x!, y))],
     ...(raw === undefined
       ? {}
@@ -244,6 +255,7 @@ export function defineBinary(spec: BinarySpec): BinaryFn {
     forward,
     da,
     db,
+    ...(spec.instruction === undefined ? {} : { instruction: spec.instruction }),
     backward: differentiable,
     ...(rawGrads === undefined
       ? {}

@@ -20,6 +20,7 @@ import { scratchLike } from '../graph/grad-pool.ts';
 export const div: BinaryFn = defineBinary({
   name: 'div',
   forward: (a, b) => a / b,
+  instruction: 'div',
   rule: 'y = a / b, ∂y/∂a = 1/b, ∂y/∂b = −a/b² = −y/b ⇒ da = dy/b, db = −dy·y/b',
   da: (_a, b) => div(1, b),
   db: (_a, b, y) => neg(div(y, b)),

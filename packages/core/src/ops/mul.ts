@@ -19,6 +19,7 @@ import { scratchLike } from '../graph/grad-pool.ts';
 export const mul: BinaryFn = defineBinary({
   name: 'mul',
   forward: (a, b) => a * b,
+  instruction: 'mul',
   rule: 'y = a·b, ∂y/∂a = b, ∂y/∂b = a ⇒ da = dy·b, db = dy·a',
   da: (_a, b) => b,
   db: (a) => a,

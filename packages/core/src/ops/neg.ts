@@ -16,6 +16,7 @@ import { defineUnary, type UnaryFn } from './define.ts';
 export const neg: UnaryFn = defineUnary({
   name: 'neg',
   forward: (x) => -x,
+  instruction: 'neg',
   rule: 'y = −x, dy/dx = −1 ⇒ dx = −dy',
   derivative: () => -1,
   kernel: negLoop,

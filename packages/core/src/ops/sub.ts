@@ -18,6 +18,7 @@ import { defineBinary, type BinaryFn } from './define.ts';
 export const sub: BinaryFn = defineBinary({
   name: 'sub',
   forward: (a, b) => a - b,
+  instruction: 'sub',
   rule: 'y = a − b, ∂y/∂a = 1, ∂y/∂b = −1 ⇒ da = dy, db = −dy',
   da: () => 1,
   db: () => -1,

@@ -323,6 +323,25 @@ export function wasmArenaStats(): { readonly heapEnd: number; readonly freeBlock
   return e === undefined ? undefined : { heapEnd: e.heap.end, freeBlocks: e.heap.free.length };
 }
 
+/**
+ * The engine's linear memory where it is shared (arenas exist only then), for other kernels that work on
+ * arena storage in place; undefined otherwise.
+ * @internal
+ */
+export function wasmSharedMemory(): object | undefined {
+  const e = getEngine();
+  return e !== undefined && e.isShared ? e.memory : undefined;
+}
+
+/**
+ * Where `x[0]` lives in the engine's linear memory (a byte address), or −1 when x is not a view on it.
+ * @internal
+ */
+export function wasmResidentAt(x: FloatArray): number {
+  const e = engine === null ? undefined : engine;
+  return e === undefined ? -1 : residentAt(e, x, 0);
+}
+
 /** Where `x[offset]` lives in the engine's linear memory, or −1 when x is not a view on it. */
 function residentAt(e: Engine, x: FloatArray, offset: number): number {
   return e.buffers.has(x.buffer) ? x.byteOffset + offset * x.BYTES_PER_ELEMENT : -1;

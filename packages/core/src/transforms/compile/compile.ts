@@ -142,7 +142,7 @@ export function compile<A extends readonly (Tensor | Value)[], R>(fn: (...args: 
     if (!tracer.scalar.isEmpty) {
       if (tracer.hasTensorOps) throw new CompileError('compile: the function mixes Tensor and Value ops; compile one lane per function');
       const replay = tracer.scalar.finish(result);
-      plan = { run: (a) => replay(a as unknown as readonly Value[]), stats: () => ({ steps: 1, elementwiseOps: 0, fusedSteps: 0, gemmEpilogues: 0, fusedActivations: 0, buffers: 2, bufferElements: 0, allocationsLastCall: 0, wasmResidentBuffers: 0 }) };
+      plan = { run: (a) => replay(a as unknown as readonly Value[]), stats: () => ({ steps: 1, elementwiseOps: 0, fusedSteps: 0, wasmFusedSteps: 0, gemmEpilogues: 0, fusedActivations: 0, buffers: 2, bufferElements: 0, allocationsLastCall: 0, wasmResidentBuffers: 0 }) };
     } else {
       trace = tracer.finish(result);
       plan = buildPlan(trace);

@@ -1,6 +1,7 @@
 // compile's planner and executor: turns a trace into steps over buffers allocated once (reused by
 // liveness), with runs of elementwise ops fused into one generated loop.
 import { gemm, gemmArena, gemmFused } from '../../kernels/gemm.ts';
+import { wasmElementwiseRun, type RunOperand, type WasmRun, type WasmRunSpec } from '../../kernels/wasm/elementwise-wasm.ts';
 import type { ElementwiseOp, OpDef } from '../../ops/define.ts';
 import { broadcastTo } from '../../ops/broadcast-to.ts';
 import { concat } from '../../ops/concat.ts';
@@ -24,6 +25,8 @@ export interface PlanStats {
   readonly elementwiseOps: number;
   /** How many fused steps (one generated loop each) those elementwise ops became. */
   readonly fusedSteps: number;
+  /** Of those, the runs that also have a WebAssembly SIMD loop (ops that are one IEEE instruction each). */
+  readonly wasmFusedSteps: number;
   /** Products whose GEMM also does the bias add and/or the sigmoid after them (its epilogue). */
   readonly gemmEpilogues: number;
   /** Of those, the sigmoids applied in the GEMM's epilogue. */
@@ -84,6 +87,17 @@ let isResidencyAllowed = true;
  */
 export function setPlanResidency(isAllowed: boolean): void {
   isResidencyAllowed = isAllowed;
+}
+
+/** Whether fused runs get a WebAssembly SIMD loop where their ops allow it (off: for A/B measurements and tests). */
+let isSimdRunAllowed = true;
+
+/**
+ * Turns the WebAssembly SIMD loops of fused elementwise runs on or off for plans built after the call.
+ * @internal
+ */
+export function setPlanSimdRuns(isAllowed: boolean): void {
+  isSimdRunAllowed = isAllowed;
 }
 
 /** Runs internal ops of the planner untraced and unrecorded. */
@@ -242,6 +256,7 @@ export function buildPlan(trace: Trace): Plan {
   const steps: Step[] = [];
   let elementwiseOps = 0;
   let fusedSteps = 0;
+  let wasmFusedSteps = 0;
   const fixedOutputs = new Set<number>(); // storage ids whose buffer is planned (others come from a kernel's return)
 
   groups.forEach((g, k) => {
@@ -267,7 +282,9 @@ export function buildPlan(trace: Trace): Plan {
         take(storage[o]!, values[o]!.dtype, values[o]!.size);
         fixedOutputs.add(storage[o]!);
       }
-      steps.push(fusedStep(members, values, storage, new Set(written), planned));
+      const step = fusedStep(members, values, storage, new Set(written), planned);
+      if (step.isWasm) wasmFusedSteps++;
+      steps.push(step.run);
     } else if (first.kind === 'op' && epilogues.byMatmul.has(g.start)) {
       const ep = epilogues.byMatmul.get(g.start)!;
       elementwiseOps += (ep.bias === undefined ? 0 : 1) + (ep.isSigmoid ? 1 : 0);
@@ -328,7 +345,7 @@ export function buildPlan(trace: Trace): Plan {
       return materialize(trace.result);
     },
     stats: () => ({
-      steps: steps.length, elementwiseOps, fusedSteps, gemmEpilogues: epilogues.byMatmul.size,
+      steps: steps.length, elementwiseOps, fusedSteps, wasmFusedSteps, gemmEpilogues: epilogues.byMatmul.size,
       fusedActivations: [...epilogues.byMatmul.values()].filter((e) => e.isSigmoid).length, buffers: buffers.length, bufferElements,
       allocationsLastCall: allocations, wasmResidentBuffers: resident.size,
     }),
@@ -339,7 +356,10 @@ export function buildPlan(trace: Trace): Plan {
  * One loop for a run of elementwise ops: each element goes through every op in registers, and only the
  * outputs read elsewhere are stored. float32 intermediates are rounded as eager float32 storage rounds
  * them, so the results are eager's bit for bit (ops whose float32 kernel computes in float32, like
- * sigmoid's, agree to a few float32 ulps).
+ * sigmoid's, agree to a few float32 ulps). A run whose ops are each one IEEE instruction (add, sub, mul,
+ * div, neg) on whole or one-element inputs of its dtype also gets a WebAssembly SIMD loop, with the same
+ * bits, used when its buffers live in the GEMM's memory (a plan's intermediates do); the JavaScript loop
+ * runs otherwise.
  */
 function fusedStep(
   members: readonly Extract<IrNode, { kind: 'op' }>[],
@@ -347,7 +367,7 @@ function fusedStep(
   storage: readonly number[],
   written: ReadonlySet<number>,
   planned: ReadonlyMap<number, FloatArray>,
-): Step {
+): { readonly run: Step; readonly isWasm: boolean } {
   const out = values[members[0]!.output]!;
   const n = out.size;
   const isF32 = out.dtype === 'float32';
@@ -355,6 +375,7 @@ function fusedStep(
   const inputKind: ('full' | 'scalar' | 'indexed')[] = [];
   const maps: (Int32Array | null)[] = [];
   const slotOf = new Map<number, string>(); // value id → expression naming it
+  const inputOf = new Map<number, number>(); // value id → its index among the run's inputs
   const lines: string[] = [];
   const pre: string[] = [];
   const fs = members.map((m) => (m.op as ElementwiseOp).forward);
@@ -364,6 +385,7 @@ function fusedStep(
     if (known !== undefined) return known;
     const v = values[id]!;
     const k = inputs.length;
+    inputOf.set(id, k);
     inputs.push(storage[id]!);
     if (v.size === n) {
       inputKind.push('full');
@@ -419,10 +441,53 @@ function fusedStep(
     // run, interpreted one element at a time.
     kernel = interpretedRun(members, values, storage, inputs, maps, outputs, isF32, n);
   }
-  return (bufs) => {
-    for (let k = 0; k < inputs.length; k++) argv[k] = bufs[inputs[k]!];
-    kernel(...argv);
+  const simd = simdRun(members, values, inputOf, inputKind, outputs.map((s) => members.findIndex((m) => storage[m.output] === s)), n, isF32);
+  if (simd === undefined) {
+    return {
+      isWasm: false,
+      run: (bufs) => {
+        for (let k = 0; k < inputs.length; k++) argv[k] = bufs[inputs[k]!];
+        kernel(...argv);
+      },
+    };
+  }
+  const ins: FloatArray[] = new Array<FloatArray>(inputs.length);
+  const outs = outputs.map((s) => planned.get(s)!);
+  return {
+    isWasm: true,
+    run: (bufs) => {
+      for (let k = 0; k < inputs.length; k++) ins[k] = argv[k] = bufs[inputs[k]!]!;
+      if (!simd(ins, outs)) kernel(...argv);
+    },
   };
+}
+
+/** Runs shorter than this stay in JavaScript: the call and the residency checks cost more than SIMD saves. */
+const SIMD_RUN_MIN_LENGTH = 64;
+
+/** The run as WebAssembly SIMD (see `elementwise-wasm.ts`), or undefined when an op or an input does not allow it. */
+function simdRun(
+  members: readonly Extract<IrNode, { kind: 'op' }>[],
+  values: readonly IrValue[],
+  inputOf: ReadonlyMap<number, number>,
+  inputKind: readonly ('full' | 'scalar' | 'indexed')[],
+  outputRegs: readonly number[],
+  n: number,
+  isF32: boolean,
+): WasmRun | undefined {
+  if (!isSimdRunAllowed || n < SIMD_RUN_MIN_LENGTH || inputKind.some((k) => k === 'indexed')) return undefined;
+  const dtype = isF32 ? 'float32' : 'float64';
+  if ([...inputOf.keys()].some((id) => values[id]!.dtype !== dtype)) return undefined;
+  const regOf = new Map<number, number>();
+  const ops: WasmRunSpec['ops'][number][] = [];
+  for (const [j, m] of members.entries()) {
+    const instruction = (m.op as ElementwiseOp).instruction;
+    if (instruction === undefined) return undefined;
+    const operand = (id: number): RunOperand => (regOf.has(id) ? { reg: regOf.get(id)! } : { input: inputOf.get(id)! });
+    ops.push(m.inputs.length > 1 ? { instruction, a: operand(m.inputs[0]!), b: operand(m.inputs[1]!) } : { instruction, a: operand(m.inputs[0]!) });
+    regOf.set(m.output, j);
+  }
+  return wasmElementwiseRun({ isF32, n, inputs: inputKind as readonly ('full' | 'scalar')[], ops, outputs: outputRegs });
 }
 
 function interpretedRun(
