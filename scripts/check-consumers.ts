@@ -44,7 +44,7 @@ const TYPESCRIPT = 'typescript@5.9.3';
 const TYPES_NODE = '@types/node@20.19.43';
 
 /** Size budgets of the minified + gzipped browser bundles, in bytes (docs/performance.md, "Bundle size"). */
-export const BUNDLE_BUDGET = { core: 76 * 1024, tensorOnly: 45 * 1024 };
+export const BUNDLE_BUDGET = { core: 80 * 1024, tensorOnly: 47 * 1024 };
 
 const TOLERANCE = 1e-12;
 

@@ -62,7 +62,7 @@ async function moduleBytes(spec: string): Promise<Uint8Array> {
 
 async function load(name: string, spec: string): Promise<Build> {
   const bytes = await moduleBytes(spec);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil((N * 8 + 256) / 65536) });
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((N * 8 + 256) / 65536), maximum: 65536 }); // newer modules import (memory 1 65536)
   const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Kernels;
   return { name: `${name} (${spec})`, bytes: bytes.length, ex, memory };
 }

@@ -14,7 +14,7 @@ const BLOCK = 16 * SIGMOID_UNROLL;
 const SENTINEL = 0xa5;
 
 function instantiate(): { ex: Kernels; memory: WebAssembly.Memory } {
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 }); // the modules import (memory 1 65536)
   const module = new WebAssembly.Module(Buffer.from(SIGMOID_WASM_BASE64, 'base64'));
   return { ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels, memory };
 }

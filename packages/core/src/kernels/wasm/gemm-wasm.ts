@@ -8,10 +8,9 @@
  * @packageDocumentation
  */
 import type { FloatArray } from '../../base/dtype.ts';
-import {
-  GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, GEMM_WASM_FMA_SHARED_BASE64, GEMM_WASM_SHARED_BASE64,
-} from './gemm-wasm.generated.js';
-import { SIGMOID_WASM_BASE64, SIGMOID_WASM_SHARED_BASE64 } from './sigmoid-wasm.generated.js';
+import { GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64 } from './gemm-wasm.generated.js';
+import { SIGMOID_WASM_BASE64 } from './sigmoid-wasm.generated.js';
+import { sharedVariant } from './shared-variant.js';
 import { canBlock, NO_SHARED_MEMORY, notice, startThread, threadSupport, type ThreadHandle } from './runtime.js';
 import { ThreadGovernor } from './thread-governor.js';
 import { CTRL, CTRL_BYTES, FAULT, NODE_WORKER_SOURCE, PARAM, WEB_WORKER_SOURCE } from './worker-source.js';
@@ -168,28 +167,26 @@ function createEngine(): Engine | undefined {
   const isFma = hasRelaxedSimd(api);
   // Prefer shared memory so worker threads can run on the same buffers; fall back to an
   // unshared module where SharedArrayBuffer is unavailable (browsers without isolation).
-  type Attempt = [readonly string[], readonly string[], string, boolean, number];
-  const attempts: Attempt[] = [
-    ...(canShareMemory() ? [
-      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, SIGMOID_WASM_SHARED_BASE64, true, 65536],
-      [GEMM_WASM_SHARED_BASE64, GEMM_WASM_FMA_SHARED_BASE64, SIGMOID_WASM_SHARED_BASE64, true, 16384],
-    ] as Attempt[] : []),
-    [GEMM_WASM_BASE64, GEMM_WASM_FMA_BASE64, SIGMOID_WASM_BASE64, false, 65536],
+  const attempts: [boolean, number][] = [
+    ...(canShareMemory() ? [[true, 65536], [true, 16384]] as [boolean, number][] : []),
+    [false, 65536],
   ];
   let lastError: unknown;
-  for (const [b64s, fmaB64s, sigmoidB64, isShared, maximum] of attempts) {
+  for (const [isShared, maximum] of attempts) {
+    // Only the unshared binaries ship; a shared one differs in its memory import's flag (shared-variant.ts).
+    const bytesOf = (b64: string): Uint8Array => (isShared ? sharedVariant(decodeBase64(b64)) : decodeBase64(b64));
     try {
       // Synchronous compile keeps `gemm` synchronous; each module stays under the 4 KiB that
       // browsers allow on their main thread (the build step warns if it grows past that).
-      const modules = b64s.map((b64) => new api.Module(decodeBase64(b64)));
-      const sigmoidModule = new api.Module(decodeBase64(sigmoidB64));
+      const modules = GEMM_WASM_BASE64.map((b64) => new api.Module(bytesOf(b64)));
+      const sigmoidModule = new api.Module(bytesOf(SIGMOID_WASM_BASE64));
       const memory = new api.Memory({ initial: 16, maximum, shared: isShared });
       const ex = instantiate(api, modules, sigmoidModule, memory);
       let modulesFma: object[] | undefined;
       let exFma: GemmExports | undefined;
       if (isFma) {
         try {
-          modulesFma = fmaB64s.map((b64) => new api.Module(decodeBase64(b64)));
+          modulesFma = GEMM_WASM_FMA_BASE64.map((b64) => new api.Module(bytesOf(b64)));
           exFma = instantiate(api, modulesFma, sigmoidModule, memory);
         } catch {
           modulesFma = undefined;

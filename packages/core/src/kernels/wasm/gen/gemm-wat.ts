@@ -439,7 +439,8 @@ function rows(s: KernelShape): string {
  * @internal
  */
 export function gemmWat(isShared: boolean, shapes: readonly KernelShape[] = KERNEL_SHAPES): string {
-  const memory = isShared ? '(memory 1 65536 shared)' : '(memory 1)';
+  // Both forms have a maximum, so the binaries differ in one byte (see shared-variant.ts).
+  const memory = isShared ? '(memory 1 65536 shared)' : '(memory 1 65536)';
   const parts = shapes.map((s) => [microKernel(s), packB(s), packA(s), edge(s), epilogue(s), rows(s)].join('\n'));
   const meta = shapes.map((s) => `
   (func (export "mr_${s.type}") (result i32) (i32.const ${s.mr}))

@@ -173,7 +173,7 @@ function span(t: 'f64' | 'f32'): string {
  */
 export function sigmoidWat(isShared = false): string {
   return `(module
-  (import "env" "memory" ${isShared ? '(memory 1 65536 shared)' : '(memory 1)'})
+  (import "env" "memory" ${isShared ? '(memory 1 65536 shared)' : '(memory 1 65536)'})
 ${kernel('f64')}
 ${kernel('f32')}
 ${span('f64')}
