@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
+import { Rng } from '../packages/core/src/base/random.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = 32768;
@@ -67,16 +68,10 @@ async function load(name: string, spec: string): Promise<Build> {
   return { name: `${name} (${spec})`, bytes: bytes.length, ex, memory };
 }
 
-/** A seeded generator (mulberry32) in [0, 1). */
+/** Seeded numbers in [0, 1) (the library's own generator). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }
 
 const rand = rng(19);

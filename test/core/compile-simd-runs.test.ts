@@ -114,37 +114,35 @@ describe('compiled steps with SIMD runs', () => {
   const x = randn([128, 12], { seed: 4 });
   const t = gt(randn([128, 1], { seed: 5 }), 0);
 
-  it('equals the plan with JavaScript loops bit for bit, and counts its SIMD runs', () => {
-    // A plan is built on the first call, under the switch as it is then.
-    setPlanSimdRuns(false);
+  /**
+   * Builds plan A with `setSwitch(false)` in force (a plan is built on its first call, under the switch as it
+   * is then) and plan B with it back on, steps both on the same data, and expects the same loss and gradients
+   * bit for bit. Returns both compiled steps, for their stats.
+   */
+  function stepSideBySide(setSwitch: (isOn: boolean) => void) {
+    setSwitch(false);
     const a = mlp();
     const stepA = compile(a.step);
-    const la = stepA(x, t);
-    setPlanSimdRuns(true);
+    const first = stepA(x, t);
+    setSwitch(true);
     const b = mlp();
     const stepB = compile(b.step);
-    expect(Object.is(stepB(x, t), la)).toBe(true);
+    expect(Object.is(stepB(x, t), first)).toBe(true);
     for (let i = 0; i < 3; i++) {
       expect(Object.is(stepB(x, t), stepA(x, t))).toBe(true);
       a.params.forEach((p, k) => expect(Array.from(b.params[k]!.grad!.data)).toEqual(Array.from(p.grad!.data)));
     }
+    return { stepA, stepB };
+  }
+
+  it('equals the plan with JavaScript loops bit for bit, and counts its SIMD runs', () => {
+    const { stepA, stepB } = stepSideBySide(setPlanSimdRuns);
     expect(stepA.stats().wasmFusedSteps).toBe(0);
     expect(stepB.stats().wasmFusedSteps).toBeGreaterThan(0);
   });
 
   it('a plan whose buffers are not in the GEMM\'s memory runs its JavaScript loops: the same bits', () => {
-    setPlanResidency(false);
-    const a = mlp();
-    const stepA = compile(a.step);
-    const la = stepA(x, t);
-    setPlanResidency(true);
-    const b = mlp();
-    const stepB = compile(b.step);
-    expect(Object.is(stepB(x, t), la)).toBe(true);
-    for (let i = 0; i < 2; i++) {
-      expect(Object.is(stepA(x, t), stepB(x, t))).toBe(true);
-      a.params.forEach((p, k) => expect(Array.from(b.params[k]!.grad!.data)).toEqual(Array.from(p.grad!.data)));
-    }
+    const { stepA } = stepSideBySide(setPlanResidency);
     expect(stepA.stats().wasmResidentBuffers).toBe(0);
     expect(stepA.stats().wasmFusedSteps).toBeGreaterThan(0); // built, but its buffers are ordinary: JavaScript ran
   });

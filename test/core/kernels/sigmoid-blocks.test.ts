@@ -1,6 +1,7 @@
 // The sigmoid Wasm kernels called directly on their memory: the reference's bits at every length and offset,
 // nothing written outside whole blocks of SIGMOID_UNROLL vectors, and the reference's bits on random bit patterns.
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../packages/core/src/base/random.ts';
 import { SIGMOID_UNROLL } from '../../../packages/core/src/kernels/sigmoid-constants.ts';
 import { sigmoidScalar, sigmoidScalarF32, sigmoidWasm } from '../../../packages/core/src/kernels/sigmoid.ts';
 import { SIGMOID_WASM_BASE64 } from '../../../packages/core/src/kernels/wasm/sigmoid-wasm.generated.ts';
@@ -19,16 +20,10 @@ function instantiate(): { ex: Kernels; memory: WebAssembly.Memory } {
   return { ex: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Kernels, memory };
 }
 
-/** A seeded generator (mulberry32) of unsigned 32-bit integers. */
+/** Seeded unsigned 32-bit integers (the library's own generator). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const r = new Rng(seed);
+  return () => r.nextUint32();
 }
 
 describe.each([
